@@ -1,0 +1,123 @@
+/**
+ * Calls a backend's own (stock) kernel functions directly, without going through the engine, and
+ * tracks the intermediate results so that they can be freed. The training kernels of this pack are
+ * compositions of the backend's fast forward kernels (XNNPACK convolutions and matmuls, slices,
+ * pads, transposes); calling them directly avoids engine overhead and, more importantly, avoids
+ * re-entering our own overrides (the stock functions are captured before the pack is registered).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type TI = tf.TensorInfo;
+type Attrs = Record<string, unknown>;
+
+/** Stock kernel functions of one backend, captured before any override. */
+export class StockKernels {
+  private readonly fns = new Map<string, tf.KernelFunc>();
+
+  constructor(readonly backendName: string) {}
+
+  /** Remembers the currently registered kernel `name` as the stock one (first capture wins). */
+  capture(name: string): void {
+    if (this.fns.has(name)) return;
+    const k = tf.getKernel(name, this.backendName);
+    if (k) this.fns.set(name, k.kernelFunc);
+  }
+
+  has(name: string): boolean {
+    return this.fns.has(name) || tf.getKernel(name, this.backendName) !== undefined;
+  }
+
+  get(name: string): tf.KernelFunc {
+    const f = this.fns.get(name) ?? tf.getKernel(name, this.backendName)?.kernelFunc;
+    if (!f) throw new Error(`tsnas kernels: backend '${this.backendName}' has no kernel '${name}'`);
+    return f;
+  }
+}
+
+/** One kernel invocation's scratch space: every result is freed by dispose() unless kept. */
+export class Exec {
+  private readonly temps: TI[] = [];
+
+  constructor(
+    readonly backend: tf.KernelBackend,
+    private readonly stock: StockKernels,
+  ) {}
+
+  run(name: string, inputs: Record<string, TI>, attrs: Attrs = {}): TI {
+    const out = this.stock.get(name)({
+      inputs: inputs as tf.NamedTensorInfoMap,
+      backend: this.backend,
+      attrs: attrs as tf.NamedAttrMap,
+    }) as TI | TI[];
+    if (Array.isArray(out)) throw new Error(`tsnas kernels: '${name}' returned several tensors`);
+    this.temps.push(out);
+    return out;
+  }
+
+  reshape(x: TI, shape: number[]): TI {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: TI, perm: number[]): TI {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  slice(x: TI, begin: number[], size: number[]): TI {
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  pad(x: TI, paddings: [number, number][], constantValue = 0): TI {
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return x;
+    return this.run('PadV2', { x }, { paddings, constantValue });
+  }
+
+  concat(xs: TI[], axis: number): TI {
+    return this.run('Concat', Object.fromEntries(xs.map((x, i) => [String(i), x])), { axis });
+  }
+
+  /** Plain (non-transposed) 2-D matmul a[m,k] x b[k,n], the fast XNNPACK path on wasm. */
+  matmul(a: TI, b: TI): TI {
+    const a3 = this.reshape(a, [1, a.shape[0]!, a.shape[1]!]);
+    const b3 = this.reshape(b, [1, b.shape[0]!, b.shape[1]!]);
+    const c = this.run('BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
+    return this.reshape(c, [a.shape[0]!, b.shape[1]!]);
+  }
+
+  /** Creates a float32 tensor from values (small constants). */
+  constant(values: Float32Array, shape: number[]): TI {
+    const dataId = this.backend.write(values, shape, 'float32');
+    const out: TI = { dataId, shape, dtype: 'float32' };
+    this.temps.push(out);
+    return out;
+  }
+
+  /** Removes `t` from the scratch list so that it survives dispose() (the kernel's result). */
+  keep(t: TI): TI {
+    const i = this.temps.lastIndexOf(t);
+    if (i >= 0) this.temps.splice(i, 1);
+    else {
+      // Not produced here (e.g. an input passed through): return a new reference to it.
+      (this.backend as unknown as { incRef(d: unknown): void }).incRef(t.dataId);
+    }
+    return t;
+  }
+
+  dispose(): void {
+    for (const t of this.temps) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+  }
+}
+
+/** Runs `f` with a fresh Exec and frees every intermediate except the returned tensor. */
+export function withExec(
+  backend: tf.KernelBackend,
+  stock: StockKernels,
+  f: (e: Exec) => TI,
+): TI {
+  const e = new Exec(backend, stock);
+  try {
+    return e.keep(f(e));
+  } finally {
+    e.dispose();
+  }
+}

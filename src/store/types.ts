@@ -1,0 +1,110 @@
+/**
+ * The experiment store: the single source of truth for an experiment. Strategies derive their state
+ * from the trial history stored here (as Optuna's samplers do), so resume and several workers sharing
+ * one store need nothing special. Every method commits before it returns.
+ */
+import type { ParamSpec, Params, SearchSpace } from '../space/params.js';
+
+export type TrialState = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAILED';
+export const FINISHED_STATES: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAILED'];
+export type Direction = 'maximize' | 'minimize';
+
+/** What a trial cost. Seconds are real unless named simulated (charged by a tabular benchmark). */
+export interface TrialCost {
+  wallSeconds: number;
+  cpuSeconds: number;
+  simulatedSeconds: number;
+  flops?: number;
+  params?: number;
+  peakMemoryBytes?: number;
+  backend?: string;
+}
+
+export interface IntermediateValue {
+  step: number;
+  value: number;
+}
+
+export interface TrialRecord {
+  id: number;
+  experimentId: number;
+  /** 0-based position in its experiment: the order trials were asked. */
+  number: number;
+  state: TrialState;
+  params: Params;
+  distributions: Record<string, ParamSpec>;
+  values: number[] | null;
+  intermediate: IntermediateValue[];
+  cost: TrialCost;
+  attrs: Record<string, unknown>;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  heartbeatAt: number | null;
+  /** `host:pid` of the process running it, used to detect trials left RUNNING by a dead process. */
+  owner: string | null;
+}
+
+export interface ExperimentConfig {
+  directions: Direction[];
+  objectiveNames?: string[];
+  strategy: { name: string; options?: Record<string, unknown> };
+  /** Declarative space, or null for define-by-run objectives (the space is inferred from history). */
+  space: SearchSpace | null;
+  /** Short name of the space or benchmark (e.g. "nb201"), for reports. */
+  spaceName?: string;
+  seed: number;
+  meta?: Record<string, unknown>;
+}
+
+export interface ExperimentRecord {
+  id: number;
+  name: string;
+  config: ExperimentConfig;
+  createdAt: number;
+}
+
+export interface NewTrial {
+  state: 'WAITING' | 'RUNNING';
+  params: Params;
+  distributions: Record<string, ParamSpec>;
+  owner: string | null;
+  attrs?: Record<string, unknown>;
+}
+
+export interface TrialFinish {
+  state: 'COMPLETE' | 'PRUNED' | 'FAILED';
+  values: number[] | null;
+  cost: TrialCost;
+  error?: string | null;
+  attrs?: Record<string, unknown>;
+}
+
+export interface Store {
+  /** Returns the experiment of that name, creating it with `config` when absent. */
+  openExperiment(name: string, config: ExperimentConfig): ExperimentRecord;
+  getExperiment(name: string): ExperimentRecord | null;
+  listExperiments(): ExperimentRecord[];
+  /** Creates a trial with the next number of the experiment, atomically. */
+  createTrial(experimentId: number, init: NewTrial): TrialRecord;
+  /** Moves a WAITING trial to RUNNING under `owner`; false when it was not WAITING (another worker took it). */
+  claimTrial(trialId: number, owner: string): boolean;
+  /** Merges parameter values and their distributions into the trial (define-by-run suggestions). */
+  setParams(trialId: number, params: Params, specs: Record<string, ParamSpec>): void;
+  addIntermediate(trialId: number, step: number, value: number): void;
+  /** Merges attributes into the trial's attrs. */
+  setAttrs(trialId: number, attrs: Record<string, unknown>): void;
+  heartbeat(trialId: number): void;
+  /** Finishes a RUNNING trial; false (and no change) when it was not RUNNING, so a result is recorded once. */
+  finishTrial(trialId: number, finish: TrialFinish): boolean;
+  getTrial(trialId: number): TrialRecord | null;
+  /** Trials of an experiment ordered by number. Callers must not mutate what they get. */
+  getTrials(experimentId: number, states?: readonly TrialState[]): readonly TrialRecord[];
+  getStrategyState(experimentId: number, key: string): unknown;
+  setStrategyState(experimentId: number, key: string, value: unknown): void;
+  close(): void;
+}
+
+export function emptyCost(): TrialCost {
+  return { wallSeconds: 0, cpuSeconds: 0, simulatedSeconds: 0 };
+}
