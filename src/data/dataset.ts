@@ -120,6 +120,26 @@ export function randomOrder(n: number, rng: Rng | number): number[] {
   return toRng(rng).shuffle(Array.from({ length: n }, (_, i) => i));
 }
 
+/**
+ * If `chosen` (a prefix of `order`) lacks a class present in `order`, swap in that class's first
+ * sample from the rest of `order` in place of the last chosen sample of a class with several.
+ */
+function ensureEveryClass(chosen: number[], order: number[], labels: ArrayLike<number>, numClasses: number): void {
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const i of chosen) counts[labels[i]!]! += 1;
+  for (let p = chosen.length; p < order.length && counts.includes(0); p++) {
+    const c = labels[order[p]!]!;
+    if (counts[c] !== 0) continue;
+    let q = chosen.length - 1;
+    while (q >= 0 && counts[labels[chosen[q]!]!]! < 2) q--;
+    if (q < 0) return;
+    counts[labels[chosen[q]!]!]! -= 1;
+    chosen.splice(q, 1);
+    chosen.push(order[p]!);
+    counts[c] = 1;
+  }
+}
+
 function checkFraction(what: string, f: number): void {
   if (!(f >= 0 && f <= 1)) throw new Error(`${what} must be in [0, 1], got ${f}`);
 }
@@ -137,7 +157,9 @@ export function takeFraction(ds: Dataset, fraction: number, rng: Rng | number): 
   const minKeep = Math.min(n, ds.task === 'classification' ? Math.max(1, ds.numClasses) : 1);
   let k = Math.round(n * fraction);
   if (fraction > 0) k = Math.max(k, minKeep);
-  return subset(ds, order.slice(0, k), `${ds.name}[${fraction}]`);
+  const chosen = order.slice(0, k);
+  if (ds.task === 'classification' && k > 0) ensureEveryClass(chosen, order, ds.y, ds.numClasses);
+  return subset(ds, chosen, `${ds.name}[${fraction}]`);
 }
 
 export interface SplitOptions {
