@@ -34,7 +34,7 @@ export function parseCsvText(text: string, source = '<csv>'): CsvTable {
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new Error(`CSV file ${source} is empty`);
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, { bom: true, trim: true, skip_empty_lines: true, info: true, relax_quotes: true }) as typeof parsed;
+    parsed = parse(text, { bom: true, trim: true, skip_empty_lines: true, info: true, relax_quotes: true }) as unknown as typeof parsed;
   } catch (e) {
     const err = e as Error & { code?: string; lines?: number; record?: string[] };
     if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' || err.code === 'CSV_RECORD_DONT_MATCH_COLUMNS_LENGTH') {
