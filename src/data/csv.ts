@@ -15,6 +15,7 @@ import {
   encodeTargets,
   fitPreprocessing,
   inferTargetTask,
+  parseNumber,
   type PreprocessingSpec,
   sortClassLabels,
   type TaskOption,
@@ -34,16 +35,26 @@ export function parseCsvText(text: string, source = '<csv>'): CsvTable {
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new Error(`CSV file ${source} is empty`);
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, { bom: true, trim: true, skip_empty_lines: true, info: true, relax_quotes: true }) as unknown as typeof parsed;
+    parsed = parse(text, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      info: true,
+      relax_quotes: true,
+      relax_column_count: true, // checked below, to report the line and both field counts
+    }) as unknown as typeof parsed;
   } catch (e) {
-    const err = e as Error & { code?: string; lines?: number; record?: string[] };
-    if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' || err.code === 'CSV_RECORD_DONT_MATCH_COLUMNS_LENGTH') {
-      throw new Error(`CSV file ${source}: line ${err.lines} has ${err.record?.length ?? '?'} fields, but the header has a different number (${err.message})`);
-    }
-    throw new Error(`CSV file ${source}: ${err.message}`);
+    throw new Error(`CSV file ${source}: ${(e as Error).message}`);
   }
   const [header, ...rows] = parsed;
   if (!header) throw new Error(`CSV file ${source} is empty`);
+  for (const row of rows) {
+    if (row.record.length !== header.record.length) {
+      throw new Error(
+        `CSV file ${source}: line ${row.info.lines} has ${row.record.length} fields but the header has ${header.record.length} (ragged row)`,
+      );
+    }
+  }
   const columns = header.record.map((c, i) => c || `column${i + 1}`);
   const seen = new Set<string>();
   for (const c of columns) {
@@ -135,6 +146,13 @@ export function datasetsFromTable(table: CsvTable, opts: LoadCsvOptions): CsvDat
   if (records.length === 0) throw new Error(`CSV file ${source}: every row is missing the target '${opts.target}'`);
 
   const task = !opts.task || opts.task === 'auto' ? inferTargetTask(targets) : opts.task;
+  if (task === 'regression') {
+    const bad = targets.findIndex((t) => parseNumber(t) === undefined);
+    if (bad >= 0) {
+      const line = table.lines[table.records.indexOf(records[bad]!)];
+      throw new Error(`CSV file ${source}: regression target '${opts.target}' has the non-numeric value '${targets[bad]}' on line ${line}`);
+    }
+  }
   let classes: string[] | undefined;
   let labels: Int32Array | undefined;
   if (task === 'classification') {

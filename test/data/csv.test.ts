@@ -26,7 +26,7 @@ const PEOPLE = `age,city,income,label
 40,berlin,NA,no
 ,paris,3000,yes
 50,?,4000,no
-20,rome,5000,yes
+100,rome,5000,yes
 `;
 
 describe('CSV reading errors', () => {
@@ -34,7 +34,8 @@ describe('CSV reading errors', () => {
     expect(() => readCsv(csvFile('empty.csv', ''))).toThrow(/CSV file .*empty\.csv is empty/);
     expect(() => readCsv(csvFile('blank.csv', '\n  \n'))).toThrow(/is empty/);
     expect(() => readCsv(csvFile('header.csv', 'a,b\n'))).toThrow(/header\.csv has a header but no data rows/);
-    expect(() => readCsv(csvFile('ragged.csv', 'a,b\n1,2\n3,4\n5\n'))).toThrow(/ragged\.csv: line 4 has 1 fields/);
+    expect(() => readCsv(csvFile('ragged.csv', 'a,b\n1,2\n3,4\n5\n'))).toThrow(/ragged\.csv: line 4 has 1 fields but the header has 2 \(ragged row\)/);
+    expect(() => readCsv(csvFile('ragged2.csv', 'a,b\n1,2,3\n'))).toThrow(/line 2 has 3 fields but the header has 2/);
     expect(() => readCsv(join(dir, 'nope.csv'))).toThrow(/cannot read CSV file .*nope\.csv/);
     expect(() => parseCsvText('a,a\n1,2\n', 'dup')).toThrow(/duplicate column name 'a'/);
   });
@@ -44,6 +45,19 @@ describe('CSV reading errors', () => {
     expect(() => loadCsv(p, { target: 'Label' })).toThrow("target column 'Label' not found in " + p + '; available columns: age, city, income, label');
     const single = csvFile('single.csv', 'x,y\n1,a\n2,a\n3,a\n');
     expect(() => loadCsv(single, { target: 'y' })).toThrow(/target column 'y' in .*single\.csv has a single class \('a'\)/);
+    expect(() => loadCsv(single, { target: 'y', task: 'regression' })).toThrow(/regression target 'y' has the non-numeric value 'a' on line 2/);
+  });
+});
+
+describe('CSV parsing', () => {
+  it('handles a BOM, quoted commas, blank lines and whitespace', () => {
+    const t = parseCsvText('\uFEFFname, score\n"New York, NY", 3\n\n"Paris",4\n', 'q');
+    expect(t.columns).toEqual(['name', 'score']);
+    expect(t.records).toEqual([
+      { name: 'New York, NY', score: '3' },
+      { name: 'Paris', score: '4' },
+    ]);
+    expect(t.lines).toEqual([2, 4]);
   });
 });
 
@@ -58,9 +72,9 @@ describe('type detection and the target rule', () => {
     expect(spec.featureNames).toEqual(['age', 'age__missing', 'city=paris', 'city=berlin', 'city=rome', 'city=<missing>', 'income', 'income__missing']);
     const age = spec.columns[0]!;
     if (age.type !== 'numeric') throw new Error('age');
-    expect(age.impute).toBe(35); // median of 20, 30, 40, 50
-    expect(age.mean).toBe(35);
-    expect(age.std).toBeCloseTo(Math.sqrt(125), 10);
+    expect(age.impute).toBe(45); // median of 30, 40, 50, 100 (the mean is 55)
+    expect(age.mean).toBe(55);
+    expect(age.std).toBeCloseTo(Math.sqrt(725), 10);
     expect(spec.target).toEqual({ name: 'label', task: 'classification', classes: ['no', 'yes'] });
   });
 
@@ -138,7 +152,7 @@ describe('preprocessing spec', () => {
     expect(a[0]).toBeCloseTo((33 - age.mean) / age.std, 6);
     expect(a[1]).toBe(0);
     // row 2: age missing -> median, indicator 1; city berlin; income missing
-    expect(a[8]).toBeCloseTo((35 - age.mean) / age.std, 6);
+    expect(a[8]).toBeCloseTo((45 - age.mean) / age.std, 6);
     expect([...a.subarray(9, 14)]).toEqual([1, 0, 1, 0, 0]);
     expect(a[15]).toBe(1);
   });
