@@ -45,7 +45,17 @@ export function buildModel(graph: ArchGraph | CheckedGraph, opts: BuildOpts = {}
         t.set(n.id, applyOp(n.op, t.get(n.input)!, name(n.id)));
         break;
       case 'merge': {
-        const xs = n.inputs.map((id) => t.get(id)!);
+        // tfjs's executor frees a tensor too early when one layer takes it twice (e.g. add of two
+        // skip_connects of the same node): route repeats through a parameter-free linear layer.
+        const seen = new Set<tf.SymbolicTensor>();
+        const xs = n.inputs.map((id, k) => {
+          const x = t.get(id)!;
+          if (!seen.has(x)) {
+            seen.add(x);
+            return x;
+          }
+          return tf.layers.activation({ name: name(`${n.id}_dup${k}`), activation: 'linear' }).apply(x) as tf.SymbolicTensor;
+        });
         if (xs.length === 1) {
           t.set(n.id, xs[0]!);
           break;

@@ -10,6 +10,7 @@ import {
   type Shape,
   GraphError,
   checkGraph,
+  nodeInputs,
   nodeShape,
 } from './graph.js';
 
@@ -101,12 +102,30 @@ export class GraphBuilder {
     return this.output(x);
   }
 
-  /** The finished graph, validated by checkGraph (dangling nodes, output shape, ...). */
-  build(): ArchGraph {
-    const g: ArchGraph = { nodes: [...this.nodes] };
+  /**
+   * The finished graph, validated by checkGraph (dangling nodes, output shape, ...). With `prune`,
+   * nodes from which the output cannot be reached are dropped first (they cannot affect the output).
+   */
+  build(o: { prune?: boolean } = {}): ArchGraph {
+    const g: ArchGraph = { nodes: o.prune ? pruneUnreachable(this.nodes) : [...this.nodes] };
     checkGraph(g);
     return g;
   }
+}
+
+/** Keeps the input node and the nodes the output depends on, in their original order. */
+export function pruneUnreachable(nodes: ArchNode[]): ArchNode[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const keep = new Set<string>();
+  const stack = nodes.filter((n) => n.kind === 'output' || n.kind === 'input').map((n) => n.id);
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (keep.has(id)) continue;
+    keep.add(id);
+    const n = byId.get(id);
+    if (n) stack.push(...nodeInputs(n));
+  }
+  return nodes.filter((n) => keep.has(n.id));
 }
 
 /** Scales a channel count by a width multiplier (at least 1). */
