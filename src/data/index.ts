@@ -7,3 +7,4 @@ export * from './imageWriter.js';
 export * from './preprocess.js';
 export * from './csv.js';
 export * from './tabular.js';
+export * from './registry.js';
