@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkRows, nb201Dir, readCostRows, type CostRow } from '../../bench/check-nb201-cost.js';
+import { buildModel, modelParamCounts } from '../../src/nn/builder.js';
+import { countCost } from '../../src/nn/cost.js';
+import {
+  decodeNb201, nb201ArchSpace, nb201ArchString, nb201ConfigId, NB201_EDGE_NAMES, parseNb201Arch,
+} from '../../src/space/arch/nb201.js';
+import { gridSize, SpaceError } from '../../src/space/params.js';
+import { Rng } from '../../src/util/rng.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const CIFAR = { inputShape: [32, 32, 3], numClasses: 10 };
+const arch = (ops: string[]) => Object.fromEntries(NB201_EDGE_NAMES.map((n, k) => [n, ops[k]!]));
+const all = (op: string) => arch(Array(6).fill(op));
+
+describe('nb201 space', () => {
+  it('has 15,625 configurations and round-trips arch strings', () => {
+    expect(gridSize(nb201ArchSpace.space)).toBe(15625);
+    const s = '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|';
+    const p = parseNb201Arch(s);
+    expect(p).toEqual(arch(['nor_conv_3x3', 'nor_conv_3x3', 'avg_pool_3x3', 'skip_connect', 'nor_conv_3x3', 'none']));
+    expect(nb201ArchString(p)).toBe(s);
+    expect(nb201ConfigId(p)).toBe('334130');
+    expect(() => parseNb201Arch('|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|')).toThrow(/not an NB201 op/);
+    expect(() => parseNb201Arch('|none~1|+|none~0|none~1|+|none~0|none~1|none~2|')).toThrow(/must have source ~0/);
+    expect(() => nb201ArchSpace.decode({ ...all('none'), edge_9_0: 'none' }, CIFAR)).toThrow(SpaceError);
+  });
+
+  it('counts by hand: skeleton 73,306 params / 7.78305 MFLOPs; +28,000 per 1x1 and +243,040 per 3x3 edge', () => {
+    const base = countCost(decodeNb201(all('none'), CIFAR));
+    expect(base.trainableParams).toBe(73306);
+    expect(base.flops).toBe(7783050);
+    // none, skip and avg pool are parameter- and FLOP-free, wherever they sit.
+    for (const op of ['skip_connect', 'avg_pool_3x3']) expect(countCost(decodeNb201(all(op), CIFAR)).trainableParams).toBe(73306);
+    // 5 cells x (C^2 + 2C) over C = 16, 32, 64; convs count even when their node feeds only 'none' edges.
+    const dead1x1 = countCost(decodeNb201(arch(['nor_conv_1x1', 'none', 'none', 'none', 'none', 'none']), CIFAR));
+    expect(dead1x1.trainableParams - 73306).toBe(5 * (16 * 16 + 32 + 32 * 32 + 64 + 64 * 64 + 128));
+    expect(dead1x1.flops - 7783050).toBe(5 * (1024 * 256 + 256 * 1024 + 64 * 4096));
+    expect(countCost(decodeNb201(all('nor_conv_3x3'), CIFAR)).trainableParams).toBe(73306 + 6 * 243040);
+    expect(countCost(decodeNb201(all('none'), { ...CIFAR, numClasses: 100 })).trainableParams).toBe(73306 + 64 * 90 + 90);
+  });
+
+  it('the really built tf model (C=16, N=5) has exactly the counted trainable weights', () => {
+    for (const s of [
+      '|nor_conv_1x1~0|+|none~0|none~1|+|avg_pool_3x3~0|none~1|none~2|',
+      '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|',
+      '|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|',
+    ]) {
+      const g = decodeNb201(parseNb201Arch(s), CIFAR);
+      const m = buildModel(g);
+      const c = countCost(g);
+      expect(modelParamCounts(m)).toEqual({ trainable: c.trainableParams, nonTrainable: c.nonTrainableParams, total: c.totalParams });
+      m.dispose();
+    }
+    expect(countCost(decodeNb201(parseNb201Arch('|nor_conv_1x1~0|+|none~0|none~1|+|avg_pool_3x3~0|none~1|none~2|'), CIFAR)).trainableParams).toBe(101306);
+  });
+
+  it('fidelity knobs: width 0.5 and 1 cell per stage shrink the network and still output [batch, classes]', () => {
+    const p = parseNb201Arch('|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|');
+    const small = decodeNb201(p, { ...CIFAR, width: 0.5, cells: 1 });
+    expect(countCost(small).trainableParams).toBeLessThan(countCost(decodeNb201(p, CIFAR)).trainableParams / 10);
+    const m = buildModel(small);
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1);
+    expect((m.predict(x) as tf.Tensor).shape).toEqual([2, 10]);
+    m.dispose();
+  });
+});
+
+const haveData = existsSync(resolve(nb201Dir, 'nb201_cifar10.csv')) && existsSync(resolve(nb201Dir, 'nb201_cifar100.csv'));
+
+describe.skipIf(!haveData)(`NAS-Bench-201 tables (${nb201Dir})`, () => {
+  for (const [file, classes] of [['nb201_cifar10.csv', 10], ['nb201_cifar100.csv', 100]] as const) {
+    it(`${file}: 600 seeded rows match n_params_mb (1e-6) and flops_m (1e-3)`, () => {
+      const rows: CostRow[] = readCostRows(resolve(nb201Dir, file));
+      expect(rows.length).toBe(15625);
+      const sample = new Rng(`nb201-${file}`).sampleIndices(rows.length, 600).map((i) => rows[i]!);
+      const r = checkRows(sample, classes);
+      expect(r.examples).toEqual([]);
+      expect(r).toMatchObject({ checked: 600, param_mismatches: 0, flop_mismatches: 0 });
+      // A wrong class count must show up as mismatches (the check can fail).
+      expect(checkRows(sample.slice(0, 20), classes === 10 ? 100 : 10).param_mismatches).toBe(20);
+    });
+  }
+});
