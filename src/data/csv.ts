@@ -190,3 +190,16 @@ export function datasetsFromTable(table: CsvTable, opts: LoadCsvOptions): CsvDat
   };
   return { train: make('train'), val: make('val'), test: make('test'), spec, droppedLines };
 }
+
+/**
+ * Features of a CSV for prediction with a saved spec (`tsnas predict`): the target column may be
+ * absent, extra columns are ignored, unseen categories encode as zeros. Errors name the file and line.
+ */
+export function loadCsvForPrediction(path: string, spec: PreprocessingSpec): { x: Float32Array; table: CsvTable } {
+  const table = readCsv(path);
+  try {
+    return { x: applyPreprocessing(spec, table.records, { lines: table.lines }), table };
+  } catch (e) {
+    throw new Error(`CSV file ${path}: ${(e as Error).message}`);
+  }
+}

@@ -235,8 +235,10 @@ export function numFeatures(spec: PreprocessingSpec): number {
 /**
  * Encode rows (the target column may be absent; extra columns are ignored) into an
  * N x numFeatures row-major Float32Array. A feature column absent from all rows is an error.
+ * `lines` (source line of each row) makes errors name lines instead of row indices.
  */
-export function applyPreprocessing(spec: PreprocessingSpec, rows: readonly CsvRecord[]): Float32Array {
+export function applyPreprocessing(spec: PreprocessingSpec, rows: readonly CsvRecord[], opts: { lines?: readonly number[] } = {}): Float32Array {
+  const where = (i: number) => (opts.lines?.[i] !== undefined ? `line ${opts.lines[i]}` : `row ${i}`);
   const missing = new Set(spec.missingTokens);
   const width = spec.featureNames.length;
   if (rows.length > 0) {
@@ -256,7 +258,7 @@ export function applyPreprocessing(spec: PreprocessingSpec, rows: readonly CsvRe
         let n = c.impute;
         if (v !== undefined) {
           const parsed = parseNumber(v);
-          if (parsed === undefined) throw new Error(`row ${i}: column '${c.name}' expects a number, got '${v}'`);
+          if (parsed === undefined) throw new Error(`${where(i)}: column '${c.name}' expects a number, got '${v}'`);
           n = parsed;
         }
         out[o++] = (n - c.mean) / c.std;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCsv, parseCsvText, readCsv } from '../../src/data/csv.js';
+import { loadCsv, loadCsvForPrediction, parseCsvText, readCsv } from '../../src/data/csv.js';
 import { classCounts } from '../../src/data/dataset.js';
 import {
   applyPreprocessing,
@@ -181,5 +181,19 @@ describe('preprocessing spec', () => {
     const rows = ['a', 'b', 'b', 'c', 'c', 'c'].map((v, i) => ({ v, t: String(i % 2) }));
     const spec = fitPreprocessing(rows, { target: 't', maxCategories: 2 });
     expect(spec.featureNames).toEqual(['v=c', 'v=b']);
+  });
+
+  it('loadCsvForPrediction encodes a CSV without the target like the training rows, errors name the line', () => {
+    const { train, spec } = loadCsv(csvFile('fitme.csv', PEOPLE), { target: 'label', valFraction: 0 });
+    const noTarget = PEOPLE.split('\n')
+      .map((l) => l.split(',').slice(0, 3).join(','))
+      .join('\n');
+    const { x, table } = loadCsvForPrediction(csvFile('predict.csv', noTarget), spec);
+    expect(table.columns).toEqual(['age', 'city', 'income']);
+    // the training part is the whole file here, in split order: compare as sets of rows
+    const rows = (a: Float32Array) => Array.from({ length: 5 }, (_, i) => [...a.subarray(i * 8, i * 8 + 8)].join(',')).sort();
+    expect(rows(x)).toEqual(rows(train.x));
+    const bad = csvFile('bad.csv', 'age,city,income\n1,rome,2\n3,rome,lots\n');
+    expect(() => loadCsvForPrediction(bad, spec)).toThrow(/bad\.csv: line 3: column 'income' expects a number, got 'lots'/);
   });
 });
