@@ -86,6 +86,33 @@ describe('space details', () => {
     expect(half.shapes.get('layer0/conv3x3')).toEqual([8, 8, 16]);
   });
 
+  it('chain: dense on an image acts per pixel (like a 1x1 conv); flatten head; save/load keeps the model', async () => {
+    const chain = ARCH_SPACES.chain!;
+    const params = {
+      depth: 2,
+      layer_0_op: 'dense', layer_0_width: 16, layer_0_act: 'swish', layer_0_bn: false, layer_0_dropout: 0,
+      layer_1_op: 'avgpool3x3', layer_1_dropout: 0,
+      head: 'flatten',
+    };
+    const g = checkGraph(chain.decode(params, { inputShape: [6, 6, 3], numClasses: 2 }));
+    expect(g.shapes.get('layer0/dense')).toEqual([6, 6, 16]);
+    expect(g.shapes.get('head/flatten')).toEqual([3 * 3 * 16]);
+    const c = countCost(g);
+    expect(c.trainableParams).toBe(3 * 16 + 16 + 144 * 2 + 2);
+    expect(c.flops).toBe(36 * (3 * 16 + 16) + 144 * 2 + 2);
+    const m = buildModel(g);
+    expect(m.countParams()).toBe(c.totalParams);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await m.save(tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const m2 = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const x = tf.randomNormal([3, 6, 6, 3], 0, 1, 'float32', 5);
+    const d = (m.predict(x) as tf.Tensor).sub(m2.predict(x) as tf.Tensor).abs().max().dataSync()[0];
+    expect(d).toBe(0);
+  });
+
   it('chain (image) rejects flat input and points to chain-flat', () => {
     const chain = ARCH_SPACES.chain!;
     const params = sampleSpace(chain.space, new Rng(1));
@@ -128,6 +155,8 @@ describe('space details', () => {
     const g2 = checkGraph(cell.decode(params, { ...IMAGE, cells: 2 }));
     const cellsOf = (g: ReturnType<typeof checkGraph>) => new Set(g.nodes.map((n) => n.id.split('/')[0]).filter((s) => s!.startsWith('cell'))).size;
     expect(cellsOf(g1)).toBe(5);
+    const own = checkGraph(cell.decode({ ...params, cells_per_stage: 3 }, IMAGE));
+    expect(cellsOf(own)).toBe(11);
     expect(cellsOf(g2)).toBe(8);
     expect(g1.shapes.get(g1.nodes.find((n) => n.kind === 'output')!.id)).toEqual([7]);
     // Normal cells that read only node outputs and input 0 leave the previous cell's output unread.
