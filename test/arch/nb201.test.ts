@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkRows, nb201Dir, readCostRows, type CostRow } from '../../bench/check-nb201-cost.js';
 import { buildModel, modelParamCounts } from '../../src/nn/builder.js';
 import { countCost } from '../../src/nn/cost.js';
+import { GraphBuilder } from '../../src/space/arch/blocks.js';
 import {
-  decodeNb201, nb201ArchSpace, nb201ArchString, nb201ConfigId, NB201_EDGE_NAMES, parseNb201Arch,
+  decodeNb201, nb201Cell, type Nb201Op, nb201ArchSpace, nb201ArchString, nb201ConfigId, NB201_EDGE_NAMES, parseNb201Arch,
 } from '../../src/space/arch/nb201.js';
 import { gridSize, SpaceError } from '../../src/space/params.js';
 import { Rng } from '../../src/util/rng.js';
@@ -59,6 +60,26 @@ describe('nb201 space', () => {
       m.dispose();
     }
     expect(countCost(decodeNb201(parseNb201Arch('|nor_conv_1x1~0|+|none~0|none~1|+|avg_pool_3x3~0|none~1|none~2|'), CIFAR)).trainableParams).toBe(101306);
+  });
+
+  it('cell semantics: node j sums op(node i) over its incoming edges; the cell outputs node 3', () => {
+    const run = (ops: string[]) => {
+      const b = new GraphBuilder();
+      const x = nb201Cell(b, 'c', ops as Nb201Op[], b.input('in', [2, 2, 1]));
+      b.output(b.op('flat', { type: 'flatten' }, x));
+      const m = buildModel(b.build());
+      const y = Array.from((m.predict(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1])) as tf.Tensor).dataSync());
+      m.dispose();
+      return y;
+    };
+    const [n, s] = ['none', 'skip_connect'];
+    expect(run([s, s, s, s, s, s])).toEqual([4, 8, 12, 16]); // n1 = x, n2 = 2x, n3 = x + x + 2x
+    expect(run([n, n, n, s, n, n])).toEqual([1, 2, 3, 4]); // edge_3_0 only
+    expect(run([n, s, n, n, n, s])).toEqual([1, 2, 3, 4]); // edge_2_0 then edge_3_2
+    expect(run([n, n, s, n, n, s])).toEqual([0, 0, 0, 0]); // node 1 is zero, so is node 2
+    expect(run([s, n, n, n, s, n])).toEqual([1, 2, 3, 4]); // edge_1_0 then edge_3_1
+    // avg pool 3x3 (padding excluded) on a 2x2 input is the mean everywhere.
+    expect(run([n, n, n, 'avg_pool_3x3', n, n])).toEqual([2.5, 2.5, 2.5, 2.5]);
   });
 
   it('fidelity knobs: width 0.5 and 1 cell per stage shrink the network and still output [batch, classes]', () => {
