@@ -72,7 +72,9 @@ export class Exec {
   }
 
   concat(xs: TI[], axis: number): TI {
-    return this.run('Concat', Object.fromEntries(xs.map((x, i) => [String(i), x])), { axis });
+    if (xs.length === 1) return xs[0]!;
+    // Concat takes its inputs as an array.
+    return this.run('Concat', xs as unknown as Record<string, TI>, { axis });
   }
 
   /** Plain (non-transposed) 2-D matmul a[m,k] x b[k,n], the fast XNNPACK path on wasm. */

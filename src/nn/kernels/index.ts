@@ -1,0 +1,115 @@
+/**
+ * The tsnas training-kernel pack: gradient kernels for the wasm backend built on its fast forward
+ * kernels. `registerTrainingKernels('wasm')` is called by `initBackend` after the wasm backend is
+ * ready; it captures the stock kernels it builds on, then overrides (tf.registerKernel) the
+ * gradient kernels that are missing, wrong or slow on stock wasm. The AvgPool gradient fix is a
+ * gradient (not kernel) override and applies to every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StockKernels, withExec, TI } from './exec.js';
+import {
+  checkNHWC,
+  checkNoDilation,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  depthwiseBackpropFilter,
+  depthwiseBackpropInput,
+} from './conv.js';
+import { matMulReroute } from './matmul.js';
+import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
+
+export { avgPoolGradConfig, validCounts } from './pool.js';
+
+type Shape4 = [number, number, number, number];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyAttrs = any;
+
+/** Kernels this pack overrides on the wasm backend. */
+export const PACK_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul',
+  '_FusedMatMul',
+] as const;
+
+/** Stock kernels the pack composes. */
+const BUILDING_BLOCKS = [
+  'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
+  'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'ArgMax', 'OneHot', 'Cast', 'Multiply', 'Add',
+];
+
+const registered = new Set<string>();
+let gradientRegistered = false;
+
+function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfig[] {
+  const wrap = (
+    kernelName: string,
+    f: (e: import('./exec.js').Exec, inputs: Record<string, TI>, attrs: AnyAttrs) => TI,
+  ): tf.KernelConfig => ({
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      withExec(backend as tf.KernelBackend, stock, (e) =>
+        f(e, inputs as unknown as Record<string, TI>, attrs as AnyAttrs)),
+  });
+  return [
+    wrap('Conv2DBackpropFilter', (e, { x, dy }, a) => {
+      checkNHWC(a.dataFormat, 'Conv2DBackpropFilter');
+      return conv2dBackpropFilter(e, x!, dy!, a.filterShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
+    }),
+    wrap('Conv2DBackpropInput', (e, { dy, filter }, a) => {
+      checkNHWC(a.dataFormat, 'Conv2DBackpropInput');
+      return conv2dBackpropInput(e, dy!, filter!, a.inputShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
+    }),
+    wrap('DepthwiseConv2dNativeBackpropFilter', (e, { x, dy }, a) => {
+      checkNoDilation(a.dilations, 'DepthwiseConv2dNative');
+      return depthwiseBackpropFilter(e, x!, dy!, a.filterShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
+    }),
+    wrap('DepthwiseConv2dNativeBackpropInput', (e, { dy, filter }, a) => {
+      checkNoDilation(a.dilations, 'DepthwiseConv2dNative');
+      return depthwiseBackpropInput(e, dy!, filter!, a.inputShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
+    }),
+    wrap('MaxPoolGrad', (e, { dy, input }, a) =>
+      maxPoolGrad(e, dy!, input!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
+    wrap('BatchMatMul', (e, inputs, a) => matMulReroute(e, 'BatchMatMul', inputs, a)),
+    wrap('_FusedMatMul', (e, inputs, a) => matMulReroute(e, '_FusedMatMul', inputs, a)),
+  ];
+}
+
+/**
+ * Registers the pack on `backendName` (only 'wasm' is supported: on other backends the stock
+ * kernels are kept). Must be called after the backend has been initialised (tf.setBackend), so that
+ * the stock kernels it composes have run their setup. Idempotent.
+ */
+export function registerTrainingKernels(backendName = 'wasm'): void {
+  if (!gradientRegistered) {
+    tf.registerGradient(avgPoolGradConfig);
+    gradientRegistered = true;
+  }
+  if (backendName !== 'wasm') {
+    throw new Error(`tsnas kernels: the training-kernel pack is for 'wasm', not '${backendName}'`);
+  }
+  if (registered.has(backendName)) return;
+  const stock = new StockKernels(backendName);
+  for (const name of BUILDING_BLOCKS) stock.capture(name);
+  for (const config of kernelConfigs(backendName, stock)) {
+    if (tf.getKernel(config.kernelName, backendName)) tf.unregisterKernel(config.kernelName, backendName);
+    tf.registerKernel(config);
+  }
+  registered.add(backendName);
+}
+
+/** Registers only the backend-independent AvgPool gradient fix (used on cpu / tfjs-node). */
+export function registerGradientFixes(): void {
+  if (!gradientRegistered) {
+    tf.registerGradient(avgPoolGradConfig);
+    gradientRegistered = true;
+  }
+}
+
+export function isPackRegistered(backendName = 'wasm'): boolean {
+  return registered.has(backendName);
+}

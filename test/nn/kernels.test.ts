@@ -1,0 +1,219 @@
+/**
+ * Gradients of the tsnas training-kernel pack on `wasm` against the `cpu` backend (reference
+ * kernels) and against finite differences, on small shapes.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/nn/backend.js';
+import { Rng } from '../../src/util/rng.js';
+
+interface Arr {
+  shape: number[];
+  data: Float32Array;
+}
+
+function randArr(rng: Rng, shape: number[], f: (r: Rng) => number = (r) => r.normal()): Arr {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = f(rng);
+  return { shape, data };
+}
+
+type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
+
+/** Gradients of sum(f(xs) * R) w.r.t. every x, on `backend`; R fixed random weights. */
+async function gradsOn(backend: string, f: Fn, xs: Arr[], seed = 7): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ts = xs.map((a) => tf.tensor(a.data, a.shape));
+    const y = f(...ts);
+    const r = tf.tensor(randArr(new Rng(seed), y.shape).data, y.shape);
+    const g = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), r)))(ts);
+    return g.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function lossOn(backend: string, f: Fn, xs: Arr[], seed = 7): Promise<number> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ts = xs.map((a) => tf.tensor(a.data, a.shape));
+    const y = f(...ts);
+    const r = tf.tensor(randArr(new Rng(seed), y.shape).data, y.shape);
+    return tf.sum(tf.mul(y, r)).dataSync()[0]!;
+  });
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / Math.max(den, 1e-12);
+}
+
+/** Checks wasm (pack) == cpu within 1e-4 relative, and a directional finite difference on wasm. */
+async function check(f: Fn, xs: Arr[], opts: { fdEps?: number; fdTol?: number; fd?: boolean } = {}) {
+  const gw = await gradsOn('wasm', f, xs);
+  const gc = await gradsOn('cpu', f, xs);
+  for (let i = 0; i < xs.length; i++) {
+    expect(relErr(gw[i]!, gc[i]!), `input ${i} wasm vs cpu`).toBeLessThan(1e-4);
+    expect(gw[i]!.some((v) => v !== 0), `input ${i} gradient is all zero`).toBe(true);
+  }
+  if (opts.fd === false) return;
+  // Directional derivative: (L(x + eps v) - L(x - eps v)) / 2eps = <grad, v>, per input.
+  const eps = opts.fdEps ?? 1e-2;
+  for (let i = 0; i < xs.length; i++) {
+    const v = randArr(new Rng(100 + i), xs[i]!.shape);
+    const plus = xs.map((a, j) => (j === i ? { shape: a.shape, data: a.data.map((x, k) => x + eps * v.data[k]!) } : a));
+    const minus = xs.map((a, j) => (j === i ? { shape: a.shape, data: a.data.map((x, k) => x - eps * v.data[k]!) } : a));
+    const fd = ((await lossOn('wasm', f, plus)) - (await lossOn('wasm', f, minus))) / (2 * eps);
+    let dot = 0;
+    let scale = 0;
+    for (let k = 0; k < v.data.length; k++) {
+      dot += gw[i]![k]! * v.data[k]!;
+      scale += Math.abs(gw[i]![k]! * v.data[k]!);
+    }
+    expect(Math.abs(fd - dot) / Math.max(scale, 1e-6), `input ${i} finite difference ${fd} vs ${dot}`)
+      .toBeLessThan(opts.fdTol ?? 2e-3);
+  }
+}
+
+beforeAll(async () => {
+  expect(await initBackend({ backend: 'wasm' })).toBe('wasm');
+});
+
+describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => {
+  const rng = new Rng(1);
+  for (const k of [1, 3, 5]) {
+    for (const s of [1, 2] as const) {
+      for (const pad of ['same', 'valid'] as const) {
+        it(`k=${k} stride=${s} ${pad}`, async () => {
+          const x = randArr(rng, [2, 9, 8, 3]);
+          const w = randArr(rng, [k, k, 3, 4]);
+          await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), [x, w]);
+        });
+      }
+    }
+  }
+  it('fused conv2d with bias and relu (the path tf.layers uses)', async () => {
+    const x = randArr(rng, [2, 6, 6, 3]);
+    const w = randArr(rng, [3, 3, 3, 5]);
+    const b = randArr(rng, [5]);
+    await check(
+      (a, f, c) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation: 'relu' }),
+      [x, w, b],
+      { fdEps: 3e-4, fdTol: 1e-2 }, // small step, looser: relu kinks
+    );
+  });
+});
+
+describe('depthwise and separable conv gradients', () => {
+  const rng = new Rng(2);
+  for (const k of [3, 5]) {
+    for (const s of [1, 2] as const) {
+      for (const pad of ['same', 'valid'] as const) {
+        it(`depthwise k=${k} stride=${s} ${pad}`, async () => {
+          const x = randArr(rng, [2, 9, 8, 3]);
+          const w = randArr(rng, [k, k, 3, 1]);
+          await check((a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), [x, w]);
+        });
+      }
+    }
+  }
+  it('depthwise channel multiplier 2', async () => {
+    const x = randArr(rng, [2, 7, 7, 3]);
+    const w = randArr(rng, [3, 3, 3, 2]);
+    await check((a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), [x, w]);
+  });
+  it('separable conv 3x3 stride 1 same', async () => {
+    const x = randArr(rng, [2, 7, 7, 3]);
+    const dw = randArr(rng, [3, 3, 3, 1]);
+    const pw = randArr(rng, [1, 1, 3, 4]);
+    await check(
+      (a, b, c) => tf.separableConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, 1, 'same'),
+      [x, dw, pw],
+    );
+  });
+});
+
+describe('max pool gradient (MaxPoolGrad)', () => {
+  const rng = new Rng(3);
+  const cases: [number, number, 'same' | 'valid'][] = [
+    [2, 2, 'valid'], [2, 2, 'same'], [3, 2, 'same'], [3, 2, 'valid'], [3, 1, 'same'],
+  ];
+  for (const [k, s, pad] of cases) {
+    it(`k=${k} stride=${s} ${pad}`, async () => {
+      const x = randArr(rng, [2, 7, 6, 3]);
+      await check((a) => tf.maxPool(a as tf.Tensor4D, k, s, pad), [x], { fdEps: 1e-4, fdTol: 1e-2 });
+    });
+  }
+  it('windows whose maximum is negative (stock wasm loses this gradient)', async () => {
+    const x = randArr(rng, [2, 6, 6, 3], (r) => -1 - Math.abs(r.normal()));
+    await check((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), [x], { fdEps: 1e-4, fdTol: 1e-2 });
+    // Every window passes exactly one dy to x: the gradient of sum(maxpool) has one 1 per window.
+    const [g] = await gradsOn('wasm', (a) => tf.div(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.scalar(1)), [x]);
+    const w = await gradsOn('cpu', (a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), [x]);
+    expect(relErr(g!, w[0]!)).toBeLessThan(1e-6);
+  });
+  it('ties (all-zero windows after relu) go to the first maximum, like cpu', async () => {
+    const x = randArr(rng, [1, 6, 6, 2], (r) => Math.max(0, r.normal() - 0.8));
+    // No finite differences here: at a tie the loss is not differentiable.
+    await check((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), [x], { fd: false });
+  });
+});
+
+describe('avg pool gradient', () => {
+  const rng = new Rng(4);
+  for (const [k, s, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same'], [3, 1, 'valid']] as const) {
+    it(`k=${k} stride=${s} ${pad}`, async () => {
+      const x = randArr(rng, [2, 7, 6, 3]);
+      await check((a) => tf.avgPool(a as tf.Tensor4D, k, s, pad), [x]);
+    });
+  }
+  it("'same' border: corner gradient is 1/4+1/6+1/6+1/9 on wasm and cpu", async () => {
+    const x = { shape: [1, 3, 3, 1], data: new Float32Array(9).fill(1) };
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const g = tf.tidy(() =>
+        tf.grad((a: tf.Tensor) => tf.sum(tf.avgPool(a as tf.Tensor4D, 3, 1, 'same')))(tf.tensor(x.data, x.shape)).dataSync(),
+      );
+      expect(g[0], backend).toBeCloseTo(1 / 4 + 1 / 6 + 1 / 6 + 1 / 9, 5);
+      // The centre is in all 9 windows: 4 corner windows (4 valid), 4 edge (6), the middle (9).
+      expect(g[4], backend).toBeCloseTo(4 / 4 + 4 / 6 + 1 / 9, 5);
+    }
+  });
+});
+
+describe('batch norm and dense', () => {
+  const rng = new Rng(5);
+  it('batch norm in training mode (moments + batchNorm)', async () => {
+    const x = randArr(rng, [4, 3, 3, 5]);
+    const gamma = randArr(rng, [5], (r) => 1 + 0.1 * r.normal());
+    const beta = randArr(rng, [5]);
+    await check((a, g, b) => {
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.batchNorm(a, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+    }, [x, gamma, beta], { fdEps: 1e-2, fdTol: 5e-3 });
+  });
+  it('dense (fused matmul + bias + relu)', async () => {
+    const x = randArr(rng, [6, 20]);
+    const w = randArr(rng, [20, 7]);
+    const b = randArr(rng, [7]);
+    await check(
+      (a, k, c) => tf.fused.matMul({ a: a as tf.Tensor2D, b: k as tf.Tensor2D, bias: c, activation: 'relu' }),
+      [x, w, b],
+      { fdEps: 1e-3, fdTol: 5e-3 },
+    );
+  });
+  it('matmul with transposeA / transposeB and batched matmul', async () => {
+    const a = randArr(rng, [20, 6]);
+    const b = randArr(rng, [7, 20]);
+    await check((p, q) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, true, true), [a, b]);
+    const c = randArr(rng, [3, 40, 30]);
+    const d = randArr(rng, [3, 30, 40]);
+    await check((p, q) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D), [c, d]);
+  });
+});
