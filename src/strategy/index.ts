@@ -1,14 +1,18 @@
 /** Strategy registry: name -> factory. Every strategy works on every space. */
 import { GridStrategy } from './grid.js';
 import { RandomStrategy } from './random.js';
+import { BoStrategy } from './bo.js';
 import { EvolutionStrategy } from './evolution.js';
+import { ReinforceStrategy } from './reinforce.js';
 import type { Strategy } from './types.js';
 
 export * from './types.js';
 export { GridStrategy, GridExhausted } from './grid.js';
 export { RandomStrategy } from './random.js';
+export { BoStrategy, type BoOptions } from './bo.js';
 export { EvolutionStrategy, replayPopulation, type EvolutionOptions } from './evolution.js';
 export * as mutation from './mutation.js';
+export { ReinforceStrategy, type ReinforceOptions } from './reinforce.js';
 
 export class UnknownStrategyError extends Error {
   override name = 'UnknownStrategyError';
@@ -19,7 +23,9 @@ type Factory = (options: Record<string, unknown>) => Strategy;
 const registry = new Map<string, Factory>([
   ['random', (o) => new RandomStrategy(o)],
   ['grid', (o) => new GridStrategy(o)],
+  ['bo', (o) => new BoStrategy(o)],
   ['evolution', (o) => new EvolutionStrategy(o)],
+  ['reinforce', (o) => new ReinforceStrategy(o)],
 ]);
 
 export function registerStrategy(name: string, factory: Factory): void {
