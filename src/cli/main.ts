@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerSearch } from './search.js';
+import { registerReport } from './report.js';
+import { registerDashboard } from './dashboard.js';
 
 const program = new Command()
   .name('tsnas')
@@ -14,6 +16,8 @@ const program = new Command()
 
 registerSearch(program);
 registerInspect(program);
+registerReport(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);

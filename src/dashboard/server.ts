@@ -1,0 +1,157 @@
+/**
+ * Live dashboard: a fastify server showing the report's views on a page that polls /api/data every
+ * second, so a finished trial appears within about a second. It reads the storage through a
+ * read-only connection while a search writes it; a busy or half-created file is retried on the next
+ * poll and the last good data is served meanwhile.
+ *
+ * It has no authentication, so it binds 127.0.0.1 by default and refuses a non-loopback address
+ * unless that address was given explicitly (`--host`), never from an environment variable.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { buildReportData, type ReportData } from '../report/data.js';
+import { echartsJs, renderPage } from '../report/html.js';
+import { isTransient, StorageReader } from './reader.js';
+
+export class HostError extends Error {
+  override name = 'HostError';
+  readonly userError = true;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** The address to bind: `--host` when given, else TSNAS_DASHBOARD_HOST if loopback, else 127.0.0.1. */
+export function resolveHost(cliHost: string | undefined, env: NodeJS.ProcessEnv = process.env): { host: string; explicit: boolean } {
+  if (cliHost !== undefined && cliHost !== '') return { host: cliHost, explicit: true };
+  const fromEnv = env.TSNAS_DASHBOARD_HOST;
+  if (fromEnv) {
+    if (!isLoopback(fromEnv)) {
+      throw new HostError(
+        `TSNAS_DASHBOARD_HOST=${fromEnv} is not a loopback address; the dashboard has no authentication, ` +
+          `so pass --host ${fromEnv} explicitly to expose it`,
+      );
+    }
+    return { host: fromEnv, explicit: false };
+  }
+  return { host: '127.0.0.1', explicit: false };
+}
+
+export interface DashboardOptions {
+  /** Path of the SQLite file. */
+  file: string;
+  /** Label shown on the page (e.g. the storage URL). */
+  storage?: string;
+  host?: string;
+  /** Whether `host` was given explicitly by the user; required for a non-loopback address. */
+  hostExplicit?: boolean;
+  port?: number;
+  pollMs?: number;
+  names?: string[];
+  costPerHour?: number;
+}
+
+export interface Dashboard {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Keeps the last built data and rebuilds it when the storage changed. */
+class LiveData {
+  version = 0;
+  data: ReportData | null = null;
+  lastError: string | null = null;
+  private seen: number | null = null;
+  private building: Promise<void> | null = null;
+
+  constructor(
+    private readonly reader: StorageReader,
+    private readonly opts: DashboardOptions,
+  ) {}
+
+  refresh(): Promise<void> {
+    this.building ??= this.build().finally(() => (this.building = null));
+    return this.building;
+  }
+
+  private async build(): Promise<void> {
+    try {
+      const dv = this.reader.dataVersion();
+      if (this.data && dv === this.seen) return;
+      const data = await buildReportData(this.reader, {
+        storage: this.opts.storage ?? `sqlite:${this.opts.file}`,
+        names: this.opts.names,
+        costPerHour: this.opts.costPerHour,
+      });
+      data.title = 'tsnas dashboard';
+      this.seen = dv;
+      this.data = data;
+      this.version++;
+      this.lastError = null;
+    } catch (e) {
+      if (!isTransient(e)) throw e;
+      this.lastError = (e as Error).message; // busy: serve the last data, retry on the next poll
+    }
+  }
+}
+
+export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host) && opts.hostExplicit !== true) {
+    throw new HostError(`refusing to bind ${host}: not a loopback address and not given explicitly with --host`);
+  }
+  const reader = new StorageReader(opts.file);
+  const live = new LiveData(reader, opts);
+  const app = Fastify({ logger: false });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Cache-Control', 'no-store');
+  });
+
+  app.get('/', async (_req, reply) => {
+    await live.refresh();
+    const data = live.data ?? emptyData(opts);
+    reply.type('text/html; charset=utf-8');
+    return renderPage(data, { live: true, pollMs: opts.pollMs ?? 1000, version: live.version, echartsSrc: 'echarts.min.js' });
+  });
+  app.get('/echarts.min.js', async (_req, reply) => {
+    reply.type('application/javascript; charset=utf-8');
+    return echartsJs();
+  });
+  app.get<{ Querystring: { v?: string } }>('/api/data', async (req, reply) => {
+    await live.refresh();
+    if (!live.data || String(live.version) === req.query.v) return reply.code(204).send();
+    return { version: live.version, data: live.data, warning: live.lastError };
+  });
+
+  try {
+    await app.listen({ host, port: opts.port ?? 8080 });
+  } catch (e) {
+    reader.close();
+    throw e;
+  }
+  const addr = app.server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    app,
+    url: `http://${shown}:${addr.port}/`,
+    close: async () => {
+      await app.close();
+      reader.close();
+    },
+  };
+}
+
+function emptyData(opts: DashboardOptions): ReportData {
+  return {
+    title: 'tsnas dashboard',
+    storage: opts.storage ?? `sqlite:${opts.file}`,
+    generatedAt: new Date().toISOString(),
+    costPerHour: opts.costPerHour ?? null,
+    totalTrials: 0,
+    experiments: [],
+  };
+}

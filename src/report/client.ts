@@ -1,0 +1,286 @@
+/**
+ * The page script shared by the static report and the live dashboard (plain browser JavaScript, kept
+ * as a string so it is inlined as is). It reads the data JSON from <script id="tsnas-data">, draws
+ * every view with ECharts and SVG, and, when `live` is set, polls /api/data every second.
+ * Every user-supplied string is put in the page with textContent or escaped (tooltips).
+ */
+export const CLIENT_JS = String.raw`
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('tsnas-config').textContent);
+  var data = JSON.parse(document.getElementById('tsnas-data').textContent);
+  var version = cfg.version;
+  var selected = null;
+  var charts = {};
+  var PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+  function el(tag, text, attrs) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (attrs) for (var k in attrs) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+  function fmt(v, d) {
+    if (v === null || v === undefined || v === '') return '';
+    if (typeof v !== 'number') return String(v);
+    if (Math.abs(v) >= 1e6) return v.toExponential(2);
+    return v.toFixed(d === undefined ? 2 : d);
+  }
+  function chart(id) {
+    var node = document.getElementById(id);
+    if (!charts[id]) charts[id] = echarts.init(node, null, { renderer: 'canvas' });
+    return charts[id];
+  }
+  function empty(id, message) {
+    if (charts[id]) { charts[id].dispose(); delete charts[id]; }
+    var node = document.getElementById(id);
+    node.textContent = '';
+    node.appendChild(el('p', message, { 'class': 'empty' }));
+  }
+  function clearEmpty(id) {
+    var node = document.getElementById(id);
+    var p = node.querySelector('p.empty');
+    if (p) node.removeChild(p);
+  }
+
+  function renderTotals() {
+    var tb = document.querySelector('#totals tbody');
+    tb.textContent = '';
+    data.experiments.forEach(function (e) {
+      var t = e.totals;
+      var tr = el('tr');
+      [e.name, e.strategy, t.trials, t.complete, t.pruned, t.failed, fmt(t.wallSeconds), fmt(t.cpuSeconds), fmt(t.simulatedSeconds, 0),
+        fmt(t.flops), t.maxPeakMemoryBytes === null ? '' : fmt(t.maxPeakMemoryBytes / 1048576, 1) + ' MiB', t.backends.join(', '),
+        fmt(t.billedHours, 3) + ' ' + t.billedAs, t.cost === null ? '' : fmt(t.cost, 2)].forEach(function (v) { tr.appendChild(el('td', v)); });
+      tb.appendChild(tr);
+    });
+    document.getElementById('total-trials').textContent = String(data.totalTrials);
+    document.getElementById('generated').textContent = data.generatedAt;
+    document.getElementById('storage').textContent = data.storage;
+  }
+
+  function renderAnytime() {
+    var exps = data.experiments.filter(function (e) { return e.anytime.points.length > 0; });
+    if (!exps.length) return empty('chart-anytime', 'no finished trials yet');
+    clearEmpty('chart-anytime');
+    var axes = {};
+    exps.forEach(function (e) { axes[e.anytime.axis] = 1; });
+    var axisName = Object.keys(axes).length > 1 ? 'compute (s, simulated or wall)' : (exps[0].anytime.axis === 'simulated' ? 'simulated training seconds' : 'wall seconds');
+    chart('chart-anytime').setOption({
+      color: PALETTE,
+      animation: false,
+      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.seriesName) + '<br>compute ' + fmt(p.value[0], 1) + ' s: best ' + fmt(p.value[1], 4); } },
+      legend: { type: 'scroll', top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 50 },
+      xAxis: { type: 'value', name: axisName, nameLocation: 'middle', nameGap: 28 },
+      yAxis: { type: 'value', name: 'best so far', scale: true },
+      series: exps.map(function (e) {
+        return { name: e.name + ' (' + e.strategy + ')', type: 'line', step: 'end', showSymbol: false,
+          data: e.anytime.points.filter(function (p) { return p.best !== null; }).map(function (p) { return [p.compute, p.best]; }) };
+      })
+    }, true);
+  }
+
+  function renderSelect() {
+    var sel = document.getElementById('exp-select');
+    sel.textContent = '';
+    data.experiments.forEach(function (e, i) {
+      var o = el('option', e.name + ' (' + e.strategy + ', ' + e.trials.length + ' trials)', { value: String(e.id) });
+      sel.appendChild(o);
+    });
+    if (selected === null && data.experiments.length) selected = data.experiments[0].id;
+    sel.value = String(selected);
+  }
+
+  function current() {
+    for (var i = 0; i < data.experiments.length; i++) if (data.experiments[i].id === selected) return data.experiments[i];
+    return data.experiments[0] || null;
+  }
+
+  function renderSummary(e) {
+    document.getElementById('exp-name').textContent = e.name;
+    document.getElementById('trial-count').textContent = String(e.trials.length);
+    document.getElementById('exp-strategy').textContent = e.strategy + (e.spaceName ? ' on ' + e.spaceName : '');
+    document.getElementById('exp-best').textContent = e.best ? '#' + e.best.number + ' ' + e.best.values.map(function (v) { return fmt(v, 4); }).join(', ') + ' ' + JSON.stringify(e.best.params) : 'none yet';
+  }
+
+  function renderLearningCurves(e) {
+    var withLc = e.trials.filter(function (t) { return t.intermediate.length > 0; }).slice(-200);
+    if (!withLc.length) return empty('chart-lc', 'no intermediate values recorded in this experiment');
+    clearEmpty('chart-lc');
+    var series = [];
+    withLc.forEach(function (t, k) {
+      var stopped = t.state === 'PRUNED';
+      var color = stopped ? '#d62728' : PALETTE[k % PALETTE.length];
+      var pts = t.intermediate.map(function (iv, i) {
+        var last = i === t.intermediate.length - 1;
+        return { value: [iv.step, iv.value], symbol: stopped && last ? 'triangle' : 'circle', symbolSize: stopped && last ? 10 : 3 };
+      });
+      series.push({ name: '#' + t.number + (stopped ? ' pruned' : ''), type: 'line', data: pts, showSymbol: true,
+        lineStyle: { width: 1, type: stopped ? 'dashed' : 'solid', color: color }, itemStyle: { color: color } });
+      if (t.prediction) {
+        var lastIv = t.intermediate[t.intermediate.length - 1];
+        var pred = [[lastIv.step, lastIv.value]].concat(t.prediction.map(function (p) { return [p.step, p.mean]; }));
+        series.push({ name: '#' + t.number + ' predicted', type: 'line', data: pred, showSymbol: true, symbol: 'diamond', symbolSize: 7,
+          lineStyle: { width: 1, type: 'dotted', color: '#555' }, itemStyle: { color: '#555' } });
+        t.prediction.forEach(function (p) {
+          if (p.lower === null || p.upper === null) return;
+          series.push({ name: '#' + t.number + ' interval', type: 'line', data: [[p.step, p.lower], [p.step, p.upper]], showSymbol: true,
+            symbol: 'rect', symbolSize: [8, 1], lineStyle: { width: 1, color: '#555' }, itemStyle: { color: '#555' } });
+        });
+      }
+    });
+    chart('chart-lc').setOption({
+      animation: false,
+      title: { text: 'dashed red, triangle: pruned / early-stopped; dotted: extrapolated prediction', textStyle: { fontSize: 11, fontWeight: 'normal' }, left: 'center' },
+      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.seriesName) + '<br>step ' + fmt(p.value[0], 0) + ': ' + fmt(p.value[1], 4); } },
+      grid: { left: 60, right: 20, top: 30, bottom: 40 },
+      xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 },
+      yAxis: { type: 'value', name: e.objectiveNames[0], scale: true },
+      series: series
+    }, true);
+  }
+
+  function renderImportance(e) {
+    if (!e.importance.length) return empty('chart-importance', 'needs two or more complete trials');
+    clearEmpty('chart-importance');
+    var imp = e.importance.slice(0, 25).reverse();
+    chart('chart-importance').setOption({
+      animation: false,
+      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.name) + ': R\u00b2 ' + fmt(p.value, 3); } },
+      grid: { left: 140, right: 30, top: 10, bottom: 40 },
+      xAxis: { type: 'value', name: 'R\u00b2 of marginal means', nameLocation: 'middle', nameGap: 25, min: 0 },
+      yAxis: { type: 'category', data: imp.map(function (i) { return i.param.length > 22 ? i.param.slice(0, 21) + '\u2026' : i.param; }) },
+      series: [{ type: 'bar', data: imp.map(function (i) { return { name: i.param, value: i.r2 }; }), itemStyle: { color: '#1f77b4' } }]
+    }, true);
+  }
+
+  function renderPareto(e) {
+    var done = e.trials.filter(function (t) { return t.state === 'COMPLETE' && t.values && t.values[0] !== null; });
+    var title = document.getElementById('pareto-title');
+    if (!done.length) { title.textContent = 'Objectives'; return empty('chart-pareto', 'no complete trial yet'); }
+    clearEmpty('chart-pareto');
+    var tip = { trigger: 'item', formatter: function (p) { return esc(p.seriesName) + ' #' + p.data.n + '<br>' + p.value.map(function (v) { return fmt(v, 4); }).join(', '); } };
+    if (e.paretoFront) {
+      title.textContent = 'Pareto front';
+      var front = {};
+      e.paretoFront.forEach(function (n) { front[n] = 1; });
+      var pt = function (t) { return { n: t.number, value: [t.values[0], t.values[1]] }; };
+      var fr = done.filter(function (t) { return front[t.number]; }).map(pt).sort(function (a, b) { return a.value[0] - b.value[0]; });
+      chart('chart-pareto').setOption({
+        animation: false, tooltip: tip, legend: { top: 0 },
+        grid: { left: 60, right: 20, top: 40, bottom: 50 },
+        xAxis: { type: 'value', scale: true, name: e.objectiveNames[0] + ' (' + e.directions[0] + ')', nameLocation: 'middle', nameGap: 28 },
+        yAxis: { type: 'value', scale: true, name: e.objectiveNames[1] + ' (' + e.directions[1] + ')' },
+        series: [
+          { name: 'trials', type: 'scatter', symbolSize: 6, itemStyle: { color: '#aaa' }, data: done.filter(function (t) { return !front[t.number]; }).map(pt) },
+          { name: 'Pareto front', type: 'line', step: false, symbolSize: 9, itemStyle: { color: '#d62728' }, lineStyle: { type: 'dashed' }, data: fr }
+        ]
+      }, true);
+    } else {
+      title.textContent = 'Objective per trial';
+      chart('chart-pareto').setOption({
+        animation: false, tooltip: tip,
+        grid: { left: 60, right: 20, top: 20, bottom: 50 },
+        xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 28 },
+        yAxis: { type: 'value', scale: true, name: e.objectiveNames[0] },
+        series: [{ name: 'trial', type: 'scatter', symbolSize: 6, data: done.map(function (t) { return { n: t.number, value: [t.number, t.values[0]] }; }) }]
+      }, true);
+    }
+  }
+
+  var SVG = 'http://www.w3.org/2000/svg';
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    for (var k in attrs) e.setAttribute(k, String(attrs[k]));
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  function renderArch(e) {
+    var box = document.getElementById('arch');
+    box.textContent = '';
+    var a = e.arch;
+    document.getElementById('arch-title').textContent = a ? 'Best architecture: ' + a.title + (e.best ? ' (trial #' + e.best.number + ')' : '') : 'Best architecture';
+    if (!a) { box.appendChild(el('p', e.best ? 'no drawing for this space' : 'no complete trial yet', { 'class': 'empty' })); return; }
+    var svg = svgEl('svg', { width: Math.ceil(a.width), height: Math.ceil(a.height), viewBox: '0 0 ' + Math.ceil(a.width) + ' ' + Math.ceil(a.height), 'class': 'arch-svg' });
+    var defs = svgEl('defs', {});
+    var marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+    marker.appendChild(svgEl('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#444' }));
+    defs.appendChild(marker);
+    svg.appendChild(defs);
+    a.edges.forEach(function (ed) {
+      if (ed.points.length < 2) return;
+      svg.appendChild(svgEl('polyline', { points: ed.points.map(function (p) { return p.x + ',' + p.y; }).join(' '), fill: 'none', stroke: '#444', 'stroke-width': 1.3, 'marker-end': 'url(#arrow)' }));
+      if (ed.label && ed.labelPos) {
+        var w = ed.label.length * 6.6 + 6;
+        svg.appendChild(svgEl('rect', { x: ed.labelPos.x - w / 2, y: ed.labelPos.y - 8, width: w, height: 16, fill: '#fff', opacity: 0.85 }));
+        svg.appendChild(svgEl('text', { x: ed.labelPos.x, y: ed.labelPos.y + 4, 'text-anchor': 'middle', 'font-size': 11, fill: '#8b1a1a', 'class': 'edge-label' }, ed.label));
+      }
+    });
+    a.nodes.forEach(function (n) {
+      var fill = n.kind === 'input' || n.kind === 'output' ? '#fde2b3' : n.kind === 'merge' ? '#d9ead3' : '#dbe8f6';
+      svg.appendChild(svgEl('rect', { x: n.x, y: n.y, width: n.width, height: n.height, rx: 5, fill: fill, stroke: '#335' }));
+      svg.appendChild(svgEl('text', { x: n.x + n.width / 2, y: n.y + n.height / 2 + 4, 'text-anchor': 'middle', 'font-size': 12, 'class': 'node-label' }, n.label));
+    });
+    box.appendChild(svg);
+  }
+
+  function renderTrials(e) {
+    var tb = document.querySelector('#trials tbody');
+    tb.textContent = '';
+    e.trials.slice().reverse().forEach(function (t) {
+      var f = t.efficacy;
+      var tr = el('tr', null, { 'data-tid': String(t.id), 'class': 'state-' + t.state });
+      [t.number, t.state, t.values ? t.values.map(function (v) { return fmt(v, 4); }).join(', ') : '', JSON.stringify(t.params), f.fidelity,
+        fmt(f.trainSeconds, 1), fmt(f.wallSeconds, 3), fmt(f.cpuSeconds, 3), fmt(f.flops), fmt(f.params, 0), f.backend, t.error].forEach(function (v) {
+        tr.appendChild(el('td', v));
+      });
+      tb.appendChild(tr);
+    });
+  }
+
+  function render() {
+    renderTotals();
+    renderAnytime();
+    renderSelect();
+    var e = current();
+    if (!e) return;
+    renderSummary(e);
+    renderLearningCurves(e);
+    renderImportance(e);
+    renderPareto(e);
+    renderArch(e);
+    renderTrials(e);
+    document.body.setAttribute('data-rendered', String(version));
+  }
+
+  document.getElementById('exp-select').addEventListener('change', function (ev) {
+    selected = Number(ev.target.value);
+    render();
+  });
+  window.addEventListener('resize', function () { for (var k in charts) charts[k].resize(); });
+  render();
+
+  if (cfg.live) {
+    var status = document.getElementById('live-status');
+    var poll = function () {
+      fetch('api/data?v=' + encodeURIComponent(version), { cache: 'no-store' }).then(function (r) {
+        if (r.status === 204) return null;
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      }).then(function (msg) {
+        status.textContent = 'live, updated ' + new Date().toLocaleTimeString();
+        if (msg) { version = msg.version; data = msg.data; render(); }
+      }).catch(function (err) {
+        status.textContent = 'live, retrying (' + err.message + ')';
+      }).then(function () { setTimeout(poll, cfg.pollMs); });
+    };
+    setTimeout(poll, cfg.pollMs);
+  }
+})();
+`;

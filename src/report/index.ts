@@ -1,0 +1,17 @@
+/** Efficacy reports: accounting, importance, architecture drawings and the self-contained HTML page. */
+import fs from 'node:fs';
+import { buildReportData, type ReportOptions, type StoreView } from './data.js';
+import { renderPage } from './html.js';
+
+export * from './efficacy.js';
+export * from './importance.js';
+export * from './data.js';
+export { archLayout, nb201CellGraph, layoutGraph, type ArchLayout } from './arch.js';
+export { renderPage, safeJson, escapeHtml } from './html.js';
+
+/** Writes the self-contained HTML report of a store to `out`; returns the data it holds. */
+export async function writeReport(store: StoreView, out: string, opts: ReportOptions) {
+  const data = await buildReportData(store, opts);
+  fs.writeFileSync(out, renderPage(data));
+  return data;
+}
