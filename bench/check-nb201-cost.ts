@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { countCost } from '../src/nn/cost.js';
-import { decodeNb201, parseNb201Arch } from '../src/space/arch/nb201.js';
+import { decodeNb201Checked, parseNb201Arch } from '../src/space/arch/nb201.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const nb201Dir = process.env.TSNAS_NB201_DIR ?? resolve(repoRoot, '../shared/data/nb201');
@@ -30,7 +30,7 @@ export function checkRows(rows: CostRow[], numClasses: number) {
   let flopMismatches = 0;
   const examples: string[] = [];
   for (const r of rows) {
-    const g = decodeNb201(parseNb201Arch(r.arch), { inputShape: [32, 32, 3], numClasses });
+    const g = decodeNb201Checked(parseNb201Arch(r.arch), { inputShape: [32, 32, 3], numClasses });
     const c = countCost(g);
     const pm = c.trainableParams / 1e6;
     const fm = c.flops / 1e6;

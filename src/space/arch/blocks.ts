@@ -6,6 +6,7 @@ import {
   type Activation,
   type ArchGraph,
   type ArchNode,
+  type CheckedGraph,
   type OpSpec,
   type Shape,
   GraphError,
@@ -107,9 +108,13 @@ export class GraphBuilder {
    * nodes from which the output cannot be reached are dropped first (they cannot affect the output).
    */
   build(o: { prune?: boolean } = {}): ArchGraph {
-    const g: ArchGraph = { nodes: o.prune ? pruneUnreachable(this.nodes) : [...this.nodes] };
-    checkGraph(g);
-    return g;
+    return this.buildChecked(o).graph;
+  }
+
+  /** build(), also returning the checkGraph result (saves re-checking in bulk cost counting). */
+  buildChecked(o: { prune?: boolean } = {}): { graph: ArchGraph; checked: CheckedGraph } {
+    const graph: ArchGraph = { nodes: o.prune ? pruneUnreachable(this.nodes) : [...this.nodes] };
+    return { graph, checked: checkGraph(graph) };
   }
 }
 

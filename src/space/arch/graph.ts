@@ -218,21 +218,7 @@ export function checkGraph(graph: ArchGraph): CheckedGraph {
   // Topological order (DFS), reporting a cycle by its path.
   const order: ArchNode[] = [];
   const state = new Map<string, 1 | 2>();
-  const visit = (id: string, path: string[]) => {
-    const st = state.get(id);
-    if (st === 2) return;
-    if (st === 1) {
-      const cyc = [...path.slice(path.indexOf(id)), id].join(' -> ');
-      throw new GraphError(`graph: cycle ${cyc}; edges must go from earlier to later nodes (a DAG): remove one of these edges`);
-    }
-    state.set(id, 1);
-    path.push(id);
-    for (const src of nodeInputs(byId.get(id)!)) visit(src, path);
-    path.pop();
-    state.set(id, 2);
-    order.push(byId.get(id)!);
-  };
-  for (const n of graph.nodes) visit(n.id, []);
+  for (const n of graph.nodes) visit(n.id, [], byId, state, order);
   const shapes = new Map<string, Shape>();
   for (const n of order) shapes.set(n.id, nodeShape(n, shapes));
   const out = outputs[0]!;
@@ -243,13 +229,24 @@ export function checkGraph(graph: ArchGraph): CheckedGraph {
   return { nodes: order, shapes, inputId: inputs[0]!.id, outputId: out.id };
 }
 
+function visit(id: string, path: string[], byId: Map<string, ArchNode>, state: Map<string, 1 | 2>, order: ArchNode[]): void {
+  const st = state.get(id);
+  if (st === 2) return;
+  if (st === 1) {
+    const cyc = [...path.slice(path.indexOf(id)), id].join(' -> ');
+    throw new GraphError(`graph: cycle ${cyc}; edges must go from earlier to later nodes (a DAG): remove one of these edges`);
+  }
+  state.set(id, 1);
+  path.push(id);
+  for (const src of nodeInputs(byId.get(id)!)) visit(src, path, byId, state, order);
+  path.pop();
+  state.set(id, 2);
+  order.push(byId.get(id)!);
+}
+
 /** Shape of node `n` given the shapes of already-visited nodes. */
 export function nodeShape(n: ArchNode, shapes: Map<string, Shape>): Shape {
-  const get = (src: string) => {
-    const s = shapes.get(src);
-    if (!s) throw new GraphError(`node "${n.id}": input "${src}" is not defined before it; add "${src}" first`);
-    return s;
-  };
+  // (No closures here: this runs once per node, and tsx/esbuild's keepNames makes closures costly.)
   switch (n.kind) {
     case 'input':
       if (!Array.isArray(n.shape) || (n.shape.length !== 1 && n.shape.length !== 3) || !n.shape.every(posInt)) {
@@ -258,10 +255,16 @@ export function nodeShape(n: ArchNode, shapes: Map<string, Shape>): Shape {
       return [...n.shape];
     case 'op':
       if (!n.op || typeof n.op !== 'object') throw new GraphError(`node "${n.id}": op node needs an "op" object`);
-      return inferOpShape(n.id, n.op, get(n.input), n.input);
+      return inferOpShape(n.id, n.op, shapeOf(n, n.input, shapes), n.input);
     case 'merge':
-      return inferMergeShape(n.id, n.mode, n.inputs.map((id) => ({ id, shape: get(id) })));
+      return inferMergeShape(n.id, n.mode, n.inputs.map((id) => ({ id, shape: shapeOf(n, id, shapes) })));
     case 'output':
-      return [...get(n.input)];
+      return [...shapeOf(n, n.input, shapes)];
   }
+}
+
+function shapeOf(n: ArchNode, src: string, shapes: Map<string, Shape>): Shape {
+  const s = shapes.get(src);
+  if (!s) throw new GraphError(`node "${n.id}": input "${src}" is not defined before it; add "${src}" first`);
+  return s;
 }

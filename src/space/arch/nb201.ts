@@ -16,7 +16,7 @@
  */
 import { SpaceError, validateParams, type Params, type SearchSpace } from '../params.js';
 import { GraphBuilder, scaleWidth } from './blocks.js';
-import type { ArchGraph } from './graph.js';
+import type { ArchGraph, CheckedGraph } from './graph.js';
 import type { ArchSpace, DecodeOpts } from './types.js';
 
 export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
@@ -116,6 +116,15 @@ export function resnetReduction(b: GraphBuilder, prefix: string, x: string, filt
 
 /** Decodes without validating params against the space (for bulk use); `decode` validates first. */
 export function decodeNb201(params: Params, opts: DecodeOpts): ArchGraph {
+  return nb201Builder(params, opts).build();
+}
+
+/** The decoded graph already checked (shapes, order): pass it to countCost without re-checking. */
+export function decodeNb201Checked(params: Params, opts: DecodeOpts): CheckedGraph {
+  return nb201Builder(params, opts).buildChecked().checked;
+}
+
+function nb201Builder(params: Params, opts: DecodeOpts): GraphBuilder {
   const ops = NB201_EDGE_NAMES.map((n) => opOf(params, n));
   const c = scaleWidth(16, opts.width ?? 1);
   const n = opts.cells ?? 5;
@@ -135,7 +144,7 @@ export function decodeNb201(params: Params, opts: DecodeOpts): ArchGraph {
     ['relu', { type: 'act', fn: 'relu' }],
   ]);
   b.classifierHead(x, opts.numClasses);
-  return b.build();
+  return b;
 }
 
 export const nb201ArchSpace: ArchSpace = {
