@@ -50,6 +50,11 @@ export interface ExperimentOptions {
   meta?: Record<string, unknown>;
   /** A RUNNING trial with no heartbeat for this long is taken as abandoned. Default 60 s. */
   staleSeconds?: number;
+  /**
+   * RUNNING trials for which this returns true are left RUNNING on open even if their process died:
+   * an executor that keeps results outside the process (a Redis queue) recovers them.
+   */
+  keepRunning?: (trial: TrialRecord) => boolean;
 }
 
 export interface OptimizeOptions {
@@ -129,7 +134,7 @@ export class Experiment implements TrialHost {
       );
     }
     const exp = new Experiment(opts, record);
-    exp.failAbandoned(opts.staleSeconds ?? 60);
+    exp.failAbandoned(opts.staleSeconds ?? 60, opts.keepRunning);
     return exp;
   }
 
@@ -154,12 +159,12 @@ export class Experiment implements TrialHost {
   }
 
   /** Marks RUNNING trials of dead local processes, or without a recent heartbeat, as FAILED (abandoned). */
-  failAbandoned(staleSeconds: number): number {
+  failAbandoned(staleSeconds: number, keepRunning?: (trial: TrialRecord) => boolean): number {
     let n = 0;
     const host = os.hostname();
     const now = Date.now();
     for (const t of this.store.getTrials(this.id, ['RUNNING'])) {
-      if (this.running.has(t.id)) continue;
+      if (this.running.has(t.id) || keepRunning?.(t)) continue;
       let why: string | null = null;
       const [h, pidStr] = (t.owner ?? '').split(':');
       const pid = Number(pidStr);

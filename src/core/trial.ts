@@ -42,8 +42,10 @@ export class Trial {
   readonly startedAt = Date.now();
   readonly startHr = process.hrtime.bigint();
   readonly startCpu = process.cpuUsage();
+  /** What the strategy proposed at ask time (define-by-run suggestions take it when it fits the range). */
+  readonly proposed: Params;
   private readonly specs: Record<string, ParamSpec>;
-  private readonly proposed: Params;
+  private readonly stopper = new AbortController();
 
   constructor(
     private readonly host: TrialHost,
@@ -96,9 +98,19 @@ export class Trial {
     this.host.store.addIntermediate(this.id, step, value);
   }
 
-  /** Whether the experiment's pruner or scheduler wants this trial stopped now. */
+  /** Whether the experiment's pruner or scheduler wants this trial stopped now, or a stop was requested. */
   shouldPrune(): boolean {
-    return this.host.shouldPrune(this);
+    return this.stopper.signal.aborted || this.host.shouldPrune(this);
+  }
+
+  /** Asks the trial to stop: `shouldPrune()` turns true and `signal` aborts (used by executors). */
+  requestStop(reason = 'stop requested'): void {
+    if (!this.stopper.signal.aborted) this.stopper.abort(reason);
+  }
+
+  /** Aborted when a stop is requested; long awaits in an objective can listen to it. */
+  get signal(): AbortSignal {
+    return this.stopper.signal;
   }
 
   /** Throws TrialPruned when `shouldPrune()`; call after `report`. */

@@ -1,0 +1,42 @@
+/** A local-pool child process: runs the trials its parent sends, one at a time, over IPC. */
+import type { Trial } from '../core/trial.js';
+import { emptyCost } from '../store/types.js';
+import { resolveObjectiveSpec } from './objective-spec.js';
+import { runTrialJob } from './remote-trial.js';
+import { errorMessage, type TrialOutcome } from './types.js';
+import type { ChildMsg, ParentMsg } from './pool.js';
+
+const send = (m: ChildMsg): void => {
+  process.send?.(m);
+};
+const live = new Map<number, Trial>();
+const stopped = new Set<number>();
+
+process.on('message', (m: ParentMsg) => {
+  if (m.type === 'stop') {
+    stopped.add(m.trialId);
+    live.get(m.trialId)?.requestStop();
+    return;
+  }
+  const job = m.job;
+  void (async () => {
+    let outcome: TrialOutcome;
+    try {
+      const objective = await resolveObjectiveSpec(job.objective);
+      outcome = await runTrialJob(job, objective, (e) => send({ type: 'event', trialId: job.trialId, e }), {
+        onTrial: (t) => {
+          live.set(job.trialId, t);
+          if (stopped.has(job.trialId)) t.requestStop();
+        },
+      });
+    } catch (e) {
+      outcome = { state: 'FAILED', values: null, cost: emptyCost(), error: errorMessage(e), intermediate: [], params: {}, distributions: {}, attrs: {} };
+    }
+    live.delete(job.trialId);
+    stopped.delete(job.trialId);
+    send({ type: 'end', trialId: job.trialId, outcome });
+  })();
+});
+// The parent is gone (even killed with -9): nobody will read our results.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });
