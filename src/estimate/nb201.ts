@@ -128,6 +128,40 @@ export class Nb201Evaluator {
     };
   }
 
+  /** Simulated seconds of training an architecture for `epochs` (0, 12 or 200) from scratch. */
+  secondsTo(row: Nb201Row, epochs: 0 | Nb201Epochs): number {
+    return epochs === 0 ? 0 : epochs === 12 ? 12 * row.secondsPerEpoch : row.seconds200;
+  }
+
+  /**
+   * Multi-fidelity step: trains the trial's architecture on from `fromEpochs` (0, or 12 when a
+   * scheduler promotes it) to `epochs`, charging only the extra epochs' time, reports the validation
+   * accuracy at step `epochs` and returns it. (The 12-epoch schedule is a separate NB201 run, so
+   * "continuing" it to 200 epochs is the simulation's idealisation of resumed training.)
+   */
+  trainTo(trial: Trial, epochs: Nb201Epochs, fromEpochs: 0 | Nb201Epochs = 0): number {
+    if (epochs !== 12 && epochs !== 200) throw new RangeError(`NB201 has 12- and 200-epoch fidelities, not ${epochs}`);
+    if (fromEpochs >= epochs) throw new RangeError(`cannot continue from ${fromEpochs} to ${epochs} epochs`);
+    const row = this.row(trial.params);
+    trial.charge(this.secondsTo(row, epochs) - this.secondsTo(row, fromEpochs));
+    trial.costExtra.flops = row.flopsM * 1e6;
+    trial.costExtra.params = Math.round(row.paramsMb * 1e6);
+    trial.costExtra.backend = 'nb201-table';
+    const v = epochs === 12 ? row.validAcc12 : row.validAcc200;
+    trial.report(v, epochs);
+    return v;
+  }
+
+  /**
+   * Two-rung objective for pruners and stopping schedulers (one trial per architecture): 12 epochs,
+   * report, stop if the pruner says so, else 188 more epochs and the 200-epoch validation accuracy.
+   */
+  readonly stagedObjective = (trial: Trial): number => {
+    this.trainTo(trial, 12);
+    trial.pruneIfNeeded();
+    return this.trainTo(trial, 200, 12);
+  };
+
   /** Objective for `Experiment.optimize`: validation accuracy at the fidelity, charged to the simulated clock. */
   readonly objective = (trial: Trial): number => {
     const a = this.query(trial.params);

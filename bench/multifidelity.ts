@@ -1,0 +1,195 @@
+/**
+ * NAS-Bench-201 multi-fidelity bench: successive halving, Hyperband, BOHB and ASHA on the CIFAR-10
+ * table's two fidelities (12 and 200 epochs), against REA on the paper's 12-epoch protocol.
+ *
+ *   npm run bench:multifidelity -- --runs 200
+ *   npm run bench:multifidelity -- --runs 50 --eta 3 --schedulers hyperband,asha --max-budget 24000
+ *
+ * Protocol (simulated clock): a new configuration trains 12 epochs (charged 12 x seconds/epoch) and
+ * reports its 12-epoch validation accuracy; a promoted one continues to 200 epochs, charged only the
+ * remaining 188 epochs, and reports its 200-epoch validation accuracy. The pick at any moment is the
+ * best configuration by validation accuracy at the highest fidelity any finished job reached; we
+ * report its 200-epoch CIFAR-10 test accuracy. Each run goes to --max-budget and is read as an
+ * anytime curve: "accuracy at B" is the pick when the clock had spent B seconds (a job that ends after
+ * B does not count). REA (evolution strategy, 12-epoch validation, pick by it) is run the same way.
+ *
+ * Last line: {"<scheduler>": {"c10_test_mean": mean test accuracy of the pick at 4,000 s (1/3 of
+ * REA's 12,000 s), "compute_fraction_of_rea": (smallest budget whose mean reaches REA's published
+ * 93.92) / 12,000, or null when --max-budget is not enough, ...}}
+ */
+import { fork } from 'node:child_process';
+import os from 'node:os';
+import { Command } from 'commander';
+import { Experiment } from '../src/core/experiment.js';
+import { Nb201Evaluator, loadNb201Table, type Nb201Epochs } from '../src/estimate/nb201.js';
+import { Asha, Bohb, bestAtHighestFidelity, Hyperband, SuccessiveHalving, type JobScheduler } from '../src/estimate/schedulers/index.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { createStrategy, strategyNames } from '../src/strategy/index.js';
+import type { TrialRecord } from '../src/store/types.js';
+
+const REA_PUBLISHED = 93.92;
+const REA_BUDGET = 12000;
+const ALL = ['sh', 'hyperband', 'bohb', 'asha', 'rea'];
+
+interface Job {
+  scheduler: string;
+  runs: number[];
+  maxBudget: number;
+  eta: number;
+  dir?: string;
+}
+/** Anytime curve of one run: [simulated seconds spent, test accuracy of the pick then]. */
+interface RunResult {
+  scheduler: string;
+  run: number;
+  curve: [number, number][];
+  jobs: number;
+  promotions: number;
+}
+
+function makeScheduler(name: string, eta: number): JobScheduler {
+  const o = { budgets: [12, 200], eta };
+  if (name === 'sh') return new SuccessiveHalving(o);
+  if (name === 'hyperband') return new Hyperband(o);
+  if (name === 'asha') return new Asha(o);
+  if (name === 'bohb') return new Bohb({ ...o, model: strategyNames().includes('tpe') ? createStrategy('tpe') : undefined });
+  throw new Error(`unknown scheduler ${name}`);
+}
+
+async function runOne(job: Job, run: number): Promise<RunResult> {
+  const ev = new Nb201Evaluator({ dir: job.dir, dataset: 'cifar10', epochs: 12 });
+  const curve: [number, number][] = [];
+  let spent = 0;
+  const test = (t: TrialRecord) => ev.query(t.params, 200).testAcc200;
+  if (job.scheduler === 'rea') {
+    const exp = Experiment.open({ store: new MemoryStore(), name: `rea-${run}`, strategy: createStrategy('evolution'), space: ev.space, seed: run });
+    let best: TrialRecord | null = null;
+    await exp.optimize(ev.objective, {
+      budgetSeconds: job.maxBudget,
+      onTrialEnd: (t) => {
+        spent += t.cost.simulatedSeconds;
+        if (t.state === 'COMPLETE' && (!best || t.values![0]! > best.values![0]!)) best = t;
+        if (best) curve.push([spent, test(best)]);
+      },
+    });
+    return { scheduler: job.scheduler, run, curve, jobs: exp.trials().length, promotions: 0 };
+  }
+  const sched = makeScheduler(job.scheduler, job.eta);
+  const exp = Experiment.open({ store: new MemoryStore(), name: `${job.scheduler}-${run}`, strategy: sched, space: ev.space, seed: run });
+  const objective = sched.wrap((trial, j) => ev.trainTo(trial, j.budget as Nb201Epochs, j.previousBudget as 0 | Nb201Epochs));
+  await exp.optimize(objective, {
+    budgetSeconds: job.maxBudget,
+    onTrialEnd: (t, e) => {
+      spent += t.cost.simulatedSeconds;
+      const pick = bestAtHighestFidelity(sched.jobs({ history: e.trials(), directions: e.directions }));
+      if (pick) curve.push([spent, test(pick.trial)]);
+    },
+  });
+  const promotions = sched.jobs({ history: exp.trials(), directions: exp.directions }).filter((j) => j.job.parent !== null).length;
+  return { scheduler: job.scheduler, run, curve, jobs: exp.trials().length, promotions };
+}
+
+/** Test accuracy of the pick once `budget` seconds were spent (null: nothing finished yet). */
+function accAt(curve: [number, number][], budget: number): number | null {
+  let acc: number | null = null;
+  for (const [s, a] of curve) {
+    if (s > budget + 1e-9) break;
+    acc = a;
+  }
+  return acc;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+/** Mean over runs of the pick's accuracy at `budget`; runs with no pick yet count as missing. */
+function meanAt(res: RunResult[], budget: number): { mean: number; n: number } {
+  const xs = res.map((r) => accAt(r.curve, budget)).filter((x): x is number => x !== null);
+  return { mean: mean(xs), n: xs.length };
+}
+
+async function worker(job: Job): Promise<void> {
+  for (const r of job.runs) process.send!(await runOne(job, r));
+}
+
+function runParallel(job: Omit<Job, 'runs'>, runs: number, jobs: number): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  const n = Math.max(1, Math.min(jobs, runs));
+  return new Promise((resolve, reject) => {
+    let alive = n;
+    for (let w = 0; w < n; w++) {
+      const mine = Array.from({ length: runs }, (_, i) => i).filter((i) => i % n === w);
+      const child = fork(process.argv[1]!, ['--worker', JSON.stringify({ ...job, runs: mine })], {
+        execArgv: process.execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      child.on('message', (m) => results.push(m as RunResult));
+      child.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`bench worker exited with ${code}`));
+        else if (--alive === 0) resolve(results.sort((a, b) => a.run - b.run));
+      });
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const wi = process.argv.indexOf('--worker');
+  if (wi >= 0) return worker(JSON.parse(process.argv[wi + 1]!) as Job);
+  const o = new Command()
+    .name('bench:multifidelity')
+    .option('--runs <n>', 'independent searches per scheduler (seeds 0..n-1)', (v) => parseInt(v, 10), 200)
+    .option('--schedulers <list>', `comma-separated (${ALL.join(', ')})`, ALL.join(','))
+    .option('--eta <n>', 'reduction factor (rungs: 12 and 200 epochs)', (v) => parseFloat(v), 3)
+    .option('--max-budget <s>', 'simulated seconds each run goes to', (v) => parseFloat(v), 24000)
+    .option('--nb201-dir <dir>', 'folder with nb201_cifar10.csv')
+    .option('--jobs <n>', 'worker processes', (v) => parseInt(v, 10), os.availableParallelism())
+    .parse()
+    .opts();
+  loadNb201Table('cifar10', o.nb201Dir);
+  const names = (o.schedulers as string).split(',').map((s) => s.trim());
+  for (const s of names) {
+    if (!ALL.includes(s)) {
+      console.error(`unknown scheduler "${s}"; choose from ${ALL.join(', ')}`);
+      process.exit(2);
+    }
+  }
+  const grid: number[] = [];
+  for (let b = 250; b <= o.maxBudget + 1e-9; b += 250) grid.push(b);
+  const checkpoints = [2000, 4000, 8000, 12000, o.maxBudget].filter((b, i, a) => b <= o.maxBudget && a.indexOf(b) === i);
+  const out: Record<string, Record<string, number | null>> = {};
+  const rows: string[] = [];
+  for (const s of names) {
+    const t0 = Date.now();
+    const res = await runParallel({ scheduler: s, maxBudget: o.maxBudget, eta: o.eta, dir: o.nb201Dir }, o.runs, o.jobs);
+    const needed = grid.find((b) => {
+      const m = meanAt(res, b);
+      return m.n === res.length && m.mean >= REA_PUBLISHED;
+    });
+    const at = checkpoints.map((b) => meanAt(res, b));
+    const at4000 = meanAt(res, 4000);
+    out[s] = {
+      c10_test_mean: +at4000.mean.toFixed(3),
+      compute_fraction_of_rea: needed === undefined ? null : +(needed / REA_BUDGET).toFixed(3),
+      budget_to_reach_93_92_s: needed ?? null,
+      c10_test_mean_at_max_budget: +at.at(-1)!.mean.toFixed(3),
+      runs: res.length,
+    };
+    rows.push(
+      `${s.padEnd(10)} | ${(needed === undefined ? `> ${o.maxBudget}` : String(needed)).padStart(9)} | ` +
+        at.map((m) => `${m.mean.toFixed(2)}${m.n < res.length ? `(${m.n})` : ''}`.padStart(8)).join(' | ') +
+        ` | ${mean(res.map((r) => r.jobs)).toFixed(1).padStart(6)} | ${mean(res.map((r) => r.promotions)).toFixed(1).padStart(6)} | ${((Date.now() - t0) / 1000).toFixed(1)}`,
+    );
+  }
+  console.log(`\nNAS-Bench-201 CIFAR-10, fidelities 12/200 epochs, eta ${o.eta}, ${o.runs} runs, anytime up to ${o.maxBudget} simulated s`);
+  console.log(`target: REA's published 93.92 (12,000 s); 1/3 of its compute = 4,000 s`);
+  console.log(`scheduler  | s to 93.92 | ` + checkpoints.map((b) => `@${b}s`.padStart(8)).join(' | ') + ' |   jobs | promot | wall s');
+  for (const r of rows) console.log(r);
+  console.log('(mean CIFAR-10 200-epoch test accuracy of the pick; "(k)": only k runs had a pick by then)');
+  console.log(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.error((e as Error).stack ?? String(e));
+  process.exit(1);
+});

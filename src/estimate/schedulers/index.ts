@@ -1,0 +1,6 @@
+/** Multi-fidelity schedulers: bracket arithmetic, successive halving, Hyperband, ASHA, BOHB. */
+export * from './brackets.js';
+export * from './job.js';
+export { Hyperband, SuccessiveHalving, type HyperbandOptions } from './hyperband.js';
+export { Asha, AshaPruner, type AshaPrunerOptions } from './asha.js';
+export { Bohb, FactorizedTpe, type BohbOptions, type FactorizedTpeOptions } from './bohb.js';

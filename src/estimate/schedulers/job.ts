@@ -1,0 +1,131 @@
+/**
+ * Job-based multi-fidelity schedulers. A scheduler is a Strategy that decides, from the stored
+ * history alone, the next *job*: either a new configuration at the first rung, or the promotion of
+ * a configuration that finished rung i to rung i + 1 (the trial continues where its parent stopped,
+ * so it pays only the extra budget). Each job is one trial; its job (bracket, rung, budget, parent)
+ * is written to `attrs.job` when it starts, so decisions survive resume and several workers can
+ * share a store: a RUNNING job counts as taken.
+ *
+ *   const hb = new Hyperband({ budgets: [12, 200], eta: 3 });
+ *   const exp = Experiment.open({ store, name, strategy: hb, space, seed });
+ *   await exp.optimize(hb.wrap((trial, job) => train(trial.params, job.previousBudget, job.budget)));
+ *
+ * The wrapped objective must report its value at `job.budget` (`trial.report(value, job.budget)`)
+ * and return it; schedulers rank the rung by the returned value.
+ */
+import type { Objective } from '../../core/experiment.js';
+import type { Trial } from '../../core/trial.js';
+import { paramsKey, sampleSpace, type Params } from '../../space/params.js';
+import type { TrialRecord } from '../../store/types.js';
+import { score, type Strategy, type StrategyContext } from '../../strategy/types.js';
+
+export interface Job {
+  scheduler: string;
+  /** Bracket instance (0, 1, 2, ... in the order brackets were opened); 0 for ASHA. */
+  bracket: number;
+  /** Halvings of that bracket (its rungs - 1). */
+  s: number;
+  /** Rung index inside the bracket. */
+  rung: number;
+  /** Budget to reach (epochs, data fraction, ... : the step the objective reports at). */
+  budget: number;
+  /** Budget the configuration already had (its parent's), 0 for a fresh start. */
+  previousBudget: number;
+  /** Trial number of the job this one continues, or null. */
+  parent: number | null;
+}
+
+export type JobObjective = (trial: Trial, job: Job) => number | Promise<number>;
+
+export interface JobTrial {
+  trial: TrialRecord;
+  job: Job;
+  /** Score to maximise (sign-flipped for minimisation); null unless COMPLETE with a finite value. */
+  score: number | null;
+}
+
+/** The job stored on a trial, if any. */
+export function jobOf(t: TrialRecord): Job | null {
+  const j = t.attrs.job as Job | undefined;
+  return j && typeof j === 'object' && typeof j.budget === 'number' ? j : null;
+}
+
+export interface Decision {
+  job: Job;
+  /** Parameters of a continued configuration; omitted for a new one (the scheduler samples it). */
+  params?: Params;
+}
+
+/** A trial still holds its slot unless its process died (abandoned trials are re-issued). */
+function holdsSlot(t: TrialRecord): boolean {
+  return !(t.state === 'FAILED' && t.attrs.abandoned === true);
+}
+
+export abstract class JobScheduler implements Strategy {
+  abstract readonly name: string;
+  /** Jobs decided by this process, by trial number, until the trial records them in attrs. */
+  private readonly decided = new Map<number, Job>();
+
+  /** The next job from the history's jobs. */
+  protected abstract decide(ctx: StrategyContext, jobs: JobTrial[]): Decision;
+
+  /** A new configuration for `job` (rung 0). Default: uniform random, avoiding seen configurations. */
+  protected sample(ctx: StrategyContext, _job: Job): Params {
+    if (!ctx.space) return {};
+    const seen = new Set(ctx.history.map((t) => paramsKey(t.params)));
+    let p = sampleSpace(ctx.space, ctx.rng);
+    for (let i = 0; i < 100 && seen.has(paramsKey(p)); i++) p = sampleSpace(ctx.space, ctx.rng);
+    return p;
+  }
+
+  /** Jobs of the history (abandoned trials excluded), in trial order. */
+  jobs(ctx: Pick<StrategyContext, 'history' | 'directions'>): JobTrial[] {
+    const out: JobTrial[] = [];
+    for (const t of ctx.history) {
+      const job = jobOf(t) ?? this.decided.get(t.number);
+      if (!job || job.scheduler !== this.name || !holdsSlot(t)) continue;
+      out.push({ trial: t, job, score: score(t, ctx.directions) });
+    }
+    return out;
+  }
+
+  ask(ctx: StrategyContext): Params {
+    const d = this.decide(ctx, this.jobs(ctx));
+    this.decided.set(ctx.trialNumber, d.job);
+    return d.params ?? this.sample(ctx, d.job);
+  }
+
+  /** The job decided for a trial (from its attrs, else this process's decision). */
+  jobFor(trial: Pick<Trial, 'number'>, record?: TrialRecord | null): Job {
+    const job = (record && jobOf(record)) ?? this.decided.get(trial.number);
+    if (!job) throw new Error(`trial ${trial.number} was not asked by scheduler ${this.name}; run it through exp.optimize(scheduler.wrap(objective))`);
+    return job;
+  }
+
+  /** Turns a job objective into an Experiment objective: records the job on the trial, then runs it. */
+  wrap(objective: JobObjective): Objective {
+    return async (trial: Trial) => {
+      const job = this.jobFor(trial);
+      trial.setAttr('job', job);
+      return objective(trial, job);
+    };
+  }
+}
+
+/** Ranks finished jobs best first (ties: earlier trial first); non-COMPLETE jobs are left out. */
+export function ranked(jobs: readonly JobTrial[]): JobTrial[] {
+  return jobs.filter((j) => j.score !== null).sort((a, b) => b.score! - a.score! || a.trial.number - b.trial.number);
+}
+
+/**
+ * The configuration a multi-fidelity search would return: among jobs observed at the largest budget
+ * any job completed, the best one.
+ */
+export function bestAtHighestFidelity(jobs: readonly JobTrial[]): JobTrial | null {
+  let best: JobTrial | null = null;
+  for (const j of jobs) {
+    if (j.score === null) continue;
+    if (!best || j.job.budget > best.job.budget || (j.job.budget === best.job.budget && j.score > best.score!)) best = j;
+  }
+  return best;
+}
