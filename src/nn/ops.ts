@@ -18,6 +18,48 @@ export class ZeroLayer extends tf.layers.Layer {
 }
 tf.serialization.registerClass(ZeroLayer);
 
+/**
+ * Average pooling with TF 'same' padding that excludes the padding, computed as a 'valid' pool of
+ * the zero-padded input divided by the same pool of padded ones. Same values as
+ * tf.layers.averagePooling2d({ padding: 'same' }), but a correct gradient: tfjs 4.22's AvgPoolGrad
+ * with 'same' padding is wrong at the borders on both cpu and wasm (0.444 where 0.694 is right).
+ */
+export class AvgPoolSameLayer extends tf.layers.Layer {
+  static className = 'TsnasAvgPoolSame';
+  readonly poolSize: number;
+  readonly strides: number;
+  constructor(args: { poolSize: number; strides: number; name?: string }) {
+    super({ name: args.name });
+    this.poolSize = args.poolSize;
+    this.strides = args.strides;
+  }
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const out = (d: number | null) => (d === null ? null : Math.ceil(d / this.strides));
+    return [s[0]!, out(s[1]!), out(s[2]!), s[3]!];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
+      const [, h, w] = x.shape;
+      const pads: [number, number][] = [[0, 0], samePad(h, this.poolSize, this.strides), samePad(w, this.poolSize, this.strides), [0, 0]];
+      const num = tf.avgPool(tf.pad(x, pads), this.poolSize, this.strides, 'valid');
+      const den = tf.avgPool(tf.pad(tf.ones([1, h, w, 1]), pads) as tf.Tensor4D, this.poolSize, this.strides, 'valid');
+      return tf.div(num, den);
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides };
+  }
+}
+tf.serialization.registerClass(AvgPoolSameLayer);
+
+/** TF 'same' padding (before, after) along one axis. */
+export function samePad(size: number, k: number, s: number): [number, number] {
+  const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
 /** Batch-norm settings matching PyTorch's defaults (momentum 0.1 there, epsilon 1e-5). */
 export const BN_MOMENTUM = 0.9;
 export const BN_EPSILON = 1e-5;
@@ -60,7 +102,8 @@ export function applyOp(op: OpSpec, x: Sym, name: string): Sym {
       return one(tf.layers.activation({ name, activation: op.fn }));
     case 'pool': {
       const args = { name, poolSize: op.size, strides: op.stride ?? op.size, padding: op.padding ?? 'same' } as const;
-      return one(op.mode === 'max' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args));
+      if (op.mode === 'max') return one(tf.layers.maxPooling2d(args));
+      return one(args.padding === 'same' ? new AvgPoolSameLayer(args) : tf.layers.averagePooling2d(args));
     }
     case 'gap':
       return one(tf.layers.globalAveragePooling2d({ name }));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, modelParamCounts } from '../../src/nn/builder.js';
+import { AvgPoolSameLayer } from '../../src/nn/ops.js';
 import { countCost } from '../../src/nn/cost.js';
 import { type ArchGraph, type ArchNode, checkGraph, GraphError } from '../../src/space/arch/graph.js';
 
@@ -129,5 +130,21 @@ describe('countCost and the built model', () => {
     expect(y[4]).toBeCloseTo(10, 5); // centre: mean 5, doubled
     expect(y[1]).toBeCloseTo(7, 5); // top edge: mean of 1,2,3,4,5,6 = 3.5
     m.dispose();
+  });
+
+  it("'same' average pooling: same values as tfjs's layer, and a correct gradient at the borders", () => {
+    for (const [h, k, st] of [[7, 3, 2], [8, 3, 2], [5, 3, 1], [6, 2, 2]] as const) {
+      const x = tf.randomNormal([2, h, h, 3], 0, 1, 'float32', h * 10 + k);
+      const ours = new AvgPoolSameLayer({ poolSize: k, strides: st }).apply(x) as tf.Tensor;
+      const ref = tf.layers.averagePooling2d({ poolSize: k, strides: st, padding: 'same' }).apply(x) as tf.Tensor;
+      expect(ours.shape).toEqual(ref.shape);
+      expect(tf.max(tf.abs(tf.sub(ours, ref))).dataSync()[0]).toBeLessThan(1e-6);
+    }
+    // d(sum of 3x3 stride-1 pool)/d x at a corner of a 3x3 input: windows of 4, 6, 6 and 9 cells.
+    const layer = new AvgPoolSameLayer({ poolSize: 3, strides: 1 });
+    const g = tf.grad((x: tf.Tensor) => tf.sum(layer.apply(x) as tf.Tensor))(tf.ones([1, 3, 3, 1]));
+    const gv = g.dataSync();
+    expect(gv[0]).toBeCloseTo(1 / 4 + 1 / 6 + 1 / 6 + 1 / 9, 5);
+    expect(gv[4]).toBeCloseTo(4 / 4 + 4 / 6 + 1 / 9 + 0, 5); // centre: every window (4 corners, 4 edges, centre)
   });
 });
