@@ -127,11 +127,11 @@ export const CLIENT_JS = String.raw`
         var lastIv = t.intermediate[t.intermediate.length - 1];
         var pred = [[lastIv.step, lastIv.value]].concat(t.prediction.map(function (p) { return [p.step, p.mean]; }));
         series.push({ name: '#' + t.number + ' predicted', type: 'line', data: pred, showSymbol: true, symbol: 'diamond', symbolSize: 7,
-          lineStyle: { width: 1, type: 'dotted', color: '#555' }, itemStyle: { color: '#555' } });
+          lineStyle: { width: 2, type: 'dotted', color: '#222' }, itemStyle: { color: '#222' } });
         t.prediction.forEach(function (p) {
           if (p.lower === null || p.upper === null) return;
           series.push({ name: '#' + t.number + ' interval', type: 'line', data: [[p.step, p.lower], [p.step, p.upper]], showSymbol: true,
-            symbol: 'rect', symbolSize: [8, 1], lineStyle: { width: 1, color: '#555' }, itemStyle: { color: '#555' } });
+            symbol: 'rect', symbolSize: [10, 2], lineStyle: { width: 2, color: '#222' }, itemStyle: { color: '#222' } });
         });
       }
     });
@@ -237,8 +237,8 @@ export const CLIENT_JS = String.raw`
       var f = t.efficacy;
       var tr = el('tr', null, { 'data-tid': String(t.id), 'class': 'state-' + t.state });
       [t.number, t.state, t.values ? t.values.map(function (v) { return fmt(v, 4); }).join(', ') : '', JSON.stringify(t.params), f.fidelity,
-        fmt(f.trainSeconds, 1), fmt(f.wallSeconds, 3), fmt(f.cpuSeconds, 3), fmt(f.flops), fmt(f.params, 0), f.backend, t.error].forEach(function (v) {
-        tr.appendChild(el('td', v));
+        fmt(f.trainSeconds, 1), fmt(f.wallSeconds, 3), fmt(f.cpuSeconds, 3), fmt(f.flops), fmt(f.params, 0), f.backend, t.error].forEach(function (v, i) {
+        tr.appendChild(el('td', v, i === 3 || i === 11 ? { 'class': 'wrap' } : null));
       });
       tb.appendChild(tr);
     });

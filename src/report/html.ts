@@ -49,6 +49,7 @@ h1 { font-size: 22px; margin: 16px 0 4px; } h2 { font-size: 16px; margin: 22px 0
 table { border-collapse: collapse; font-size: 12px; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; max-width: 420px; overflow-wrap: anywhere; }
 th { background: #f4f4f4; position: sticky; top: 0; }
+td { white-space: nowrap; } td.wrap { white-space: normal; min-width: 240px; }
 .chart { width: 100%; height: 340px; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .scroll { max-height: 420px; overflow: auto; }
