@@ -79,10 +79,11 @@ export class LstmController implements Controller {
     return this.tensors;
   }
 
-  private step(ws: tf.Tensor[], token: number, c: tf.Tensor2D, h: tf.Tensor2D, d: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
-    const x = tf.gather(ws[0] as tf.Tensor2D, [token]);
-    const [c2, h2] = tf.basicLSTMCell(tf.scalar(1), ws[1] as tf.Tensor2D, ws[2] as tf.Tensor1D, x, c, h);
-    const logits = tf.add(tf.matMul(h2, ws[3 + 2 * d] as tf.Tensor2D), ws[4 + 2 * d]!) as tf.Tensor2D;
+  /** One decision: LSTM cell on the previous token's embedding, then decision `d`'s head. `w(i)` is weight i. */
+  private step(w: (i: number) => tf.Tensor, token: number, c: tf.Tensor2D, h: tf.Tensor2D, d: number): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+    const x = tf.gather(w(0) as tf.Tensor2D, [token]);
+    const [c2, h2] = tf.basicLSTMCell(tf.scalar(1), w(1) as tf.Tensor2D, w(2) as tf.Tensor1D, x, c, h);
+    const logits = tf.add(tf.matMul(h2, w(3 + 2 * d) as tf.Tensor2D), w(4 + 2 * d)) as tf.Tensor2D;
     return [c2, h2, logits];
   }
 
@@ -98,7 +99,7 @@ export class LstmController implements Controller {
     return {
       probs: (d) => {
         const [c2, h2, p] = tf.tidy(() => {
-          const [cc, hh, logits] = this.step(ws, token, c, h, d);
+          const [cc, hh, logits] = this.step((i) => ws[i]!, token, c, h, d);
           return [cc, hh, tf.softmax(logits)];
         });
         c.dispose();
@@ -122,16 +123,21 @@ export class LstmController implements Controller {
   update(actions: readonly Action[], advantage: number, entropyWeight: number, lr: number): number {
     if (actions.length === 0) return 0;
     const ws = this.weightTensors();
+    // Differentiate only w.r.t. the weights the actions use (tf.grads rejects unused inputs).
+    const used = [...new Set(actions.map(([d]) => d))].sort((a, b) => a - b);
+    const inputs = [0, 1, 2, ...used.flatMap((d) => [3 + 2 * d, 4 + 2 * d])];
+    const pos = new Map(inputs.map((i, k) => [i, k]));
     let logp = 0;
-    const grads = tf.tidy(() => {
+    const sub = tf.tidy(() => {
       const f = (...args: tf.Tensor[]): tf.Scalar => {
+        const w = (i: number) => args[pos.get(i)!]!;
         let c = this.zeros();
         let h = this.zeros();
         let token = 0;
         let lp: tf.Scalar = tf.scalar(0);
         let ent: tf.Scalar = tf.scalar(0);
         for (const [d, a] of actions) {
-          const [c2, h2, logits] = this.step(args, token, c, h, d);
+          const [c2, h2, logits] = this.step(w, token, c, h, d);
           c = c2;
           h = h2;
           const ls = tf.logSoftmax(logits);
@@ -140,13 +146,11 @@ export class LstmController implements Controller {
           token = this.offsets[d]! + a;
         }
         logp = lp.dataSync()[0]!;
-        // Touch every weight so that heads of decisions not taken get a zero gradient.
-        let zero: tf.Scalar = tf.scalar(0);
-        for (const w of args) zero = tf.add(zero, tf.mul(tf.sum(w), 0));
-        return tf.add(tf.add(tf.mul(lp, advantage), tf.mul(ent, entropyWeight)), zero) as tf.Scalar;
+        return tf.add(tf.mul(lp, advantage), tf.mul(ent, entropyWeight)) as tf.Scalar;
       };
-      return tf.grads(f)(ws).map((g) => g.dataSync().slice());
+      return tf.grads(f)(inputs.map((i) => ws[i]!)).map((g) => g.dataSync().slice());
     });
+    const grads: ArrayLike<number>[] = this.st.weights.map((w, i) => (pos.has(i) ? sub[pos.get(i)!]! : new Float32Array(w.length)));
     adamAscend(this.st.weights, grads, this.st.adam, lr);
     this.disposeTensors();
     return logp;
