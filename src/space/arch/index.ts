@@ -12,7 +12,7 @@ export { chainSpace, chainFlatSpace, makeChainArchSpace, makeChainSpace, CHAIN_I
 export { dagSpace, makeDagArchSpace, makeDagSpace, dagReductions, DAG_OPS } from './dag.js';
 export { cellSpace, makeCellArchSpace, makeCellSpace, CELL_OPS } from './cell.js';
 export {
-  nb201ArchSpace, nb201Space, nb201ArchString, parseNb201Arch, nb201ConfigId, decodeNb201, decodeNb201Checked, nb201Cell, resnetReduction, NB201_OPS, NB201_EDGES, NB201_EDGE_NAMES,
+  nb201ArchSpace, NB201_SPACE, nb201ArchString, parseNb201Arch, nb201ConfigId, decodeNb201, decodeNb201Checked, nb201Cell, resnetReduction, NB201_OPS, NB201_EDGES, NB201_EDGE_NAMES,
 } from './nb201.js';
 
 /** The built-in architecture spaces by name. */

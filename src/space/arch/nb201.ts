@@ -14,66 +14,11 @@
  * average pool excluding padding. TF 'same' padding of the stride-2 convs pads bottom/right only
  * (PyTorch pads 1 on every side): shapes, parameters and FLOPs are identical, activations shift.
  */
-import { SpaceError, validateParams, type Params, type SearchSpace } from '../params.js';
+import { SpaceError, validateParams, type Params } from '../params.js';
+import { NB201_EDGES, NB201_EDGE_NAMES, NB201_SPACE, nb201OpOf, type Nb201Op } from '../nb201.js';
 import { GraphBuilder, scaleWidth } from './blocks.js';
 import type { ArchGraph, CheckedGraph } from './graph.js';
 import type { ArchSpace, DecodeOpts } from './types.js';
-
-export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
-export type Nb201Op = (typeof NB201_OPS)[number];
-
-/** Edges in arch-string order: [target node j, source node i]. */
-export const NB201_EDGES: readonly [number, number][] = [
-  [1, 0], [2, 0], [2, 1], [3, 0], [3, 1], [3, 2],
-];
-export const NB201_EDGE_NAMES = NB201_EDGES.map(([j, i]) => `edge_${j}_${i}`);
-
-export const nb201Space: SearchSpace = {
-  params: Object.fromEntries(NB201_EDGE_NAMES.map((n) => [n, { type: 'categorical', choices: [...NB201_OPS] }])),
-};
-
-function opOf(params: Params, name: string): Nb201Op {
-  const v = params[name];
-  if (!NB201_OPS.includes(v as Nb201Op)) {
-    throw new SpaceError(`params.${name}: ${JSON.stringify(v)} is not an NB201 op; use one of ${NB201_OPS.join(', ')}`);
-  }
-  return v as Nb201Op;
-}
-
-/** `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|` of a configuration. */
-export function nb201ArchString(params: Params): string {
-  const parts: string[] = [];
-  for (let j = 1; j <= 3; j++) {
-    const ops: string[] = [];
-    for (let i = 0; i < j; i++) ops.push(`${opOf(params, `edge_${j}_${i}`)}~${i}`);
-    parts.push(`|${ops.join('|')}|`);
-  }
-  return parts.join('+');
-}
-
-/** Inverse of nb201ArchString; throws SpaceError naming the bad part. */
-export function parseNb201Arch(str: string): Params {
-  const nodes = str.split('+');
-  if (nodes.length !== 3) throw new SpaceError(`nb201 arch "${str}": needs 3 '+'-separated nodes like |op~0|+|op~0|op~1|+|op~0|op~1|op~2|`);
-  const out: Params = {};
-  nodes.forEach((node, k) => {
-    const j = k + 1;
-    const m = /^\|(.*)\|$/.exec(node);
-    const entries = m ? m[1]!.split('|') : [];
-    if (entries.length !== j) throw new SpaceError(`nb201 arch "${str}": node ${j} ("${node}") needs ${j} entries |op~i|`);
-    entries.forEach((e, i) => {
-      const [op, src] = e.split('~');
-      if (src !== String(i)) throw new SpaceError(`nb201 arch "${str}": entry "${e}" of node ${j} must have source ~${i}`);
-      out[`edge_${j}_${i}`] = opOf({ x: op ?? null }, 'x');
-    });
-  });
-  return Object.fromEntries(NB201_EDGE_NAMES.map((n) => [n, out[n]!]));
-}
-
-/** The CSV `config_id`: six digits, op index per edge in arch-string order. */
-export function nb201ConfigId(params: Params): string {
-  return NB201_EDGE_NAMES.map((n) => NB201_OPS.indexOf(opOf(params, n))).join('');
-}
 
 function edgeOp(b: GraphBuilder, prefix: string, op: Nb201Op, x: string, c: number): string {
   switch (op) {
@@ -125,7 +70,7 @@ export function decodeNb201Checked(params: Params, opts: DecodeOpts): CheckedGra
 }
 
 function nb201Builder(params: Params, opts: DecodeOpts): GraphBuilder {
-  const ops = NB201_EDGE_NAMES.map((n) => opOf(params, n));
+  const ops = NB201_EDGE_NAMES.map((n) => nb201OpOf(params, n));
   const c = scaleWidth(16, opts.width ?? 1);
   const n = opts.cells ?? 5;
   if (!(Number.isInteger(n) && n >= 1)) throw new SpaceError(`cells: must be an integer >= 1 (got ${n})`);
@@ -149,9 +94,12 @@ function nb201Builder(params: Params, opts: DecodeOpts): GraphBuilder {
 
 export const nb201ArchSpace: ArchSpace = {
   name: 'nb201',
-  space: nb201Space,
+  space: NB201_SPACE,
   decode(params, opts) {
-    validateParams(nb201Space, params);
+    validateParams(NB201_SPACE, params);
     return decodeNb201(params, opts);
   },
 };
+
+export { NB201_OPS, NB201_EDGES, NB201_EDGE_NAMES, NB201_SPACE, nb201ArchString, parseNb201Arch, nb201ConfigId } from '../nb201.js';
+export type { Nb201Op } from '../nb201.js';
