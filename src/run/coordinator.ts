@@ -37,6 +37,7 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
   const ran: TrialRecord[] = [];
   const ended: Array<[number, TrialOutcome]> = [];
   let wake: (() => void) | null = null;
+  let fatal: Error | null = null;
   const store = exp.store;
 
   const onEvent = (trialId: number, e: TrialEvent): void => {
@@ -57,6 +58,10 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
     event: onEvent,
     end: (trialId, outcome) => {
       ended.push([trialId, outcome]);
+      wake?.();
+    },
+    fatal: (e) => {
+      fatal ??= e;
       wake?.();
     },
   });
@@ -81,9 +86,11 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
 
   try {
     for (;;) {
+      if (fatal) throw fatal;
       while (ended.length > 0) {
         const [id, o] = ended.shift()!;
         const rec = await record(exp, id, o);
+        await executor.ack?.(id);
         if (!inflight.delete(id)) continue; // a duplicate result: already recorded
         ran.push(rec);
         opts.onTrialEnd?.(rec, exp);
@@ -105,7 +112,7 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
         await executor.submit(jobFor(exp, rec, opts.objective, trial.proposed));
       }
       if (inflight.size === 0 && ended.length === 0) break;
-      if (ended.length === 0) await new Promise<void>((r) => (wake = r));
+      if (ended.length === 0 && !fatal) await new Promise<void>((r) => (wake = r));
       wake = null;
     }
   } finally {

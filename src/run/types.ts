@@ -44,6 +44,8 @@ export interface TrialOutcome {
 export interface ExecutorListener {
   event(trialId: number, e: TrialEvent): void;
   end(trialId: number, outcome: TrialOutcome): void;
+  /** The executor cannot go on (e.g. Redis gone for too long); the coordinator stops with this error. */
+  fatal?(e: Error): void;
 }
 
 export interface Executor {
@@ -60,6 +62,8 @@ export interface Executor {
    * lost ones. Executors without durable jobs leave this out (their trials are failed as abandoned).
    */
   recover?(jobs: TrialJob[]): Promise<void>;
+  /** The coordinator has recorded this trial's outcome: a durable executor may now drop its result. */
+  ack?(trialId: number): Promise<void>;
   close(): Promise<void>;
 }
 
