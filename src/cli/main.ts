@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerSearch } from './search.js';
+import { registerWorker } from './worker.js';
 import { registerReport } from './report.js';
 import { registerDashboard } from './dashboard.js';
 
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerSearch(program);
 registerInspect(program);
+registerWorker(program);
 registerReport(program);
 registerDashboard(program);
 

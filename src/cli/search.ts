@@ -7,6 +7,7 @@ import { openStore } from '../store/index.js';
 import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
 import { resolveTarget } from './targets.js';
+import { createExecutor, keepRunningFor, objectiveSpecFor, runWithExecutor, checkRedis, type ExecutorKind } from '../run/index.js';
 
 function num(name: string, positive = true) {
   return (v: string): number => {
@@ -30,7 +31,10 @@ export function registerSearch(program: Command): void {
   program
     .command('search')
     .description('run or resume a search; rerunning the same command continues it')
-    .requiredOption('--space <name|file.json>', 'nb201, or a JSON space file used with --objective')
+    .requiredOption(
+      '--space <name|file.json>',
+      'nb201 (tabular benchmark); chain, dag, cell or nb201-cell (trained for real on --dataset); or a JSON space file used with --objective',
+    )
     .option('--strategy <name>', 'search strategy', 'random')
     .option('--options <json>', 'strategy options as a JSON object', '{}')
     .option('--objective <file.mjs>', 'module exporting objective(trial) for a JSON space')
@@ -42,9 +46,35 @@ export function registerSearch(program: Command): void {
     .option('--storage <url>', 'sqlite:FILE or memory:', 'sqlite:tsnas.db')
     .option('--name <name>', 'experiment name (default: <space>-<strategy>-seed<seed>)')
     .option('--nb201-dir <dir>', 'folder of the NAS-Bench-201 tables (default: env TSNAS_NB201_DIR or ../shared/data/nb201)')
-    .option('--dataset <name>', 'dataset (nb201: cifar10 or cifar100)')
+    .option('--dataset <name>', 'dataset (nb201: cifar10 or cifar100; trained spaces: fashion-mnist, mnist, iris, synthetic or FILE.csv)')
+    .option('--target <column>', 'column to predict (CSV datasets)')
+    .option('--epochs <n>', 'training epochs per trial (fidelity; default 3)', num('--epochs'))
+    .option('--data-fraction <f>', 'stratified fraction of the training set per trial (fidelity; default 1)', num('--data-fraction'))
+    .option('--resolution <px>', 'downscale images to this side length (fidelity)', num('--resolution'))
+    .option('--width <m>', 'width multiplier on every layer (fidelity)', num('--width'))
+    .option('--cells <n>', 'cells per stage (fidelity; cell spaces)', num('--cells'))
+    .option('--batch-size <n>', 'training mini-batch size (default 64)', num('--batch-size'))
+    .option('--optimizer <name>', 'adam, sgd, momentum or rmsprop (default adam)')
+    .option('--lr <rate>', 'learning rate (default 1e-3 for adam)', num('--lr'))
+    .option('--val-fraction <f>', 'validation fraction split from the training data', num('--val-fraction'))
+    .option('--backend <name>', 'tfjs backend: auto (tfjs-node, else wasm, else cpu), tfjs-node, wasm or cpu', 'auto')
+    .option('--no-evaluate-test', 'trained spaces: do not retrain the best trial and report its test metric at the end')
+    .option('--final-epochs <n>', 'epochs of the best trial\'s retraining for the test evaluation (default: --epochs)', num('--final-epochs'))
+    .option('--final-data-fraction <f>', 'training fraction of that retraining (default: --data-fraction)', num('--final-data-fraction'))
     .option('--no-progress', 'no progress bar')
+    .option('--executor <kind>', 'inprocess, pool (child processes) or bullmq (workers on a Redis queue)', 'inprocess')
+    .option('--workers <n>', 'trials in flight (pool: processes, default cores; bullmq: default 4)', num('--workers'))
+    .option('--redis <url>', 'Redis for --executor bullmq, e.g. redis://127.0.0.1:6379')
+    .option('--queue <name>', 'queue name for --executor bullmq (workers use the same)', 'tsnas')
+    .option('--max-old-space-size <mb>', 'pool: heap limit of each trial process in MB', num('--max-old-space-size'))
+    .option('--artifacts <dir|redis-url>', 'pool: shared artifact location given to trials')
     .action(async (o) => {
+      const kind = o.executor as ExecutorKind;
+      if (!['inprocess', 'pool', 'bullmq'].includes(kind)) throw new UsageError(`--executor ${kind}: use inprocess, pool or bullmq`);
+      if (kind === 'bullmq') {
+        if (!o.redis) throw new UsageError('--executor bullmq needs --redis redis://HOST:PORT');
+        await checkRedis(o.redis);
+      }
       if (o.budgetSeconds === undefined && o.trials === undefined && o.timeout === undefined) {
         throw new UsageError('search: give a stop condition: --trials N, --budget-seconds S or --timeout S');
       }
@@ -52,7 +82,7 @@ export function registerSearch(program: Command): void {
       const strategy = createStrategy(o.strategy, options);
       const target = await resolveTarget(o);
       const store = openStore(o.storage);
-      const name = o.name ?? `${target.spaceName}-${o.strategy}-seed${o.seed}`;
+      const name = o.name ?? `${target.label ?? target.spaceName}-${o.strategy}-seed${o.seed}`;
       try {
         const exp = Experiment.open({
           store,
@@ -64,7 +94,14 @@ export function registerSearch(program: Command): void {
           directions: target.directions,
           seed: o.seed,
           meta: target.meta,
+          keepRunning: keepRunningFor(kind),
         });
+        if (target.strictMeta && JSON.stringify(exp.config.meta ?? null) !== JSON.stringify(target.meta ?? null)) {
+          throw new UsageError(
+            `experiment "${name}" was run with other data/training options (${JSON.stringify(exp.config.meta)}); ` +
+              `rerun with the same options or use another --name`,
+          );
+        }
         const before = exp.trials();
         const resumed = before.filter(isDone).length;
         if (before.length > 0) {
@@ -73,23 +110,42 @@ export function registerSearch(program: Command): void {
         }
         const bar = makeBar(o, resumed, simulatedSpent(before));
         let best: number | null = null;
-        await exp.optimize(target.objective, {
+        const runOpts = {
           nTrials: o.trials,
           budgetSeconds: o.budgetSeconds,
           timeoutSeconds: o.timeout,
-          onTrialEnd: (t: TrialRecord, e) => {
+          onTrialEnd: (t: TrialRecord, e: Experiment) => {
             const b = e.bestTrial();
             best = b?.values?.[0] ?? null;
-            if (!bar) return;
+            if (!bar) {
+              if (target.evaluator) logTrainedTrial(t, best);
+              return;
+            }
             const trials = e.trials();
             bar.update(o.budgetSeconds ? Math.min(o.budgetSeconds, simulatedSpent(trials)) : trials.filter(isDone).length, {
               best: best === null ? '-' : best.toFixed(4),
               state: t.state,
             });
           },
-        });
+        };
+        if (kind === 'inprocess' && o.workers === undefined) await exp.optimize(target.objective, runOpts);
+        else {
+          const executor = createExecutor({ executor: kind, workers: o.workers, redis: o.redis, queue: o.queue, maxOldSpaceMb: o.maxOldSpaceSize, artifacts: o.artifacts }, exp);
+          await runWithExecutor(exp, executor, { ...runOpts, objective: objectiveSpecFor(o) });
+        }
         bar?.stop();
         summarize(exp);
+        const bestTrial = exp.bestTrial();
+        if (target.evaluateTest && o.evaluateTest !== false && bestTrial) {
+          console.log(`retraining best trial #${bestTrial.number} and evaluating it on the test set...`);
+          const r = await target.evaluateTest(bestTrial.params);
+          const metric = target.meta?.task === 'regression' ? 'test -MSE' : 'test accuracy';
+          console.log(
+            `best trial #${bestTrial.number}: ${metric} ${r.test.toFixed(4)} on ${r.testSamples} test samples ` +
+              `(val ${r.value.toFixed(4)}; retrained ${r.fidelity.epochs} epochs on ${r.trainSamples} samples in ${r.seconds.toFixed(1)} s, ` +
+              `${r.samplesPerSecond.toFixed(0)} samples/s on ${r.backend})`,
+          );
+        }
       } finally {
         store.close();
       }
@@ -104,6 +160,22 @@ function makeBar(o: { progress: boolean; budgetSeconds?: number; trials?: number
   );
   bar.start(o.budgetSeconds ?? o.trials!, o.budgetSeconds ? spent : done, { best: '-', state: '' });
   return bar;
+}
+
+/** One line per finished trial of a trained space (when no progress bar is shown). */
+function logTrainedTrial(t: TrialRecord, best: number | null): void {
+  const tr = t.attrs.training as { val?: number[]; samplesPerSecond?: number } | undefined;
+  const v = t.values?.[0];
+  console.log(
+    `trial #${t.number} ${t.state}` +
+      (v !== undefined ? ` value ${v.toFixed(4)}` : '') +
+      (tr?.val ? ` per-epoch [${tr.val.map((x) => x.toFixed(4)).join(', ')}]` : '') +
+      ` ${t.cost.wallSeconds.toFixed(1)} s` +
+      (tr?.samplesPerSecond ? ` ${tr.samplesPerSecond.toFixed(0)} samples/s` : '') +
+      (t.cost.flops !== undefined ? ` ${(t.cost.flops / 1e6).toFixed(2)} MFLOPs ${t.cost.params} params` : '') +
+      (t.error && t.state !== 'COMPLETE' ? ` (${t.error})` : '') +
+      ` | best ${best === null ? '-' : best.toFixed(4)}`,
+  );
 }
 
 function summarize(exp: Experiment): void {
