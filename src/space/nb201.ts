@@ -55,7 +55,7 @@ export function parseNb201Arch(str: string): Params {
       const [op, src] = e.split('~');
       if (src !== String(i)) throw new SpaceError(`nb201 arch "${str}": entry "${e}" of node ${j} must have source ~${i}`);
       if (!(NB201_OPS as readonly string[]).includes(op ?? '')) {
-        throw new SpaceError(`nb201 arch "${str}": entry "${e}" of node ${j} has no NB201 op; use one of ${NB201_OPS.join(', ')}`);
+        throw new SpaceError(`nb201 arch "${str}": entry "${e}" of node ${j} is not an NB201 op; use one of ${NB201_OPS.join(', ')}`);
       }
       out[nb201EdgeName(j, i)] = op!;
     });

@@ -28,7 +28,7 @@ describe('NAS-Bench-201 tabular evaluator', () => {
     const a200 = ev.query(p, 200);
     expect(a200.validAcc).toBeCloseTo(90.769333, 4);
     expect(a200.seconds).toBeCloseTo(2169.641376, 4);
-    expect(() => parseNb201Arch('|conv~0|+|a~0|b~1|+|c~0|d~1|e~2|')).toThrow(/entry "conv~0" of node 1 has no NB201 op/);
+    expect(() => parseNb201Arch('|conv~0|+|a~0|b~1|+|c~0|d~1|e~2|')).toThrow(/entry "conv~0" of node 1 is not an NB201 op/);
   });
 
   it('random search under the paper protocol lands near the published 93.70', async () => {
