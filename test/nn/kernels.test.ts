@@ -187,6 +187,24 @@ describe('avg pool gradient', () => {
   });
 });
 
+describe('reductions over leading axes (Sum / Mean via ones-matmul)', () => {
+  const rng = new Rng(6);
+  it('sum and mean over [0,1,2] and [0] match cpu, forward and gradient', async () => {
+    const x = randArr(rng, [4, 8, 8, 32]);
+    for (const f of [
+      (a: tf.Tensor) => tf.sum(a, [0, 1, 2]),
+      (a: tf.Tensor) => tf.mean(a, [0, 1, 2], true),
+      (a: tf.Tensor) => tf.sum(a, 0),
+      (a: tf.Tensor) => tf.sum(a, [1, 2]), // not leading: stock kernel
+    ]) {
+      const yw = await lossOn('wasm', f, [x]);
+      const yc = await lossOn('cpu', f, [x]);
+      expect(Math.abs(yw - yc)).toBeLessThan(1e-4 * Math.max(1, Math.abs(yc)));
+      await check(f, [x]);
+    }
+  });
+});
+
 describe('batch norm and dense', () => {
   const rng = new Rng(5);
   it('batch norm in training mode (moments + batchNorm)', async () => {

@@ -17,6 +17,7 @@ import {
 } from './conv.js';
 import { matMulReroute } from './matmul.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
+import { reduceLeading } from './reduce.js';
 
 export { avgPoolGradConfig, validCounts } from './pool.js';
 
@@ -33,12 +34,14 @@ export const PACK_KERNELS = [
   'MaxPoolGrad',
   'BatchMatMul',
   '_FusedMatMul',
+  'Sum',
+  'Mean',
 ] as const;
 
 /** Stock kernels the pack composes. */
 const BUILDING_BLOCKS = [
   'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
-  'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'ArgMax', 'OneHot', 'Cast', 'Multiply', 'Add',
+  'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add',
 ];
 
 const registered = new Set<string>();
@@ -72,10 +75,12 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
       checkNoDilation(a.dilations, 'DepthwiseConv2dNative');
       return depthwiseBackpropInput(e, dy!, filter!, a.inputShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
     }),
-    wrap('MaxPoolGrad', (e, { dy, input }, a) =>
-      maxPoolGrad(e, dy!, input!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
+    wrap('MaxPoolGrad', (e, { dy, input, output }, a) =>
+      maxPoolGrad(e, dy!, input!, output!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
     wrap('BatchMatMul', (e, inputs, a) => matMulReroute(e, 'BatchMatMul', inputs, a)),
     wrap('_FusedMatMul', (e, inputs, a) => matMulReroute(e, '_FusedMatMul', inputs, a)),
+    wrap('Sum', (e, { x }, a) => reduceLeading(e, 'Sum', x!, a.axis, a.keepDims === true)),
+    wrap('Mean', (e, { x }, a) => reduceLeading(e, 'Mean', x!, a.axis, a.keepDims === true)),
   ];
 }
 

@@ -4,10 +4,10 @@
  * MaxPoolGrad (wasm): the stock kernel starts each window's running maximum at FLT_MIN (the
  * smallest positive float) and keeps the last maximum, so a window whose maximum is <= 0 sends its
  * gradient to element 0 of the tensor. This replacement finds, for every window, the first
- * maximum in row-major window order (TensorFlow's and the cpu backend's convention) with ArgMax
- * over a [windows, taps] view, turns it into a one-hot mask and scatters dy back. Windows are
- * gathered in "phase space": for stride s the padded input [N, Hq*s, Wq*s, C] is viewed as
- * [s, s, N, Hq, Wq, C] (one transpose), where every tap of every window is a plain shifted slice.
+ * maximum in row-major window order (TensorFlow's and the cpu backend's convention) with
+ * same-shape elementwise ops over the window taps and scatters dy back. Taps are gathered in
+ * "phase space": for stride s the padded input [N, Hq*s, Wq*s, C] is viewed as
+ * [s*N, Hq, Wq, s*C] (one 4-D transpose), where every tap of every window is a plain slice.
  *
  * AvgPool gradient (all backends, via registerGradient): TensorFlow's average pool with 'same'
  * padding divides by the number of valid (non-padding) elements of each window, but the stock
@@ -24,6 +24,7 @@ export function maxPoolGrad(
   e: Exec,
   dy: TI,
   x: TI,
+  y: TI,
   filterSize: number | [number, number],
   strides: number | [number, number],
   pad: Pad,
@@ -37,15 +38,15 @@ export function maxPoolGrad(
   const [N, H, W, C] = x.shape as Shape4;
   const { outHeight: OH, outWidth: OW, filterHeight: kh, filterWidth: kw } = info;
   const { strideHeight: sh, strideWidth: sw } = info;
+  if (sh !== sw) throw new Error('tsnas kernels: max pool gradient needs equal strides');
+  const s = sh;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const qh = Math.ceil(kh / sh) - 1;
-  const qw = Math.ceil(kw / sw) - 1;
-  const Hq = OH + qh;
-  const Wq = OW + qw;
-  const Hp = Hq * sh;
-  const Wp = Wq * sw;
-  // Rows/cols of x inside the padded frame [-top, Hp - top).
+  // Padded frame [N, Hq*s, Wq*s, C] that holds every window; -inf never wins a window.
+  const Hq = OH + Math.ceil(kh / s) - 1;
+  const Wq = OW + Math.ceil(kw / s) - 1;
+  const Hp = Hq * s;
+  const Wp = Wq * s;
   const keepH = Math.min(H, Hp - top);
   const keepW = Math.min(W, Wp - left);
   let xs = x;
@@ -55,73 +56,64 @@ export function maxPoolGrad(
     [[0, 0], [top, Hp - top - keepH], [left, Wp - left - keepW], [0, 0]],
     Number.NEGATIVE_INFINITY,
   );
-  const kk = kh * kw;
-  const MC = N * OH * OW * C;
-  const tiling = qh === 0 && qw === 0 && kh === sh && kw === sw;
-
-  // windows: [MC, kk], taps in row-major (a, b) order.
-  let windows: TI;
-  if (tiling) {
-    const r = e.reshape(xp, [N, OH, sh, OW, sw, C]);
-    windows = e.reshape(e.transpose(r, [0, 1, 3, 5, 2, 4]), [MC, kk]);
-  } else {
-    const phase = phaseView(e, xp, N, Hq, Wq, C, sh, sw); // [sh*sw*N, Hq, Wq*C]
-    const taps: TI[] = [];
-    for (let a = 0; a < kh; a++) {
-      for (let b = 0; b < kw; b++) {
-        const p = (a % sh) * sw + (b % sw);
-        const qa = Math.floor(a / sh);
-        const qb = Math.floor(b / sw);
-        taps.push(e.reshape(e.slice(phase, [p * N, qa, qb * C], [N, OH, OW * C]), [1, MC]));
+  // Phase blocks: block (pb*s + pa) is [N, Hq, Wq*C] with B[n, i, j*C + c] = xp[n, i*s+pa, j*s+pb, c].
+  // Built with two 3-D transposes that keep contiguous runs (the wasm Transpose is slow for rank > 4
+  // and JS-side slices copy tiny runs slowly); every tap of every window is then a 3-D slice of
+  // one block with runs of OW*C floats (for k == s a whole, contiguous block).
+  const blocks = s === 1 ? e.reshape(xp, [N, Hq, Wq * C]) : e.reshape(
+    e.transpose(
+      e.reshape(e.transpose(e.reshape(xp, [N * Hq, s, Wq * s * C]), [1, 0, 2]), [s * N * Hq * Wq, s, C]),
+      [1, 0, 2]),
+    [s * s * N, Hq, Wq * C]);
+  const tap = (a: number, b: number): TI => {
+    const pa = a % s, qa = Math.floor(a / s), pb = b % s, qb = Math.floor(b / s);
+    const t = e.slice(blocks, [(pb * s + pa) * N, qa, qb * C], [N, OH, OW * C]);
+    return e.reshape(t, [N, OH, OW, C]);
+  };
+  // First maximum in row-major window order (the cpu backend's and TensorFlow's choice).
+  // r = the part of dy not yet given to a tap; since tap <= y, [tap < y] = step(y - tap), and
+  // r' = r * step(y - tap), g_tap = r - r'. The last tap takes what is left (the maximum must be
+  // there if no earlier tap had it). Same-shape elementwise ops only (fast on wasm).
+  let r = dy;
+  const grads: TI[][] = Array.from({ length: kh }, () => []);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      if (a === kh - 1 && b === kw - 1) {
+        grads[a]!.push(r);
+        continue;
       }
+      const below = e.run('Step', { x: e.run('Sub', { a: y, b: tap(a, b) }) }, { alpha: 0 });
+      const rest = e.run('Multiply', { a: r, b: below });
+      grads[a]!.push(e.run('Sub', { a: r, b: rest }));
+      r = rest;
     }
-    windows = e.transpose(e.concat(taps, 0), [1, 0]);
   }
-  const idx = e.run('ArgMax', { x: windows }, { axis: [1] });
-  // The wasm OneHot kernel writes int32 values whatever dtype is asked for: ask int32, then cast.
-  const hot = e.run('OneHot', { indices: idx }, { depth: kk, onValue: 1, offValue: 0, dtype: 'int32' });
-  const mask = e.run('Cast', { x: hot }, { dtype: 'float32' });
-  const g = e.run('Multiply', { a: mask, b: e.reshape(dy, [MC, 1]) }); // [MC, kk]
-
+  // Scatter: slot (pa, pb) of the phase view accumulates the taps of that phase, shifted by (qa, qb).
+  const slots: (TI | null)[] = Array.from({ length: s * s }, () => null);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const pa = a % s, qa = Math.floor(a / s), pb = b % s, qb = Math.floor(b / s);
+      const placed = e.pad(grads[a]![b]!, [[0, 0], [qa, Hq - OH - qa], [qb, Wq - OW - qb], [0, 0]]);
+      const prev = slots[pa * s + pb];
+      slots[pa * s + pb] = prev ? e.run('Add', { a: prev, b: placed }) : placed;
+    }
+  }
+  const zeros = () => e.constant(new Float32Array(N * Hq * Wq * C), [N, Hq, Wq, C]);
   let dxp: TI; // [N, Hp, Wp, C]
-  if (tiling) {
-    const r = e.reshape(g, [N, OH, OW, C, sh, sw]);
-    dxp = e.reshape(e.transpose(r, [0, 1, 4, 2, 5, 3]), [N, Hp, Wp, C]);
-  } else {
-    const gT = e.transpose(g, [1, 0]); // [kk, MC]
-    const slots: (TI | null)[] = Array.from({ length: sh * sw }, () => null);
-    for (let a = 0; a < kh; a++) {
-      for (let b = 0; b < kw; b++) {
-        const t = a * kw + b;
-        const p = (a % sh) * sw + (b % sw);
-        const qa = Math.floor(a / sh);
-        const qb = Math.floor(b / sw);
-        const gt = e.reshape(e.slice(gT, [t, 0], [1, MC]), [N, OH, OW, C]);
-        const placed = e.pad(gt, [[0, 0], [qa, Hq - OH - qa], [qb, Wq - OW - qb], [0, 0]]);
-        const prev = slots[p];
-        slots[p] = prev ? e.run('Add', { a: prev, b: placed }) : placed;
-      }
-    }
-    const zeros = () => e.constant(new Float32Array(N * Hq * Wq * C), [N, Hq, Wq, C]);
-    const filled = slots.map((s) => s ?? zeros());
-    if (sh === 1 && sw === 1) dxp = filled[0]!;
-    else {
-      const all = e.reshape(e.concat(filled, 0), [sh, sw, N, Hq, Wq, C]);
-      dxp = e.reshape(e.transpose(all, [2, 3, 0, 4, 1, 5]), [N, Hp, Wp, C]);
-    }
+  if (s === 1) dxp = slots[0]!;
+  else {
+    // Inverse of the phase-block transposes.
+    const ordered: TI[] = [];
+    for (let pb = 0; pb < s; pb++) for (let pa = 0; pa < s; pa++) ordered.push(slots[pa * s + pb] ?? zeros());
+    const q = e.reshape(e.concat(ordered, 0), [s, s * N * Hq * Wq, C]);
+    const u = e.reshape(e.transpose(q, [1, 0, 2]), [s, N * Hq, Wq * s * C]);
+    dxp = e.reshape(e.transpose(u, [1, 0, 2]), [N, Hp, Wp, C]);
   }
   // Crop the padding away (3-D slice: W and C merged into contiguous rows).
   const flat = e.reshape(dxp, [N, Hp, Wp * C]);
   let dx = e.reshape(e.slice(flat, [0, top, left * C], [N, keepH, keepW * C]), [N, keepH, keepW, C]);
   if (keepH < H || keepW < W) dx = e.pad(dx, [[0, 0], [0, H - keepH], [0, W - keepW], [0, 0]]);
   return dx;
-}
-
-/** [N, Hq*sh, Wq*sw, C] -> [sh*sw*N, Hq, Wq*C] where index (pa*sw+pb)*N+n holds phase (pa,pb). */
-function phaseView(e: Exec, xp: TI, N: number, Hq: number, Wq: number, C: number, sh: number, sw: number): TI {
-  if (sh === 1 && sw === 1) return e.reshape(xp, [N, Hq, Wq * C]);
-  const r = e.reshape(xp, [N, Hq, sh, Wq, sw, C]);
-  return e.reshape(e.transpose(r, [2, 4, 0, 1, 3, 5]), [sh * sw * N, Hq, Wq * C]);
 }
 
 /** Number of valid (non-padding) input elements of each pooling window, shape [OH*OW]. */
