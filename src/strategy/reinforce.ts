@@ -13,6 +13,10 @@
  * catches up with any finished trial the state has not seen (e.g. a process stopped between
  * recording a result and updating). So `ask` is a function of (history, stored state, ctx.rng) and
  * a resumed or shared experiment continues the same policy and makes the same next decision.
+ * A stored policy for another layout (space or controller options changed) is replaced by a fresh
+ * one trained on the whole history.
+ *
+ * The reward is used as is (NB201 uses accuracy in %); `entropyWeight` is relative to that scale.
  */
 import { isActive, paramsKey, sampleSpace, type Params, type SearchSpace } from '../space/params.js';
 import type { TrialRecord } from '../store/types.js';
@@ -115,13 +119,11 @@ export class ReinforceStrategy implements Strategy {
    * in trial order, stopping at the first one still running. Saves the state when it changed.
    */
   private async sync(ctx: StrategyContext, ds: readonly Decision[]): Promise<{ st: ReinforceState; ctrl: Controller }> {
-    const stored = ctx.state.get(REINFORCE_STATE_KEY) as ReinforceState | undefined;
     const signature = this.signature(ds);
-    if (stored && stored.signature !== signature) {
-      throw new Error(
-        `reinforce: the stored policy was made for "${stored.signature}", not "${signature}"; use a new experiment name`,
-      );
-    }
+    let stored = ctx.state.get(REINFORCE_STATE_KEY) as ReinforceState | undefined;
+    // A policy made for another decision layout or controller (a define-by-run space that grew, other
+    // options on reopening) cannot be continued: start afresh and relearn from the whole history.
+    if (stored && (stored.version !== 1 || stored.signature !== signature)) stored = undefined;
     const ctrl = await this.makeController(ds, stored?.controller ?? null, ctx.seed);
     const st: ReinforceState = stored ?? {
       version: 1,

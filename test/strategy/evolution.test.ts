@@ -180,6 +180,33 @@ describe('regularized evolution', () => {
     }
   });
 
+  it('several objectives: proposals valid and unique; the final front beats random search in hypervolume', async () => {
+    // maximise the synthetic objective, minimise a cost that grows with the choice index
+    const cost = (p: Params) => Object.values(p).reduce((s: number, v) => s + CHOICES.indexOf(v as string), 0);
+    const hv = async (strategy: Strategy, seed: number) => {
+      const exp = Experiment.open({ store: new MemoryStore(), name: 'mo', strategy, space: SPACE, seed, directions: ['maximize', 'minimize'] });
+      await exp.optimize((t) => [objective(t.params), cost(t.params)], { nTrials: 60 });
+      expect(new Set(exp.trials().map((t) => paramsKey(t.params))).size).toBe(60);
+      // 2-D hypervolume w.r.t. (objective 0, cost 16), points sorted by cost
+      const pts = exp.trials().map((t) => [t.values![0]!, t.values![1]!] as const).sort((a, b) => a[1] - b[1] || b[0] - a[0]);
+      let area = 0;
+      let best = 0;
+      for (let i = 0; i < pts.length; i++) {
+        best = Math.max(best, pts[i]![0]);
+        const next = i + 1 < pts.length ? pts[i + 1]![1] : 16;
+        area += best * (next - pts[i]![1]);
+      }
+      return area;
+    };
+    let evo = 0;
+    let rnd = 0;
+    for (const s of [0, 1, 2, 3, 4, 5]) {
+      evo += await hv(new EvolutionStrategy({ removal: 'worst' }), s);
+      rnd += await hv(new RandomStrategy(), s);
+    }
+    expect(evo).toBeGreaterThan(rnd);
+  });
+
   it('resume: reopening the store gives the same next proposal as an uninterrupted run, running trials included', async () => {
     const run = async (stopAt: number | null) => {
       const store = new MemoryStore();

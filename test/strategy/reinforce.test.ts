@@ -138,6 +138,18 @@ describe('REINFORCE', () => {
     }
   });
 
+  it('a stored policy of another layout is replaced by one relearned from the whole history', async () => {
+    const store = new MemoryStore();
+    const open = (opts: ReinforceOptions) =>
+      Experiment.open({ store, name: 'switch', strategy: new ReinforceStrategy(opts), space: COND_SPACE, seed: 1 });
+    await open({}).optimize((t) => condObjective(t.params), { nTrials: 10 });
+    const exp = open({ bins: 5 });
+    await exp.optimize((t) => condObjective(t.params), { nTrials: 12 });
+    const st = store.getStrategyState(exp.id, REINFORCE_STATE_KEY) as ReinforceState;
+    expect(st.signature).toContain('lr:5');
+    expect(st.updates).toBe(12);
+  });
+
   describe('resume', () => {
     /** Proposals of 12 trials; the process "stops" before trial `stopAt` (and may skip the last tell before it). */
     async function run(store: () => Store, opts: ReinforceOptions, stopAt: number | null, crashBeforeTell = false) {
