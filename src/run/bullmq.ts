@@ -182,8 +182,14 @@ export class BullmqExecutor implements Executor {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.unwatch?.();
-    await this.events?.close().catch(() => {});
-    await this.queue?.close().catch(() => {});
+    // With Redis gone a graceful close would wait for it: give it a moment, then drop the sockets.
+    const soon = (p: Promise<unknown> | undefined) => Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await soon(this.events?.close());
+    await soon(this.queue?.close());
+    if (this.lost) {
+      await soon(this.events?.disconnect());
+      await soon(this.queue?.disconnect());
+    }
     this.redis?.disconnect();
     this.queue = null;
   }
