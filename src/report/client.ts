@@ -74,7 +74,9 @@ export const CLIENT_JS = String.raw`
     chart('chart-anytime').setOption({
       color: PALETTE,
       animation: false,
-      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.seriesName) + '<br>compute ' + fmt(p.value[0], 1) + ' s: best ' + fmt(p.value[1], 4); } },
+      tooltip: { trigger: 'axis', formatter: function (ps) {
+        return 'compute ' + fmt(ps[0].value[0], 1) + ' s' + ps.map(function (p) { return '<br>' + esc(p.seriesName) + ': best ' + fmt(p.value[1], 4); }).join('');
+      } },
       legend: { type: 'scroll', top: 0 },
       grid: { left: 60, right: 20, top: 40, bottom: 50 },
       xAxis: { type: 'value', name: axisName, nameLocation: 'middle', nameGap: 28 },
@@ -152,9 +154,9 @@ export const CLIENT_JS = String.raw`
     var imp = e.importance.slice(0, 25).reverse();
     chart('chart-importance').setOption({
       animation: false,
-      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.name) + ': R\u00b2 ' + fmt(p.value, 3); } },
+      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.name) + ': adjusted R\u00b2 ' + fmt(p.value, 3); } },
       grid: { left: 140, right: 30, top: 10, bottom: 40 },
-      xAxis: { type: 'value', name: 'R\u00b2 of marginal means', nameLocation: 'middle', nameGap: 25, min: 0 },
+      xAxis: { type: 'value', name: 'adjusted R\u00b2 of marginal means', nameLocation: 'middle', nameGap: 25, min: 0 },
       yAxis: { type: 'category', data: imp.map(function (i) { return i.param.length > 22 ? i.param.slice(0, 21) + '\u2026' : i.param; }) },
       series: [{ type: 'bar', data: imp.map(function (i) { return { name: i.param, value: i.r2 }; }), itemStyle: { color: '#1f77b4' } }]
     }, true);

@@ -2,15 +2,19 @@
  * Parameter importance by a first-order variance decomposition (the main-effect part of fANOVA,
  * without a surrogate model): for each parameter, group the COMPLETE trials by its value (numeric
  * values in quantile bins), and take the share of the objective's variance explained by the group
- * means, R^2 = between-group variance / total variance. Trials where the parameter is inactive
- * (conditional spaces) form their own group.
+ * means, R^2 = between-group variance / total variance, adjusted for the number of groups so a
+ * handful of trials does not make every parameter look decisive. Trials where the parameter is
+ * inactive (conditional spaces) form their own group.
  */
 import type { TrialRecord } from '../store/types.js';
 
 export interface Importance {
   param: string;
-  /** Share of the first objective's variance explained by this parameter's marginal means, in [0, 1]. */
+  /** Share of the first objective's variance explained by this parameter's marginal means, adjusted
+   * for the number of groups (1 - (1 - R^2)(n - 1)/(n - g), at least 0), in [0, 1]. */
   r2: number;
+  /** The unadjusted R^2. */
+  rawR2: number;
   groups: number;
 }
 
@@ -52,7 +56,12 @@ export function paramImportance(trials: readonly TrialRecord[], opts: { bins?: n
     });
     let between = 0;
     for (const g of groups.values()) between += g.n * (g.s / g.n - mean) ** 2;
-    out.push({ param: name, r2: total > 0 ? between / total : 0, groups: groups.size });
+    const r2 = total > 0 ? between / total : 0;
+    // Adjusted for the number of groups: with few trials per group the raw R^2 is biased up (2 trials, 2 groups: 1).
+    const n = y.length;
+    const g = groups.size;
+    const adjusted = g <= 1 ? 0 : n - g <= 0 ? 0 : Math.max(0, 1 - ((1 - r2) * (n - 1)) / (n - g));
+    out.push({ param: name, r2: adjusted, rawR2: r2, groups: g });
   }
   return out.sort((a, b) => b.r2 - a.r2 || a.param.localeCompare(b.param));
 }

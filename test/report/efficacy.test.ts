@@ -104,6 +104,12 @@ describe('efficacy accounting', () => {
     const imp = paramImportance(trials);
     expect(imp[0]).toMatchObject({ param: 'a', groups: 3 });
     expect(imp[0]!.r2).toBeCloseTo(1, 10);
+    expect(imp[0]!.rawR2).toBeCloseTo(1, 10);
+    // adjusted = 1 - (1 - raw)(n - 1)/(n - g)
+    expect(imp[1]!.r2).toBeCloseTo(Math.max(0, 1 - ((1 - imp[1]!.rawR2) * 199) / (200 - 8)), 12);
+    expect(imp[1]!.r2).toBeLessThan(imp[1]!.rawR2);
+    // Two trials in two groups explain nothing after adjustment.
+    expect(paramImportance([trial({ v: 1, params: { c: 'p' } }), trial({ v: 2, params: { c: 'q' } })])[0]!.r2).toBe(0);
     expect(imp[1]!.param).toBe('b');
     expect(imp[1]!.groups).toBe(8);
     expect(imp[1]!.r2).toBeLessThan(0.1);
