@@ -1,0 +1,230 @@
+/**
+ * Training throughput benchmark (npm run bench:train).
+ *
+ * Samples/s of full training steps (forward, backward, Adam update; batch 128, synthetic data,
+ * softmax cross-entropy), median over steady steps after warm-up, for:
+ *   mlp   784-256-256-10 (relu)
+ *   cnn28 conv3x3(32,same)-relu-maxpool2-conv3x3(64,same)-relu-maxpool2-dense128-relu-dense10 on 28x28x1
+ *   cnn32 the same CNN on 32x32x3
+ * Columns: tsnas (wasm + training-kernel pack, via initBackend), plain tfjs wasm (stock kernels,
+ * run in a child process so that the pack is not registered there), PyTorch CPU with 2 threads
+ * (bench/train/torch_bench.py, when `import torch` works). The last line is one JSON object.
+ *
+ * Options: --seconds=S (time per model and column, default 6), --profile (print the kernels that
+ * dominate one tsnas training step), --only=mlp,cnn28 (subset).
+ * Internal: --worker=stock|tsnas runs one column and prints its JSON.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../src/nn/backend.js';
+import { Rng } from '../src/util/rng.js';
+
+const BATCH = 128;
+const MODELS = ['mlp', 'cnn28', 'cnn32'] as const;
+type ModelName = (typeof MODELS)[number];
+type Column = Record<ModelName, number | null | string>;
+
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k!, v ?? 'true'] as [string, string];
+  }),
+);
+const SECONDS = Number(args.get('seconds') ?? 6);
+const ONLY = (args.get('only')?.split(',') ?? [...MODELS]) as ModelName[];
+
+function buildModel(name: ModelName): { model: tf.LayersModel; inShape: number[] } {
+  const m = tf.sequential();
+  if (name === 'mlp') {
+    m.add(tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 256, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10 }));
+    return { model: m, inShape: [784] };
+  }
+  const inShape = name === 'cnn28' ? [28, 28, 1] : [32, 32, 3];
+  m.add(tf.layers.conv2d({ inputShape: inShape, filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+  m.add(tf.layers.dense({ units: 10 }));
+  return { model: m, inShape };
+}
+
+function syntheticBatch(inShape: number[], seed: number): { x: tf.Tensor; y: tf.Tensor } {
+  const rng = new Rng(seed);
+  const n = BATCH * inShape.reduce((a, b) => a * b, 1);
+  const xs = new Float32Array(n);
+  for (let i = 0; i < n; i++) xs[i] = rng.normal();
+  const labels = Int32Array.from({ length: BATCH }, () => rng.int(0, 9));
+  return { x: tf.tensor(xs, [BATCH, ...inShape]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), 10) };
+}
+
+/** Median samples/s of Adam training steps; throws if the backend cannot train the model. */
+function measure(name: ModelName, seconds: number): { sps: number; best: number; steps: number } {
+  const { model, inShape } = buildModel(name);
+  const { x, y } = syntheticBatch(inShape, 1);
+  const opt = tf.train.adam(1e-3);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = (): number =>
+    tf.tidy(() => {
+      const loss = opt.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+        vars,
+      )!;
+      return loss.dataSync()[0]!;
+    });
+  const first = step();
+  if (!Number.isFinite(first)) throw new Error(`loss is ${first}`);
+  step();
+  step();
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || times.length < 5) {
+    const s = performance.now();
+    step();
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+  model.dispose();
+  opt.dispose();
+  tf.dispose([x, y]);
+  return { sps: (BATCH * 1000) / median, best: (BATCH * 1000) / times[0]!, steps: times.length };
+}
+
+async function profileStep(name: ModelName): Promise<void> {
+  const { model, inShape } = buildModel(name);
+  const { x, y } = syntheticBatch(inShape, 1);
+  const opt = tf.train.adam(1e-3);
+  const run = () =>
+    tf.tidy(() => {
+      opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+    });
+  run();
+  run();
+  const info = await tf.profile(run);
+  // Top-level kernels only (nested kernel calls inside the pack bypass the engine).
+  const by = new Map<string, { ms: number; n: number; shapes: string }>();
+  for (const k of info.kernels) {
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const e = by.get(key) ?? { ms: 0, n: 0, shapes: '' };
+    e.ms += k.kernelTimeMs as number;
+    e.n++;
+    by.set(key, e);
+  }
+  const total = [...by.values()].reduce((a, b) => a + b.ms, 0);
+  console.log(`profile ${name}: ${total.toFixed(1)} ms of kernels in one step`);
+  for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+    console.log(`  ${e.ms.toFixed(2).padStart(8)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}% x${e.n} ${k.slice(0, 110)}`);
+  }
+}
+
+async function worker(kind: 'stock' | 'tsnas'): Promise<void> {
+  if (kind === 'tsnas') await initBackend({ backend: 'wasm' });
+  else {
+    await tf.setBackend('wasm');
+    await tf.ready();
+  }
+  const out: Partial<Column> & { best?: Partial<Record<ModelName, number>> } = { best: {} };
+  for (const name of ONLY) {
+    try {
+      const r = measure(name, SECONDS);
+      out[name] = r.sps;
+      out.best![name] = r.best;
+    } catch (err) {
+      out[name] = `cannot train (${(err as Error).message.split('\n')[0]!.slice(0, 80)})`;
+    }
+  }
+  console.log('RESULT ' + JSON.stringify(out));
+}
+
+function runChild(kind: 'stock' | 'tsnas'): (Partial<Column> & { best?: Partial<Record<ModelName, number>> }) | null {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, self, `--worker=${kind}`, `--seconds=${SECONDS}`, `--only=${ONLY.join(',')}`],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) {
+    console.error(`${kind} worker failed:\n${r.stderr.slice(-2000)}`);
+    return null;
+  }
+  return JSON.parse(line.slice(7));
+}
+
+function findPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function runTorch(py: string): Record<string, number | string> | null {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train', 'torch_bench.py');
+  const r = spawnSync(py, [script, String(SECONDS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line);
+  } catch {
+    console.error(`PyTorch run failed:\n${r.stderr.slice(-2000)}`);
+    return null;
+  }
+}
+
+const fmt = (v: number | null | string | undefined): string =>
+  typeof v === 'number' ? v.toFixed(0) : v == null ? '-' : v.length > 14 ? 'cannot train' : v;
+
+async function main(): Promise<void> {
+  const w = args.get('worker');
+  if (w === 'stock' || w === 'tsnas') return worker(w);
+  if (args.has('profile')) {
+    await initBackend({ backend: 'wasm' });
+    for (const name of ONLY) await profileStep(name);
+    return;
+  }
+  console.log(`bench:train  batch ${BATCH}, Adam, synthetic data, median of steady steps, ${SECONDS}s per model/column`);
+  console.log(`node ${process.version}, ${os.cpus().length} cpus, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const stock = runChild('stock');
+  const tsnas = runChild('tsnas');
+  const py = findPython();
+  let torch: Record<string, number | string> | null = null;
+  if (py) torch = runTorch(py);
+  else console.log('PyTorch column skipped: `python3 -c "import torch"` fails (apt-get install python3-torch libopenblas0-pthread)');
+  if (torch) console.log(`PyTorch ${String(torch['version'])}, ${String(torch['threads'])} threads (${py})`);
+  console.log(`load average after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const rows: string[][] = [['model', 'tsnas wasm+pack', '(best step)', 'plain tfjs wasm', 'PyTorch CPU', 'tsnas/plain', 'tsnas/torch']];
+  const json: Record<string, { tsnas: number | null; torch: number | null; plainWasm: number | null }> = {};
+  for (const name of ONLY) {
+    const t = typeof tsnas?.[name] === 'number' ? (tsnas[name] as number) : null;
+    const p = typeof stock?.[name] === 'number' ? (stock[name] as number) : null;
+    const pt = typeof torch?.[name] === 'number' ? (torch[name] as number) : null;
+    rows.push([
+      name,
+      fmt(tsnas?.[name]),
+      fmt(tsnas?.best?.[name]),
+      fmt(stock?.[name]),
+      torch ? fmt(pt) : 'skipped',
+      t && p ? `${(t / p).toFixed(2)}x` : '-',
+      t && pt ? `${(t / pt).toFixed(2)}x` : '-',
+    ]);
+    json[name] = { tsnas: t, torch: pt, plainWasm: p };
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
+  for (const name of ONLY) {
+    const v = stock?.[name];
+    if (typeof v === 'string') console.log(`plain wasm ${name}: ${v}`);
+  }
+  console.log(JSON.stringify(json));
+}
+
+void main();
