@@ -7,6 +7,7 @@
  *   one box per node. That module is loaded lazily, so a report works without it.
  */
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { ELK as ElkApi, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { NB201_EDGES, NB201_OPS, nb201EdgeName } from '../space/nb201.js';
 import type { Params } from '../space/params.js';
@@ -43,11 +44,34 @@ interface GraphIn {
   edges: { source: string; target: string; label: string }[];
 }
 
-// elkjs is CommonJS; its bundled build runs the layout in this thread (no worker).
-const ELK = createRequire(import.meta.url)('elkjs/lib/elk.bundled.js') as new () => ElkApi;
+// elkjs is CommonJS; its bundled build runs the layout synchronously in the calling thread.
+const require = createRequire(import.meta.url);
+const ELK_PATH = require.resolve('elkjs/lib/elk.bundled.js');
+const ELK = require(ELK_PATH) as new () => ElkApi;
+/** Graphs larger than this are laid out in a worker thread so a server stays responsive. */
+const WORKER_ABOVE = 30;
+
+const WORKER_SRC = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ELK = require(workerData.elkPath);
+new ELK().layout(workerData.graph).then((g) => parentPort.postMessage({ g }), (e) => parentPort.postMessage({ error: String(e && e.message || e) }));
+`;
+
+function runLayout(root: ElkNode): Promise<ElkNode> {
+  if ((root.children?.length ?? 0) <= WORKER_ABOVE) return new ELK().layout(root);
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER_SRC, { eval: true, workerData: { elkPath: ELK_PATH, graph: root } });
+    w.once('message', (m: { g?: ElkNode; error?: string }) => {
+      void w.terminate();
+      if (m.g) resolve(m.g);
+      else reject(new Error(`elk layout failed: ${m.error}`));
+    });
+    w.once('error', reject);
+  });
+}
 
 const CHAR_W = 7;
-const MAX_NODES = 400;
+const MAX_NODES = 200;
 
 export function isNb201Params(params: Params): boolean {
   return NB201_EDGES.every(([to, from]) => (NB201_OPS as readonly unknown[]).includes(params[nb201EdgeName(to, from)]));
@@ -107,16 +131,48 @@ export async function archIrGraph(spaceName: string, params: Params, meta: Recor
   if (!space) return null;
   const inputShape = Array.isArray(meta.inputShape) ? (meta.inputShape as number[]) : spaceName.includes('flat') ? [16] : [32, 32, 3];
   const numClasses = typeof meta.numClasses === 'number' ? meta.numClasses : 10;
-  const g = space.decode(params, { inputShape, numClasses });
+  const g = compressChains(space.decode(params, { inputShape, numClasses }).nodes);
   if (g.nodes.length > MAX_NODES) return null;
+  return { title: `${spaceName} architecture`, ...g };
+}
+
+/**
+ * One box per run of op nodes that feed only each other (e.g. ReLU-Conv-BN), labelled
+ * `relu · conv 3x3 16 · bn`: the same graph with far fewer boxes, so layout stays fast.
+ */
+export function compressChains(nodes: IrNode[]): Pick<GraphIn, 'nodes' | 'edges'> {
+  const inputsOf = (n: IrNode) => n.inputs ?? (n.input ? [n.input] : []);
+  const users = new Map<string, number>();
+  for (const n of nodes) for (const s of inputsOf(n)) users.set(s, (users.get(s) ?? 0) + 1);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const head = new Map<string, string>(); // node id -> id of the box it is drawn in
+  const labels = new Map<string, string[]>();
+  const boxOf = (id: string): string => head.get(id) ?? id;
+  // Nodes arrive in topological order from the decoders; merge an op into its input's box when the
+  // input is an op used by nothing else.
+  for (const n of nodes) {
+    const ins = inputsOf(n);
+    const src = ins.length === 1 ? byId.get(ins[0]!) : undefined;
+    if (n.kind === 'op' && src && src.kind === 'op' && users.get(src.id) === 1 && labels.has(boxOf(src.id))) {
+      const box = boxOf(src.id);
+      head.set(n.id, box);
+      labels.get(box)!.push(opLabel(n));
+    } else {
+      labels.set(n.id, [opLabel(n)]);
+    }
+  }
+  const out: GraphIn['nodes'] = [];
+  for (const n of nodes) if (!head.has(n.id)) out.push({ id: n.id, label: labels.get(n.id)!.join(' \u00b7 '), kind: n.kind });
   const edges: GraphIn['edges'] = [];
-  for (const n of g.nodes) for (const src of n.inputs ?? (n.input ? [n.input] : [])) edges.push({ source: src, target: n.id, label: '' });
-  return { title: `${spaceName} architecture`, nodes: g.nodes.map((n) => ({ id: n.id, label: opLabel(n), kind: n.kind })), edges };
+  for (const n of nodes) {
+    if (head.has(n.id)) continue;
+    for (const s of inputsOf(n)) edges.push({ source: boxOf(s), target: n.id, label: '' });
+  }
+  return { nodes: out, edges };
 }
 
 /** Lays a graph out top-down with ELK's layered algorithm. */
 export async function layoutGraph(g: GraphIn): Promise<ArchLayout> {
-  const elk = new ELK();
   const children: ElkNode[] = g.nodes.map((n) => ({ id: n.id, width: Math.max(60, n.label.length * CHAR_W + 16), height: 28 }));
   const edges: ElkExtendedEdge[] = g.edges.map((e, i) => ({
     id: `e${i}`,
@@ -138,7 +194,7 @@ export async function layoutGraph(g: GraphIn): Promise<ArchLayout> {
     children,
     edges,
   };
-  const out = await elk.layout(root);
+  const out = await runLayout(root);
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   const nodes: LaidNode[] = (out.children ?? []).map((c) => ({
     id: c.id,
