@@ -1,0 +1,443 @@
+/**
+ * Training evaluator: estimates an architecture by really training it with TensorFlow.js.
+ *
+ * `new TrainingEvaluator({ archSpace, data, fidelity, ... }).objective` is an objective for
+ * `Experiment.optimize` (same shape as the tabular NB201 evaluator): it decodes `trial.params` with
+ * the arch space, builds the graph as a tf.LayersModel, trains it for `fidelity.epochs` epochs on the
+ * (fidelity-reduced) training set, reports the validation metric after every epoch
+ * (`trial.report(value, epoch)`, epochs 1-based), stops with `TrialPruned` when
+ * `trial.shouldPrune()`, and returns the final validation metric: accuracy in [0, 1] for
+ * classification, negative mean squared error (on the dataset's targets as given) for regression,
+ * so that larger is always better.
+ *
+ * Fidelity knobs: epochs; dataFraction (stratified, seeded subset of the training set; validation
+ * and test sets are kept whole); resolution (images downscaled with the area filter, train, val and
+ * test alike); widthMultiplier and cells (passed to the arch space's decoder).
+ *
+ * Determinism: weights are initialised by tfjs' own initializers, with the process-wide
+ * `Math.random` (which tfjs uses to seed its generators when no seed is given) replaced, only
+ * during the synchronous model build and each synchronous training step, by a generator seeded from
+ * the evaluator's seed; batches are shuffled with seeded permutations. On one backend two runs with
+ * the same seed, params and fidelity therefore give identical metrics (dropout masks included).
+ * The seed does not depend on the trial number, so `evaluateTest(params)` retrains exactly the model
+ * the search validated.
+ *
+ * Cost: FLOPs and parameters from the graph counter (src/nn/cost.ts), peak memory as the larger of
+ * tfjs' tensor bytes and the process RSS growth, both sampled after every batch, and the backend.
+ * Every tensor (batches, the model, the optimizer's slots) is disposed, also on pruning or errors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { TrialPruned, type Trial } from '../core/trial.js';
+import { downscale } from '../data/resize.js';
+import { type Dataset, outputUnits, sampleSize, takeFraction } from '../data/dataset.js';
+import { initBackend, type BackendChoice } from '../nn/backend.js';
+import { buildModel } from '../nn/builder.js';
+import { countCost, type Cost } from '../nn/cost.js';
+import type { Params } from '../space/params.js';
+import type { ArchGraph } from '../space/arch/graph.js';
+import type { ArchSpace } from '../space/arch/types.js';
+import { Rng } from '../util/rng.js';
+import { type Fidelity, withDefaults } from './fidelity.js';
+
+export type OptimizerName = 'adam' | 'sgd' | 'momentum' | 'rmsprop';
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 'rmsprop'];
+
+export interface TrainingData {
+  train: Dataset;
+  val: Dataset;
+  test?: Dataset;
+}
+
+export interface TrainingEvaluatorOptions {
+  archSpace: ArchSpace;
+  data: TrainingData;
+  /** Fidelity of every trial (default: 3 epochs, all the data, native resolution, width 1). */
+  fidelity?: Fidelity;
+  /** Mini-batch size (default 64). */
+  batchSize?: number;
+  /** Default 'adam'. */
+  optimizer?: OptimizerName;
+  /** Learning rate (default 1e-3 for adam/rmsprop, 0.05 for sgd/momentum). */
+  lr?: number;
+  /** Seed of weight initialisation, dropout, shuffling and the data subset (default 0). */
+  seed?: number;
+  /** tfjs backend: 'auto' (default) takes tfjs-node, else wasm (with the training-kernel pack), else cpu. */
+  backend?: 'auto' | BackendChoice;
+  /** Batch size for evaluation forward passes (default 256). */
+  evalBatchSize?: number;
+  /** Called after every epoch (progress logging). */
+  onEpoch?: (e: EpochInfo) => void;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  loss: number;
+  /** Validation metric after the epoch (accuracy, or -MSE for regression). */
+  value: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainResult {
+  /** Validation metric after the last epoch trained. */
+  value: number;
+  /** Test metric, when asked for and a test set exists. */
+  test?: number;
+  epochs: EpochInfo[];
+  cost: Cost;
+  peakMemoryBytes: number;
+  backend: string;
+  trainSamples: number;
+  valSamples: number;
+  testSamples?: number;
+  fidelity: Fidelity;
+  /** Training samples per second over all epochs (training steps only). */
+  samplesPerSecond: number;
+  seconds: number;
+}
+
+export const DEFAULT_TRAIN_FIDELITY: Fidelity = { epochs: 3, dataFraction: 1, widthMultiplier: 1 };
+
+/** Runs `f` with `Math.random` drawn from `rng` (f must be synchronous: nothing else can run meanwhile). */
+export function withSeededMathRandom<T>(rng: Rng, f: () => T): T {
+  const saved = Math.random;
+  Math.random = () => rng.random();
+  try {
+    return f();
+  } finally {
+    Math.random = saved;
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Prepared {
+  train: Dataset;
+  val: Dataset;
+  test?: Dataset;
+}
+
+function checkFidelity(f: Fidelity): void {
+  const bad = (what: string) => {
+    throw new Error(`fidelity: ${what}`);
+  };
+  if (!(Number.isInteger(f.epochs) && f.epochs! >= 1)) bad(`epochs must be an integer >= 1 (got ${f.epochs})`);
+  if (!(f.dataFraction! > 0 && f.dataFraction! <= 1)) bad(`dataFraction must be in (0, 1] (got ${f.dataFraction})`);
+  if (f.widthMultiplier !== undefined && !(f.widthMultiplier > 0)) bad(`widthMultiplier must be > 0 (got ${f.widthMultiplier})`);
+  if (f.resolution !== undefined && !(Number.isInteger(f.resolution) && f.resolution >= 1)) {
+    bad(`resolution must be an integer >= 1 (got ${f.resolution})`);
+  }
+  if (f.cells !== undefined && !(Number.isInteger(f.cells) && f.cells >= 1)) bad(`cells must be an integer >= 1 (got ${f.cells})`);
+}
+
+export class TrainingEvaluator {
+  readonly archSpace: ArchSpace;
+  readonly data: TrainingData;
+  readonly fidelity: Fidelity;
+  readonly batchSize: number;
+  readonly optimizerName: OptimizerName;
+  readonly lr: number;
+  readonly seed: number;
+  readonly backendChoice: 'auto' | BackendChoice;
+  readonly evalBatchSize: number;
+  private readonly onEpoch?: (e: EpochInfo) => void;
+  private readonly prepared = new Map<string, Prepared>();
+  private backendName: string | null = null;
+
+  constructor(o: TrainingEvaluatorOptions) {
+    this.archSpace = o.archSpace;
+    this.data = o.data;
+    this.fidelity = withDefaults(o.fidelity, DEFAULT_TRAIN_FIDELITY);
+    checkFidelity(this.fidelity);
+    this.batchSize = o.batchSize ?? 64;
+    if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1)) throw new Error(`batchSize must be an integer >= 1 (got ${o.batchSize})`);
+    this.optimizerName = o.optimizer ?? 'adam';
+    if (!OPTIMIZER_NAMES.includes(this.optimizerName)) {
+      throw new Error(`optimizer '${this.optimizerName}': use one of ${OPTIMIZER_NAMES.join(', ')}`);
+    }
+    this.lr = o.lr ?? (this.optimizerName === 'adam' || this.optimizerName === 'rmsprop' ? 1e-3 : 0.05);
+    this.seed = o.seed ?? 0;
+    this.backendChoice = o.backend ?? 'auto';
+    this.evalBatchSize = o.evalBatchSize ?? 256;
+    this.onEpoch = o.onEpoch;
+    const { train, val } = o.data;
+    if (train.y.length === 0) throw new Error(`training set ${train.name} is empty`);
+    if (val.y.length === 0) throw new Error(`validation set ${val.name} is empty`);
+    if (train.task !== val.task || sampleSize(train) !== sampleSize(val)) {
+      throw new Error(`training set ${train.name} and validation set ${val.name} differ in task or sample shape`);
+    }
+  }
+
+  /** A fidelity's knobs over the evaluator's (knobs it leaves undefined keep the evaluator's value), checked. */
+  resolve(fidelity: Fidelity): Fidelity {
+    const f = withDefaults(fidelity, this.fidelity);
+    checkFidelity(f);
+    return f;
+  }
+
+  get task(): Dataset['task'] {
+    return this.data.train.task;
+  }
+
+  /** Initialises the tfjs backend (once) and returns its name. */
+  async ready(): Promise<string> {
+    this.backendName = await initBackend({ backend: this.backendChoice });
+    return this.backendName;
+  }
+
+  /** Train/val/test sets with the fidelity's data fraction and resolution applied (cached). */
+  prepare(fidelity: Fidelity = this.fidelity): Prepared {
+    const f = this.resolve(fidelity);
+    const key = `${f.dataFraction}|${f.resolution ?? ''}`;
+    const hit = this.prepared.get(key);
+    if (hit) return hit;
+    const res = (ds: Dataset) => {
+      if (f.resolution === undefined) return ds;
+      if (ds.shape.length !== 3) throw new Error(`fidelity.resolution needs image data; ${ds.name} has shape [${ds.shape.join(',')}]`);
+      return ds.shape[0] === f.resolution && ds.shape[1] === f.resolution ? ds : downscale(ds, { size: f.resolution });
+    };
+    let train = this.data.train;
+    if (f.dataFraction! < 1) train = takeFraction(train, f.dataFraction!, Rng.derive(this.seed, 'data-fraction'));
+    const p: Prepared = { train: res(train), val: res(this.data.val) };
+    if (this.data.test && this.data.test.y.length > 0) p.test = res(this.data.test);
+    this.prepared.set(key, p);
+    return p;
+  }
+
+  /** The graph a configuration decodes to at a fidelity (width and cells applied). */
+  graph(params: Params, fidelity: Fidelity = this.fidelity): ArchGraph {
+    const f = this.resolve(fidelity);
+    const { train } = this.prepare(f);
+    return this.archSpace.decode(params, {
+      inputShape: [...train.shape],
+      numClasses: outputUnits(train),
+      width: f.widthMultiplier,
+      cells: f.cells,
+    });
+  }
+
+  /**
+   * Objective for `Experiment.optimize` at the evaluator's fidelity. Every method taking a fidelity
+   * reads it over the evaluator's (see `resolve`).
+   */
+  readonly objective = (trial: Trial): Promise<number> => this.evaluateTrial(trial, this.fidelity);
+
+  /** An objective at another fidelity (e.g. for a multi-fidelity schedule). */
+  objectiveAt(fidelity: Fidelity): (trial: Trial) => Promise<number> {
+    const f = this.resolve(fidelity);
+    return (trial) => this.evaluateTrial(trial, f);
+  }
+
+  private async evaluateTrial(trial: Trial, fidelity: Fidelity): Promise<number> {
+    trial.setAttr('fidelity', fidelity);
+    const r = await this.train(trial.params, fidelity, { trial });
+    return r.value;
+  }
+
+  /**
+   * Retrains `params` (identically to the search, same seed; optionally at another fidelity) and
+   * evaluates it on the test set. Throws when there is no test set.
+   */
+  async evaluateTest(params: Params, fidelity: Fidelity = this.fidelity): Promise<TrainResult & { test: number }> {
+    if (!this.data.test || this.data.test.y.length === 0) throw new Error('evaluateTest: this evaluator has no test set');
+    const f = this.resolve(fidelity);
+    return (await this.train(params, f, { test: true })) as TrainResult & { test: number };
+  }
+
+  /**
+   * Trains `params` at `fidelity`; with a trial, reports per epoch, honours pruning and records cost
+   * and attrs on it; with `test`, also evaluates the trained model on the test set.
+   */
+  async train(params: Params, fidelity: Fidelity = this.fidelity, o: { trial?: Trial; test?: boolean } = {}): Promise<TrainResult> {
+    const f = this.resolve(fidelity);
+    const backend = await this.ready();
+    const data = this.prepare(f);
+    const graph = this.graph(params, f);
+    const cost = countCost(graph);
+    const trial = o.trial;
+    if (trial) {
+      trial.costExtra.flops = cost.flops;
+      trial.costExtra.params = cost.totalParams;
+      trial.costExtra.backend = backend;
+    }
+    const rssStart = process.memoryUsage.rss();
+    let peakTf = tf.memory().numBytes;
+    let peakRss = rssStart;
+    const sampleMemory = () => {
+      peakTf = Math.max(peakTf, tf.memory().numBytes);
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    };
+    const peakMemory = () => Math.max(peakTf, peakRss - rssStart);
+
+    const rng = Rng.derive(this.seed, 'train');
+    const t0 = performance.now();
+    const model = withSeededMathRandom(rng, () => buildModel(graph));
+    const optimizer = this.makeOptimizer();
+    const epochs: EpochInfo[] = [];
+    let trainSeconds = 0;
+    let trainSeen = 0;
+    try {
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { train } = data;
+      const n = train.y.length;
+      for (let epoch = 1; epoch <= f.epochs!; epoch++) {
+        const e0 = performance.now();
+        const order = Rng.derive(this.seed, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+        let lossSum = 0;
+        let lossCount = 0;
+        for (let start = 0; start < n; ) {
+          let end = Math.min(n, start + this.batchSize);
+          // A last batch of one sample would break batch norm's variance: fold it into this one.
+          if (n - end === 1) end = n;
+          const [xb, yb] = this.batch(train, order, start, end);
+          try {
+            const loss = withSeededMathRandom(rng, () =>
+              tf.tidy(
+                () =>
+                  optimizer.minimize(() => {
+                    const out = model.apply(xb, { training: true }) as tf.Tensor;
+                    return (this.task === 'classification'
+                      ? tf.losses.softmaxCrossEntropy(yb, out)
+                      : tf.losses.meanSquaredError(yb, out)) as tf.Scalar;
+                  }, true, vars) as tf.Scalar,
+              ),
+            );
+            sampleMemory();
+            const v = loss.dataSync()[0]!;
+            loss.dispose();
+            lossSum += v * (end - start);
+            lossCount += end - start;
+          } finally {
+            xb.dispose();
+            yb.dispose();
+          }
+          trainSeen += end - start;
+          start = end;
+          if (trial?.signal.aborted) break;
+          await yieldToEventLoop();
+        }
+        const meanLoss = lossSum / Math.max(1, lossCount);
+        const trainDt = (performance.now() - e0) / 1000;
+        trainSeconds += trainDt;
+        if (!Number.isFinite(meanLoss)) {
+          throw new Error(`training diverged: loss ${meanLoss} in epoch ${epoch} (lower the learning rate)`);
+        }
+        const value = this.evaluateModel(model, data.val, sampleMemory);
+        const info: EpochInfo = {
+          epoch,
+          loss: meanLoss,
+          value,
+          seconds: (performance.now() - e0) / 1000,
+          samplesPerSecond: lossCount / trainDt,
+        };
+        epochs.push(info);
+        this.onEpoch?.(info);
+        if (trial) {
+          trial.costExtra.peakMemoryBytes = peakMemory();
+          trial.report(value, epoch);
+          if (trial.shouldPrune()) {
+            this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
+            throw new TrialPruned(`pruned after epoch ${epoch} (validation ${value.toFixed(4)})`);
+          }
+        }
+        await yieldToEventLoop();
+      }
+      const result: TrainResult = {
+        value: epochs.at(-1)!.value,
+        epochs,
+        cost,
+        peakMemoryBytes: peakMemory(),
+        backend,
+        trainSamples: data.train.y.length,
+        valSamples: data.val.y.length,
+        fidelity: f,
+        samplesPerSecond: trainSeen / Math.max(1e-9, trainSeconds),
+        seconds: (performance.now() - t0) / 1000,
+      };
+      if (o.test && data.test) {
+        result.test = this.evaluateModel(model, data.test, sampleMemory);
+        result.testSamples = data.test.y.length;
+        result.peakMemoryBytes = peakMemory();
+      }
+      if (trial) {
+        trial.costExtra.peakMemoryBytes = result.peakMemoryBytes;
+        this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
+      }
+      return result;
+    } finally {
+      model.dispose();
+      optimizer.dispose();
+    }
+  }
+
+  private recordAttrs(trial: Trial, epochs: EpochInfo[], data: Prepared, seen: number, seconds: number): void {
+    trial.setAttr('training', {
+      metric: this.task === 'classification' ? 'accuracy' : 'neg_mse',
+      epochs: epochs.length,
+      trainLoss: epochs.map((e) => e.loss),
+      val: epochs.map((e) => e.value),
+      trainSamples: data.train.y.length,
+      valSamples: data.val.y.length,
+      inputShape: data.train.shape,
+      batchSize: this.batchSize,
+      optimizer: this.optimizerName,
+      lr: this.lr,
+      seed: this.seed,
+      samplesPerSecond: seen / Math.max(1e-9, seconds),
+    });
+  }
+
+  private makeOptimizer(): tf.Optimizer {
+    switch (this.optimizerName) {
+      case 'adam':
+        return tf.train.adam(this.lr);
+      case 'sgd':
+        return tf.train.sgd(this.lr);
+      case 'momentum':
+        return tf.train.momentum(this.lr, 0.9);
+      case 'rmsprop':
+        return tf.train.rmsprop(this.lr);
+    }
+  }
+
+  /** Features and targets of samples order[start..end) as tensors (one-hot float targets for classification). */
+  private batch(ds: Dataset, order: ArrayLike<number>, start: number, end: number): [tf.Tensor, tf.Tensor] {
+    const size = sampleSize(ds);
+    const b = end - start;
+    const x = new Float32Array(b * size);
+    const k = ds.task === 'classification' ? ds.numClasses : 1;
+    const y = new Float32Array(b * k);
+    for (let j = 0; j < b; j++) {
+      const i = order[start + j]!;
+      x.set(ds.x.subarray(i * size, (i + 1) * size), j * size);
+      if (ds.task === 'classification') y[j * k + ds.y[i]!] = 1;
+      else y[j] = ds.y[i]!;
+    }
+    return [tf.tensor(x, [b, ...ds.shape]), tf.tensor(y, [b, k])];
+  }
+
+  /** Accuracy (classification) or -MSE (regression) of the model on a dataset, inference mode. */
+  private evaluateModel(model: tf.LayersModel, ds: Dataset, sample: () => void): number {
+    const n = ds.y.length;
+    const size = sampleSize(ds);
+    let correct = 0;
+    let sq = 0;
+    for (let start = 0; start < n; start += this.evalBatchSize) {
+      const end = Math.min(n, start + this.evalBatchSize);
+      const out = tf.tidy((): tf.Tensor => {
+        const x = tf.tensor(ds.x.subarray(start * size, end * size), [end - start, ...ds.shape]);
+        const y = model.apply(x, { training: false }) as tf.Tensor;
+        return this.task === 'classification' ? tf.argMax(y, -1) : tf.reshape(y, [-1]);
+      });
+      sample();
+      const v = out.dataSync();
+      out.dispose();
+      for (let j = 0; j < end - start; j++) {
+        if (this.task === 'classification') correct += v[j] === ds.y[start + j] ? 1 : 0;
+        else sq += (v[j]! - ds.y[start + j]!) ** 2;
+      }
+    }
+    return this.task === 'classification' ? correct / n : -(sq / n);
+  }
+}
