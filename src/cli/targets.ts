@@ -7,6 +7,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
 import { Nb201Evaluator, type Nb201Dataset } from '../estimate/nb201.js';
+import type { Fidelity } from '../estimate/fidelity.js';
+import { OPTIMIZER_NAMES, TrainingEvaluator, type OptimizerName, type TrainResult } from '../estimate/train.js';
+import { loadTrainingData } from '../estimate/train-data.js';
+import type { BackendChoice } from '../nn/backend.js';
+import { cellSpace, chainFlatSpace, chainSpace, dagSpace, nb201ArchSpace, type ArchSpace } from '../space/arch/index.js';
 import { validateSpace, type SearchSpace } from '../space/params.js';
 import type { Direction } from '../store/types.js';
 import { UsageError } from './errors.js';
@@ -19,6 +24,14 @@ export interface Target {
   /** Builds a value for the trials table (e.g. the NB201 arch string). */
   describe?: (params: Record<string, unknown>) => string;
   meta?: Record<string, unknown>;
+  /** Stem of the default experiment name (default: spaceName). */
+  label?: string;
+  /** Training targets: a resumed experiment must have been run with the same meta (data, fidelity, ...). */
+  strictMeta?: boolean;
+  /** Training targets: retrains the given configuration and evaluates it on the test set. */
+  evaluateTest?: (params: Record<string, unknown>) => Promise<TrainResult & { test: number }>;
+  /** Training targets: the evaluator, for per-trial logging. */
+  evaluator?: TrainingEvaluator;
 }
 
 export interface TargetOptions {
@@ -27,9 +40,111 @@ export interface TargetOptions {
   nb201Dir?: string;
   dataset?: string;
   direction?: string;
+  /** Training spaces (chain, dag, cell, nb201-cell). */
+  target?: string;
+  epochs?: number;
+  dataFraction?: number;
+  resolution?: number;
+  width?: number;
+  cells?: number;
+  batchSize?: number;
+  backend?: string;
+  optimizer?: string;
+  lr?: number;
+  valFraction?: number;
+  seed?: number;
+  /** Fidelity of the final retraining for the test evaluation (defaults: the search's). */
+  finalEpochs?: number;
+  finalDataFraction?: number;
+}
+
+/** Spaces trained for real by `tsnas search` (nb201-cell: the NAS-Bench-201 cell trained, not looked up). */
+export const TRAINING_SPACES = ['chain', 'dag', 'cell', 'nb201-cell'] as const;
+
+function archSpaceFor(name: string, inputShape: number[], dataset: string): ArchSpace {
+  const image = inputShape.length === 3;
+  if (name === 'chain') return image ? chainSpace : chainFlatSpace;
+  if (!image) {
+    throw new UsageError(`--space ${name} needs image data; ${dataset} is tabular (shape [${inputShape.join(',')}]): use --space chain`);
+  }
+  return name === 'dag' ? dagSpace : name === 'cell' ? cellSpace : nb201ArchSpace;
+}
+
+const BACKENDS = ['auto', 'tfjs-node', 'wasm', 'cpu'];
+
+function trainingTarget(o: TargetOptions): Target {
+  if (!o.dataset) {
+    throw new UsageError(`--space ${o.space} trains for real: give --dataset fashion-mnist|mnist|iris|synthetic|FILE.csv (--target COL for a CSV)`);
+  }
+  const backend = o.backend ?? 'auto';
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${backend}: use one of ${BACKENDS.join(', ')}`);
+  const optimizer = o.optimizer ?? 'adam';
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) {
+    throw new UsageError(`--optimizer ${optimizer}: use one of ${OPTIMIZER_NAMES.join(', ')}`);
+  }
+  const intOpt = (name: string, v: number | undefined) => {
+    if (v !== undefined && !Number.isInteger(v)) throw new UsageError(`${name} ${v}: give a whole number`);
+  };
+  intOpt('--epochs', o.epochs);
+  intOpt('--resolution', o.resolution);
+  intOpt('--cells', o.cells);
+  intOpt('--batch-size', o.batchSize);
+  intOpt('--final-epochs', o.finalEpochs);
+  for (const [name, v] of [['--data-fraction', o.dataFraction], ['--final-data-fraction', o.finalDataFraction], ['--val-fraction', o.valFraction]] as const) {
+    if (v !== undefined && !(v > 0 && v <= 1)) throw new UsageError(`${name} ${v}: give a fraction in (0, 1]`);
+  }
+  const data = loadTrainingData(o.dataset, { target: o.target, seed: o.seed ?? 0, valFraction: o.valFraction });
+  const archSpace = archSpaceFor(o.space, data.train.shape, o.dataset);
+  const fidelity: Fidelity = {
+    epochs: o.epochs ?? 3,
+    dataFraction: o.dataFraction ?? 1,
+    ...(o.resolution !== undefined ? { resolution: o.resolution } : {}),
+    ...(o.width !== undefined ? { widthMultiplier: o.width } : {}),
+    ...(o.cells !== undefined ? { cells: o.cells } : {}),
+  };
+  const ev = new TrainingEvaluator({
+    archSpace,
+    data,
+    fidelity,
+    batchSize: o.batchSize ?? 64,
+    optimizer: optimizer as OptimizerName,
+    lr: o.lr,
+    seed: o.seed ?? 0,
+    backend: backend as 'auto' | BackendChoice,
+  });
+  const datasetLabel = path.basename(o.dataset).replace(/\.csv$/i, '');
+  const finalFidelity: Fidelity = {
+    ...fidelity,
+    ...(o.finalEpochs !== undefined ? { epochs: o.finalEpochs } : {}),
+    ...(o.finalDataFraction !== undefined ? { dataFraction: o.finalDataFraction } : {}),
+  };
+  return {
+    spaceName: archSpace.name,
+    space: archSpace.space,
+    objective: ev.objective,
+    directions: ['maximize'],
+    label: `${o.space}-${datasetLabel}`,
+    strictMeta: true,
+    evaluator: ev,
+    meta: {
+      dataset: o.dataset,
+      ...(o.target ? { target: o.target } : {}),
+      task: data.train.task,
+      metric: data.train.task === 'classification' ? 'val_accuracy' : 'neg_val_mse',
+      fidelity,
+      batchSize: ev.batchSize,
+      optimizer: ev.optimizerName,
+      lr: ev.lr,
+      valFraction: o.valFraction ?? null,
+      trainSamples: data.train.y.length,
+      valSamples: data.val.y.length,
+    },
+    evaluateTest: data.test && data.test.y.length > 0 ? (params) => ev.evaluateTest(params as never, finalFidelity) : undefined,
+  };
 }
 
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
+  if ((TRAINING_SPACES as readonly string[]).includes(o.space)) return trainingTarget(o);
   if (o.space === 'nb201') {
     const dataset = (o.dataset ?? 'cifar10') as Nb201Dataset;
     if (dataset !== 'cifar10' && dataset !== 'cifar100') {
@@ -50,7 +165,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     if (!o.objective) throw new UsageError(`--space ${o.space} needs --objective FILE.mjs exporting objective(trial)`);
     return { spaceName: path.basename(o.space, '.json'), space, objective: await loadObjective(o.objective), directions: [direction(o.direction)] };
   }
-  throw new UsageError(`--space ${o.space}: unknown space; use nb201 or a JSON space file with --objective`);
+  throw new UsageError(`--space ${o.space}: unknown space; use nb201 (tabular), ${TRAINING_SPACES.join(', ')} (trained for real) or a JSON space file with --objective`);
 }
 
 function direction(d: string | undefined): Direction {
