@@ -151,7 +151,7 @@ export const CLIENT_JS = String.raw`
   function renderImportance(e) {
     if (!e.importance.length) return empty('chart-importance', 'needs two or more complete trials');
     clearEmpty('chart-importance');
-    var imp = e.importance.slice(0, 25).reverse();
+    var imp = e.importance.slice(0, 15).reverse();
     chart('chart-importance').setOption({
       animation: false,
       tooltip: { trigger: 'item', formatter: function (p) { return esc(p.name) + ': adjusted R\u00b2 ' + fmt(p.value, 3); } },

@@ -45,17 +45,18 @@ export interface PageOptions {
 const CSS = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 24px 40px; color: #222; }
 h1 { font-size: 22px; margin: 16px 0 4px; } h2 { font-size: 16px; margin: 22px 0 6px; }
-.meta { color: #666; font-size: 12px; }
+.meta { color: #666; font-size: 12px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; font-size: 12px; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; max-width: 420px; overflow-wrap: anywhere; }
 th { background: #f4f4f4; position: sticky; top: 0; }
 td { white-space: nowrap; } td.wrap { white-space: normal; min-width: 240px; }
 .chart { width: 100%; height: 340px; }
-.grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; }
 .scroll { max-height: 420px; overflow: auto; }
 .empty { color: #888; font-style: italic; padding: 20px; }
 tr.state-PRUNED td { color: #b03a2e; } tr.state-FAILED td { color: #888; }
-#arch { overflow: auto; min-height: 120px; }
+#arch { overflow: auto; min-height: 120px; max-height: 900px; }
+#arch svg { max-width: 100%; height: auto; }
 #live-status { color: #2a7; font-size: 12px; }
 `;
 
