@@ -1,0 +1,167 @@
+/**
+ * Parzen estimators of TPE over any SearchSpace. Numeric parameters live in unit space (`toUnit`, so
+ * log parameters are log-uniform) with truncated Gaussian kernels; categorical ones have the kernel of
+ * Optuna (mass on the observed choice plus a prior share spread over all choices). Each estimator is
+ * a mixture: one component per observation plus a prior component (uniform-ish), weighted `priorWeight`.
+ *
+ * Multivariate: a component is the product of its per-parameter kernels over the parameters active in
+ * the configuration; a parameter the component's observation does not have (conditional) uses the
+ * prior kernel there. Univariate estimators are the one-parameter case.
+ */
+import { fromUnit, isActive, toUnit, type ParamSpec, type ParamValue, type Params, type SearchSpace } from '../space/params.js';
+import type { Rng } from '../util/rng.js';
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+const PRIOR_MU = 0.5;
+const PRIOR_SIGMA = 1;
+
+function normCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+}
+
+/** log density of N(mu, sigma) truncated to [0, 1] at u. */
+function logTruncNormal(u: number, mu: number, sigma: number): number {
+  const z = (u - mu) / sigma;
+  const mass = Math.max(normCdf((1 - mu) / sigma) - normCdf(-mu / sigma), 1e-12);
+  return -0.5 * z * z - LOG_SQRT_2PI - Math.log(sigma) - Math.log(mass);
+}
+
+function sampleTruncNormal(mu: number, sigma: number, rng: Rng): number {
+  for (let i = 0; i < 100; i++) {
+    const u = mu + sigma * rng.normal();
+    if (u >= 0 && u <= 1) return u;
+  }
+  return Math.min(1, Math.max(0, mu));
+}
+
+function logSumExp(xs: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) if (xs[i]! > m) m = xs[i]!;
+  if (m === -Infinity) return m;
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += Math.exp(xs[i]! - m);
+  return m + Math.log(s);
+}
+
+export interface ParzenOptions {
+  priorWeight: number;
+  /** Number of parameters modelled jointly (for Scott's bandwidth rule). */
+  dims: number;
+}
+
+interface ParamModel {
+  name: string;
+  spec: ParamSpec;
+  /** Per component: categorical choice index or unit-space mean; -1 / NaN where the observation lacks it. */
+  cat: Int32Array | null;
+  mu: Float64Array | null;
+  /** Per component: log normaliser of the truncated Gaussian (numeric). */
+  logNorm: Float64Array | null;
+  logMatch: number;
+  logMiss: number;
+}
+
+/** A mixture over the configurations `obs` (each a Params) for the parameters `names` of `space`. */
+export class Parzen {
+  private readonly logW: Float64Array;
+  private readonly w: number[];
+  readonly sigma: number;
+  private readonly nObs: number;
+  private readonly models: ParamModel[];
+
+  constructor(
+    private readonly space: SearchSpace,
+    names: readonly string[],
+    obs: readonly Params[],
+    private readonly opts: ParzenOptions,
+  ) {
+    this.nObs = obs.length;
+    const total = obs.length + opts.priorWeight;
+    this.w = [...obs.map(() => 1 / total), opts.priorWeight / total];
+    this.logW = Float64Array.from(this.w, Math.log);
+    // Scott's rule in unit space, clipped below (as Optuna's magic clip) so that kernels never vanish.
+    const n = Math.max(1, obs.length);
+    this.sigma = Math.max(0.2 * n ** (-1 / (opts.dims + 4)), 1 / Math.min(100, n + 1));
+    const eps = opts.priorWeight / Math.max(1, this.nObs);
+    this.models = names.map((name) => {
+      const spec = space.params[name]!;
+      const m: ParamModel = { name, spec, cat: null, mu: null, logNorm: null, logMatch: 0, logMiss: 0 };
+      if (spec.type === 'categorical') {
+        const K = spec.choices.length;
+        m.cat = Int32Array.from(obs, (o) => (name in o ? spec.choices.indexOf(o[name]!) : -1));
+        m.logMatch = Math.log((1 + eps) / (1 + K * eps));
+        m.logMiss = Math.log(eps / (1 + K * eps));
+      } else {
+        m.mu = Float64Array.from(obs, (o) => (name in o ? toUnit(spec, o[name] as number) : NaN));
+        m.logNorm = m.mu.map((mu) => {
+          const mass = Math.max(normCdf((1 - mu) / this.sigma) - normCdf(-mu / this.sigma), 1e-12);
+          return -LOG_SQRT_2PI - Math.log(this.sigma) - Math.log(mass);
+        });
+      }
+      return m;
+    });
+  }
+
+  private sampleFrom(k: number, m: ParamModel, rng: Rng): ParamValue {
+    const spec = m.spec;
+    if (spec.type === 'categorical') {
+      const c = k < this.nObs ? m.cat![k]! : -1;
+      if (c < 0) return rng.pick(spec.choices);
+      const eps = this.opts.priorWeight / Math.max(1, this.nObs);
+      return spec.choices[rng.weighted(spec.choices.map((_, i) => (i === c ? 1 : 0) + eps))]!;
+    }
+    const mu = k < this.nObs ? m.mu![k]! : NaN;
+    const u = Number.isNaN(mu) ? sampleTruncNormal(PRIOR_MU, PRIOR_SIGMA, rng) : sampleTruncNormal(mu, this.sigma, rng);
+    return fromUnit(spec, u);
+  }
+
+  /** A configuration of the modelled parameters (conditions respected, given `fixed` values). */
+  sample(rng: Rng, fixed: Params = {}): Params {
+    const k = rng.weighted(this.w);
+    const out: Params = {};
+    const ctx: Params = { ...fixed };
+    for (const m of this.models) {
+      if (!isActive(m.spec, ctx)) continue;
+      out[m.name] = this.sampleFrom(k, m, rng);
+      ctx[m.name] = out[m.name]!;
+    }
+    return out;
+  }
+
+  /** log density of the modelled parameters present in `p`. */
+  logPdf(p: Params): number {
+    const K = this.nObs + 1;
+    const acc = Float64Array.from(this.logW);
+    for (const m of this.models) {
+      if (!(m.name in p)) continue;
+      const spec = m.spec;
+      if (spec.type === 'categorical') {
+        const v = spec.choices.indexOf(p[m.name]!);
+        const prior = -Math.log(spec.choices.length);
+        const cat = m.cat!;
+        for (let k = 0; k < K - 1; k++) {
+          const c = cat[k]!;
+          acc[k] += c < 0 ? prior : c === v ? m.logMatch : m.logMiss;
+        }
+        acc[K - 1] += prior;
+      } else {
+        const u = toUnit(spec, p[m.name] as number);
+        const prior = logTruncNormal(u, PRIOR_MU, PRIOR_SIGMA);
+        const inv = 1 / this.sigma;
+        for (let k = 0; k < K - 1; k++) {
+          const mu = m.mu![k]!;
+          if (Number.isNaN(mu)) acc[k] += prior;
+          else {
+            const z = (u - mu) * inv;
+            acc[k] += -0.5 * z * z + m.logNorm![k]!;
+          }
+        }
+        acc[K - 1] += prior;
+      }
+    }
+    return logSumExp(acc);
+  }
+}

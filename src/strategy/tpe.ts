@@ -1,0 +1,156 @@
+/**
+ * Tree-structured Parzen estimator (`tpe`; Bergstra et al. 2011, with Optuna's defaults).
+ *
+ * After `nStartup` random configurations, the completed trials are split into the best
+ * `gamma * n` (at most `maxGood`) and the rest; one Parzen estimator l(x) is fitted on the good ones
+ * and one g(x) on the others (tpe-parzen.ts), `nCandidates` configurations are drawn from l(x) and the
+ * one with the largest l(x)/g(x) is proposed.
+ *
+ * - independent (default): one estimator per parameter, over the trials where it is active, sampled
+ *   in declaration order so conditional parameters follow their parents;
+ * - `multivariate: true`: one joint estimator over all parameters (a component's kernel on a parameter
+ *   its observation lacks is the prior), which captures interactions;
+ * - several objectives: good/bad by non-dominated rank, then crowding distance (MOTPE);
+ * - define-by-run: `sampleParam` runs the univariate TPE for a parameter `ask` did not cover;
+ * - a configuration already in the history is not proposed when an unseen candidate exists.
+ * Everything is a function of the history and `ctx.rng`: resume proposes what an uninterrupted run would.
+ */
+import { isActive, paramsKey, sampleSpec, type ParamSpec, type ParamValue, type Params, type SearchSpace } from '../space/params.js';
+import { Rng } from '../util/rng.js';
+import { randomUnseen } from './bo.js';
+import { seenKeys } from './random.js';
+import { Parzen } from './tpe-parzen.js';
+import { observations, splitGood, type Observation } from './tpe-split.js';
+import type { Strategy, StrategyContext } from './types.js';
+
+export interface TpeOptions {
+  /** Random configurations before the model is used. Default 10. */
+  nStartup?: number;
+  /** Candidates drawn from l(x) per decision. Default 24. */
+  nCandidates?: number;
+  /** Fraction of the trials in the good group. Default 0.1. */
+  gamma?: number;
+  /** Cap of the good group. Default 25. */
+  maxGood?: number;
+  /** Weight of the prior component of each estimator. Default 1. */
+  priorWeight?: number;
+  /** Joint estimator over all parameters instead of one per parameter. Default false. */
+  multivariate?: boolean;
+}
+
+export class TpeStrategy implements Strategy {
+  readonly name: string;
+  private readonly o: Required<TpeOptions>;
+
+  constructor(opts: TpeOptions = {}, name = 'tpe') {
+    this.name = name;
+    this.o = { nStartup: 10, nCandidates: 24, gamma: 0.1, maxGood: 25, priorWeight: 1, multivariate: false, ...opts };
+  }
+
+  private split(ctx: StrategyContext, obs: Observation[]): { good: Params[]; bad: Params[] } {
+    const nGood = Math.max(1, Math.min(this.o.maxGood, Math.ceil(this.o.gamma * obs.length)));
+    const good = splitGood(obs, nGood, ctx.directions);
+    return { good: obs.filter((_, i) => good.has(i)).map((o) => o.params), bad: obs.filter((_, i) => !good.has(i)).map((o) => o.params) };
+  }
+
+  ask(ctx: StrategyContext): Params {
+    const space = ctx.space;
+    if (!space) return {};
+    const seen = seenKeys(ctx);
+    const obs = observations(ctx);
+    if (obs.length < Math.max(1, this.o.nStartup)) return randomUnseen(space, ctx.rng, seen);
+    const { good, bad } = this.split(ctx, obs);
+    const names = Object.keys(space.params);
+    const opts = { priorWeight: this.o.priorWeight, dims: names.length };
+    if (this.o.multivariate) {
+      const l = new Parzen(space, names, good, opts);
+      const g = new Parzen(space, names, bad, opts);
+      const cands = Array.from({ length: this.o.nCandidates }, () => l.sample(ctx.rng));
+      return bestUnseen(cands, (p) => l.logPdf(p) - g.logPdf(p), seen) ?? randomUnseen(space, ctx.rng, seen);
+    }
+    // Independent: one (l, g) pair per parameter, over the trials where it is active.
+    const models = new Map<string, { l: Parzen; g: Parzen }>();
+    const model = (name: string) => {
+      let m = models.get(name);
+      if (!m) {
+        const o1 = { priorWeight: this.o.priorWeight, dims: 1 };
+        m = {
+          l: new Parzen(space, [name], good.filter((p) => name in p), o1),
+          g: new Parzen(space, [name], bad.filter((p) => name in p), o1),
+        };
+        models.set(name, m);
+      }
+      return m;
+    };
+    const ratio = (name: string, v: ParamValue) => {
+      const { l, g } = model(name);
+      const p = { [name]: v };
+      return l.logPdf(p) - g.logPdf(p);
+    };
+    const out: Params = {};
+    for (const [name, spec] of Object.entries(space.params)) {
+      if (!isActive(spec, out)) continue;
+      const { l } = model(name);
+      let best: ParamValue = null;
+      let bestS = -Infinity;
+      for (let c = 0; c < this.o.nCandidates; c++) {
+        const v = l.sample(ctx.rng, out)[name]!;
+        const s = ratio(name, v);
+        if (s > bestS) [best, bestS] = [v, s];
+      }
+      out[name] = best;
+    }
+    if (!seen.has(paramsKey(out))) return out;
+    // The per-parameter optimum was tried already: best unseen joint draw from the l's, scored by the sum of ratios.
+    const cands: Params[] = [];
+    for (let c = 0; c < 4 * this.o.nCandidates; c++) {
+      const p: Params = {};
+      for (const [name, spec] of Object.entries(space.params)) if (isActive(spec, p)) p[name] = model(name).l.sample(ctx.rng, p)[name]!;
+      cands.push(p);
+    }
+    const score = (p: Params) => Object.keys(p).reduce((s, k) => s + ratio(k, p[k]!), 0);
+    return bestUnseen(cands, score, seen) ?? randomUnseen(space, ctx.rng, seen);
+  }
+
+  /** Univariate TPE for a define-by-run parameter, from the trials that have it. */
+  sampleParam(ctx: StrategyContext, name: string, spec: ParamSpec): ParamValue {
+    const rng = Rng.derive(ctx.seed, ctx.trialNumber, 'tpe', name);
+    const obs = observations(ctx).filter((o) => name in o.params && sameSpec(o.trial.distributions[name], spec));
+    if (obs.length < Math.max(1, this.o.nStartup)) return sampleSpec(spec, rng);
+    const { good, bad } = this.split(ctx, obs);
+    const space: SearchSpace = { params: { [name]: { ...spec, when: undefined } as ParamSpec } };
+    const o1 = { priorWeight: this.o.priorWeight, dims: 1 };
+    const l = new Parzen(space, [name], good, o1);
+    const g = new Parzen(space, [name], bad, o1);
+    let best: ParamValue = null;
+    let bestS = -Infinity;
+    for (let c = 0; c < this.o.nCandidates; c++) {
+      const v = l.sample(rng)[name]!;
+      const p = { [name]: v };
+      const s = l.logPdf(p) - g.logPdf(p);
+      if (s > bestS) [best, bestS] = [v, s];
+    }
+    return best;
+  }
+}
+
+function sameSpec(a: ParamSpec | undefined, b: ParamSpec): boolean {
+  if (!a) return true;
+  const { when: _wa, ...ra } = a;
+  const { when: _wb, ...rb } = b;
+  return JSON.stringify(ra) === JSON.stringify(rb);
+}
+
+function bestUnseen(cands: Params[], score: (p: Params) => number, seen: Set<string>): Params | null {
+  let best: Params | null = null;
+  let bestS = -Infinity;
+  const done = new Set<string>();
+  for (const p of cands) {
+    const k = paramsKey(p);
+    if (seen.has(k) || done.has(k)) continue;
+    done.add(k);
+    const s = score(p);
+    if (s > bestS) [best, bestS] = [p, s];
+  }
+  return best;
+}
