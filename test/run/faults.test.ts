@@ -67,16 +67,15 @@ describe('fault tolerance (bullmq)', () => {
   });
 
   it('kill -9 of the coordinator: a restart collects what finished meanwhile and ends with every trial accounted for', async () => {
-    const ws = await startWorkers(2, redis.url, 'co');
-    procs.push(...ws);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-co-'));
     const space = path.join(dir, 'space.json');
-    fs.writeFileSync(space, JSON.stringify({ params: { x: { type: 'categorical', choices: [1, 2, 3, 4, 5, 6, 7, 8] }, steps: { type: 'categorical', choices: [4] }, stepMs: { type: 'categorical', choices: [250] } } }));
+    fs.writeFileSync(space, JSON.stringify({ params: { x: { type: 'categorical', choices: [1, 2, 3, 4, 5, 6, 7, 8] }, steps: { type: 'categorical', choices: [4] }, stepMs: { type: 'categorical', choices: [150] } } }));
     const db = path.join(dir, 'runs.db');
     const args = ['search', '--space', space, '--objective', path.join(HERE, 'fixtures', 'step-objective.ts'), '--strategy', 'grid', '--trials', '8',
       '--storage', `sqlite:${db}`, '--name', 'co', '--executor', 'bullmq', '--redis', redis.url, '--queue', 'co', '--workers', '2', '--no-progress'];
-    const first = tsnas(args);
+    const first = tsnas(args); // jobs wait in the queue until the workers are up
     procs.push(first);
+    procs.push(...(await startWorkers(2, redis.url, 'co')));
     const peek = () => {
       if (!fs.existsSync(db)) return [];
       const s = new SqliteStore(db);
