@@ -45,7 +45,8 @@ export function makeCellSpace(o: CellSpaceOpts = {}): SearchSpace {
   return { params };
 }
 
-function cellOp(b: GraphBuilder, p: string, op: CellOp, x: string, c: number, stride: number): string {
+/** One cell edge op (as decoded): sep convs twice (stride on the first), 3x3 pools, identity or factorized reduce at stride 2. */
+export function cellOp(b: GraphBuilder, p: string, op: CellOp, x: string, c: number, stride: number): string {
   switch (op) {
     case 'sep_conv_3x3':
     case 'sep_conv_5x5': {
