@@ -1,0 +1,7 @@
+/** Weight inheritance by network morphism: see inherit.ts (rules), morphisms.ts (transforms), store.ts (artifacts). */
+export * from './weights.js';
+export * from './arrays.js';
+export * from './inherit.js';
+export * from './morphisms.js';
+export * from './store.js';
+export * from './random.js';
