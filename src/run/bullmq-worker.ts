@@ -70,6 +70,8 @@ export async function startWorker(opts: WorkerOptions): Promise<TrialWorker> {
     queue,
     async (job: Job) => {
       const tj = job.data as TrialJob;
+      // Two experiments' trials with the same id on this worker: run them one after the other.
+      while (waiting.has(tj.trialId)) await new Promise((r) => setTimeout(r, 50));
       const result = new Promise<TrialOutcome>((resolve) => waiting.set(tj.trialId, { job, resolve }));
       const key = stopKey(queue, job.id!);
       const poll = setInterval(() => {

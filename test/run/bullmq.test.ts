@@ -53,7 +53,10 @@ describe('bullmq executor', () => {
   });
 
   it('streams intermediate values to the store; a stop request reaches the running trial within 1 s', async () => {
-    const w = await startWorker({ url: redis.url, queue: 'stop', concurrency: 2, runner: 'inprocess' });
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-art-'));
+    const w = await startWorker({ url: redis.url, queue: 'stop', concurrency: 2, runner: 'inprocess', artifacts: dir });
     try {
       const stopAsked = new Map<number, number>();
       const pruner: Pruner = {
@@ -80,6 +83,7 @@ describe('bullmq executor', () => {
       expect(b!.state).toBe('PRUNED');
       expect(b!.finishedAt! - stopAsked.get(b!.id)!).toBeLessThan(1000);
       expect(b!.intermediate.length).toBeLessThan(8);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'trial-0.json'), 'utf8'))).toEqual({ value: 8 }); // --artifacts DIR reached the trial
     } finally {
       await w.close();
     }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,7 @@ function stepPruner(): Pruner & { stopAsked: Map<number, number> } {
   };
 }
 
-async function checkStreamAndStop(executor: Executor): Promise<void> {
+async function checkStreamAndStop(executor: Executor, artifactsDir?: string): Promise<void> {
   const pruner = stepPruner();
   const exp = open({ params: { x: { type: 'categorical', choices: [1, 2] }, steps: { type: 'categorical', choices: [8] } } }, pruner);
   await runWithExecutor(exp, executor, { objective: spec('stepper'), nTrials: 2 });
@@ -46,6 +47,11 @@ async function checkStreamAndStop(executor: Executor): Promise<void> {
   expect(asked).toBeGreaterThan(0);
   expect(b!.finishedAt! - asked).toBeLessThan(1000); // the stop reached the running trial within 1 s
   expect(b!.intermediate.length).toBeLessThan(8);
+  if (artifactsDir) {
+    // the completed trial left its artifact in the shared directory; the pruned one did not get there
+    expect(JSON.parse(fs.readFileSync(path.join(artifactsDir, 'trial-0.json'), 'utf8'))).toEqual({ value: 8 });
+    expect(fs.existsSync(path.join(artifactsDir, 'trial-1.json'))).toBe(false);
+  }
 }
 
 describe('local pool executor', () => {
@@ -73,7 +79,8 @@ describe('local pool executor', () => {
   });
 
   it('streams intermediate values to the store and stops a running trial within 1 s', async () => {
-    await checkStreamAndStop(new LocalPoolExecutor({ size: 2, forwardStderr: false }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-art-'));
+    await checkStreamAndStop(new LocalPoolExecutor({ size: 2, forwardStderr: false, env: { TSNAS_ARTIFACTS: dir } }), dir);
   });
 
   it('in-process executor: same stream and stop behaviour', async () => {
