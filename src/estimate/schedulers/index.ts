@@ -3,4 +3,4 @@ export * from './brackets.js';
 export * from './job.js';
 export { Hyperband, SuccessiveHalving, type HyperbandOptions } from './hyperband.js';
 export { Asha, AshaPruner, type AshaPrunerOptions } from './asha.js';
-export { Bohb, FactorizedTpe, type BohbOptions, type FactorizedTpeOptions } from './bohb.js';
+export { Bohb, type BohbOptions } from './bohb.js';
