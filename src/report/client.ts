@@ -162,6 +162,55 @@ export const CLIENT_JS = String.raw`
     }, true);
   }
 
+  function renderParallel(e) {
+    var done = e.trials.filter(function (t) { return t.state === 'COMPLETE' && t.values && t.values[0] !== null; });
+    var names = e.importance.slice(0, 8).map(function (i) { return i.param; });
+    if (done.length < 2 || !names.length) return empty('chart-parallel', 'needs two or more complete trials');
+    clearEmpty('chart-parallel');
+    var axes = names.map(function (n, i) {
+      var vals = done.map(function (t) { return t.params[n]; });
+      var numeric = vals.every(function (v) { return typeof v === 'number' || v === undefined; });
+      if (numeric) return { dim: i, name: n, type: 'value', scale: true };
+      var cats = [];
+      vals.forEach(function (v) { var k = v === undefined ? '(inactive)' : String(v); if (cats.indexOf(k) < 0) cats.push(k); });
+      return { dim: i, name: n, type: 'category', data: cats.sort() };
+    });
+    axes.push({ dim: names.length, name: e.objectiveNames[0], type: 'value', scale: true });
+    var ys = done.map(function (t) { return t.values[0]; });
+    chart('chart-parallel').setOption({
+      animation: false,
+      parallel: { left: 50, right: 90, top: 40, bottom: 30, parallelAxisDefault: { nameTextStyle: { fontSize: 10 }, axisLabel: { fontSize: 9 } } },
+      parallelAxis: axes,
+      visualMap: { type: 'continuous', dimension: names.length, min: Math.min.apply(null, ys), max: Math.max.apply(null, ys), right: 0, top: 'middle', itemHeight: 120,
+        inverse: e.directions[0] === 'minimize', inRange: { color: ['#d0d7e5', '#1f77b4', '#08306b'] }, textStyle: { fontSize: 9 } },
+      series: [{ type: 'parallel', lineStyle: { width: 1, opacity: 0.6 }, data: done.map(function (t) {
+        return names.map(function (n, i) { var v = t.params[n]; return axes[i].type === 'category' ? (v === undefined ? '(inactive)' : String(v)) : v; }).concat([t.values[0]]);
+      }) }]
+    }, true);
+  }
+
+  function renderCost(e) {
+    var fin = e.trials.filter(function (t) { return t.state !== 'RUNNING' && t.state !== 'WAITING'; });
+    if (!fin.length) return empty('chart-cost', 'no finished trial yet');
+    clearEmpty('chart-cost');
+    var sim = e.totals.computeAxis === 'simulated';
+    var states = ['COMPLETE', 'PRUNED', 'FAILED'];
+    var colors = { COMPLETE: '#1f77b4', PRUNED: '#d62728', FAILED: '#999' };
+    chart('chart-cost').setOption({
+      animation: false,
+      legend: { top: 0 },
+      tooltip: { trigger: 'item', formatter: function (p) { return '#' + p.data.n + ' ' + esc(p.seriesName) + '<br>' + fmt(p.value[0], 2) + ' s, ' + fmt(p.value[1], 4); } },
+      grid: { left: 60, right: 20, top: 40, bottom: 50 },
+      xAxis: { type: 'value', name: sim ? 'simulated training seconds per trial' : 'wall seconds per trial', nameLocation: 'middle', nameGap: 28, scale: true },
+      yAxis: { type: 'value', name: e.objectiveNames[0] + ' (last value)', scale: true },
+      series: states.map(function (st) {
+        return { name: st, type: 'scatter', symbolSize: 6, itemStyle: { color: colors[st] }, data: fin.filter(function (t) {
+          return t.state === st && t.values && t.values[0] !== null;
+        }).map(function (t) { return { n: t.number, value: [t.efficacy.trainSeconds, t.values[0]] }; }) };
+      })
+    }, true);
+  }
+
   function renderPareto(e) {
     var done = e.trials.filter(function (t) { return t.state === 'COMPLETE' && t.values && t.values[0] !== null; });
     var title = document.getElementById('pareto-title');
@@ -255,6 +304,8 @@ export const CLIENT_JS = String.raw`
     renderSummary(e);
     renderLearningCurves(e);
     renderImportance(e);
+    renderParallel(e);
+    renderCost(e);
     renderPareto(e);
     renderArch(e);
     renderTrials(e);

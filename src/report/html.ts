@@ -91,6 +91,8 @@ ${config.live ? '<span id="live-status">live</span>' : ''}</div>
 <div class="grid2">
   <div><h2>Learning curves</h2><div id="chart-lc" class="chart"></div></div>
   <div><h2>Parameter importance</h2><div id="chart-importance" class="chart"></div></div>
+  <div><h2>Parallel coordinates (most important parameters)</h2><div id="chart-parallel" class="chart"></div></div>
+  <div><h2>Trial cost</h2><div id="chart-cost" class="chart"></div></div>
   <div><h2 id="pareto-title">Pareto front</h2><div id="chart-pareto" class="chart"></div></div>
   <div><h2 id="arch-title">Best architecture</h2><div id="arch"></div></div>
 </div>

@@ -70,6 +70,8 @@ describe('tsnas report in a browser', () => {
       expect(await page.locator('#trials tbody tr').count()).toBe(n);
       expect(await paintedPixels(page, '#chart-importance')).toBeGreaterThan(1000);
       expect(await paintedPixels(page, '#chart-pareto')).toBeGreaterThan(1000);
+      expect(await paintedPixels(page, '#chart-parallel')).toBeGreaterThan(1000);
+      expect(await paintedPixels(page, '#chart-cost')).toBeGreaterThan(1000);
       // Architecture: the NB201 cell, 4 nodes, edges for every op but 'none'.
       expect(await page.locator('#arch svg rect[rx]').count()).toBe(4);
       const best = (await page.textContent('#exp-best'))!;
