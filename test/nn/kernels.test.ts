@@ -98,6 +98,14 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       }
     }
   }
+  // ci <= 4 with stride 1 takes the im2col path, more channels the convolution form.
+  for (const [ci, k, pad] of [[1, 3, 'same'], [6, 3, 'same'], [6, 5, 'valid'], [6, 1, 'valid']] as const) {
+    it(`stride 1, ${ci} input channels, k=${k} ${pad}`, async () => {
+      const x = randArr(rng, [2, 8, 9, ci]);
+      const w = randArr(rng, [k, k, ci, 3]);
+      await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
+    });
+  }
   it('fused conv2d with bias and relu (the path tf.layers uses)', async () => {
     const x = randArr(rng, [2, 6, 6, 3]);
     const w = randArr(rng, [3, 3, 3, 5]);

@@ -77,6 +77,14 @@ function filterGradPad(len: number, top: number, k: number, s: number, out: numb
   return bottom >= 0 ? { top, bottom, keep: len } : { top, bottom: 0, keep: len + bottom };
 }
 
+/**
+ * Input channels up to which the filter gradient uses explicit im2col + one matmul instead of the
+ * convolution form. For few input channels (first layers) the convolution form's "filter" is dy,
+ * and XNNPACK re-packs that activation-sized filter on every call; im2col of x with ci*kh*kw rows is
+ * cheap, and the matmul XcolT[ci*kh*kw, M] x dy[M, co] packs dy once without the extra transpose.
+ */
+const IM2COL_MAX_CI = 4;
+
 /** Filter gradient of a regular convolution, returns [kh, kw, ci, co]. */
 export function conv2dBackpropFilter(
   e: Exec,
@@ -96,6 +104,23 @@ export function conv2dBackpropFilter(
   const pw = filterGradPad(g.W, g.left, g.kw, g.sw, g.OW);
   let xs = x;
   if (ph.keep < g.H || pw.keep < g.W) xs = e.slice(x, [0, 0, 0, 0], [g.N, ph.keep, pw.keep, ci]);
+  if (ci <= IM2COL_MAX_CI && g.sh === 1 && g.sw === 1) {
+    // im2col, transposed: rows (a, b, c) of XcolT [kh*kw*ci, N*OH*OW] are shifted windows of the
+    // padded channel-major x [ci*N, Hp, Wp] (3-D slices with runs of OW floats).
+    const xc = ci === 1 ? e.reshape(xs, [g.N, ph.keep, pw.keep]) : e.reshape(
+      e.transpose(xs, [3, 0, 1, 2]), [ci * g.N, ph.keep, pw.keep]);
+    const xpad = e.pad(xc, [[0, 0], [ph.top, ph.bottom], [pw.top, pw.bottom]]);
+    const M = g.N * g.OH * g.OW;
+    const rows: TI[] = [];
+    for (let a = 0; a < g.kh; a++) {
+      for (let b = 0; b < g.kw; b++) {
+        rows.push(e.reshape(e.slice(xpad, [0, a, b], [ci * g.N, g.OH, g.OW]), [ci, M]));
+      }
+    }
+    const xcolT = e.concat(rows, 0); // [kh*kw*ci, M]
+    const dW = e.matmul(xcolT, e.reshape(dy, [M, co]));
+    return e.reshape(dW, [g.kh, g.kw, ci, co]);
+  }
   // [N,H,W,ci] -> [ci,H,W,N]; dy [N,OH,OW,co] -> [OH,OW,N,co]
   const xT = e.transpose(xs, [3, 1, 2, 0]);
   const dyT = e.transpose(dy, [1, 2, 0, 3]);
@@ -108,7 +133,6 @@ export function conv2dBackpropFilter(
   if (out.shape[1] !== g.kh || out.shape[2] !== g.kw) {
     throw new Error(`tsnas kernels: filter gradient geometry error ${String(out.shape)}`);
   }
-  void co;
   return e.transpose(out, [1, 2, 0, 3]);
 }
 

@@ -41,7 +41,7 @@ export const PACK_KERNELS = [
 /** Stock kernels the pack composes. */
 const BUILDING_BLOCKS = [
   'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
-  'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add',
+  'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add', 'AvgPool',
 ];
 
 const registered = new Set<string>();

@@ -2,8 +2,10 @@
  * Sum / Mean over leading axes (bias gradients, batch-norm statistics and gradients reduce
  * [N,H,W,C] over [0,1,2]). The stock wasm reductions work on the innermost axis only and transpose
  * first, and the wasm Transpose is slow when the innermost axis moves (~20x slower than XNNPACK).
- * A reduction over leading axes is a matmul with a row of ones: ones[1,M] x X[M,R], which is the
- * fast XNNPACK path. Other reductions go to the stock kernel.
+ * A reduction over leading axes of X viewed as [M, R] is an average pool of [1, M, 1, R] with an
+ * [M, 1] window (XNNPACK's pooling: one pass over X, no weight packing), times M for a sum. (A
+ * ones-row matmul is just as fast in FLOPs but XNNPACK packs its [M, R] "weights" first, which
+ * costs more than the reduction.) Other reductions go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Exec, TI } from './exec.js';
@@ -28,7 +30,9 @@ export function reduceLeading(
   const M = x.shape.slice(0, k).reduce((a, b) => a * b, 1);
   const rest = x.shape.slice(k);
   const R = rest.reduce((a, b) => a * b, 1);
-  const ones = e.constant(new Float32Array(M).fill(kernel === 'Mean' ? 1 / M : 1), [1, M]);
-  const out = e.matmul(ones, e.reshape(x, [M, R]));
+  const pooled = e.run('AvgPool', { x: e.reshape(x, [1, M, 1, R]) }, {
+    filterSize: [M, 1], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined,
+  });
+  const out = kernel === 'Mean' ? pooled : e.run('Multiply', { a: pooled, b: e.constant(new Float32Array([M]), []) });
   return e.reshape(out, keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest);
 }
