@@ -131,8 +131,23 @@ export class Parzen {
     return out;
   }
 
+  private memo: Map<ParamValue, number> | null = null;
+
   /** log density of the modelled parameters present in `p`. */
   logPdf(p: Params): number {
+    const m0 = this.models[0];
+    if (this.models.length === 1 && m0!.spec.type === 'categorical' && m0!.name in p) {
+      // One categorical: the density takes one value per choice; memoised.
+      this.memo ??= new Map();
+      const v = p[m0!.name]!;
+      let d = this.memo.get(v);
+      if (d === undefined) this.memo.set(v, (d = this.logPdfFull(p)));
+      return d;
+    }
+    return this.logPdfFull(p);
+  }
+
+  private logPdfFull(p: Params): number {
     const K = this.nObs + 1;
     const acc = Float64Array.from(this.logW);
     for (const m of this.models) {
