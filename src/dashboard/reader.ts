@@ -37,9 +37,17 @@ export class StorageReader {
     try {
       this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyMs });
       this.db.prepare('SELECT COUNT(*) FROM experiments').get();
-    } catch {
-      this.db = new Database(file, { fileMustExist: true, timeout: busyMs });
-      this.db.pragma('query_only = 1');
+    } catch (first) {
+      try {
+        this.db = new Database(file, { fileMustExist: true, timeout: busyMs });
+        this.db.pragma('query_only = 1');
+      } catch {
+        throw Object.assign(new Error(`storage sqlite:${file}: cannot read it (${(first as Error).message})`), { userError: true });
+      }
+      if (!isTransient(first) && !/readonly|read-only|unable to open/i.test((first as Error).message)) {
+        this.db.close();
+        throw Object.assign(new Error(`storage sqlite:${file}: not a tsnas storage (${(first as Error).message})`), { userError: true });
+      }
     }
   }
 
