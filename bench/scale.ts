@@ -3,9 +3,10 @@
  * script starts on a free port (and stops). Workers are in-process BullMQ Worker instances (one
  * Redis connection set each, concurrency 1, trials run in-process), so trials that sleep a fixed
  * time are bound by the queue round trips, not by the 2 cores. The coordinator (strategy + memory
- * store) is the same BullmqExecutor + runWithExecutor the CLI uses.
+ * store) is the same BullmqExecutor + runWithExecutor the CLI uses. With `--procs`, workers are
+ * separate `tsnas worker --runner inprocess` processes instead (objective: the test fixture `sleepy`).
  *
- *   npm run bench:scale [-- --sleep-ms 200 --trials-per-worker 16]
+ *   npm run bench:scale [-- --sleep-ms 200 --trials-per-worker 16 --procs]
  *
  * speedup_N = throughput(N workers) / throughput(1 worker); overhead_ms = per-trial time beyond the
  * sleep, wall * N / trials - sleep, the largest over N in {1, 2, 4}. Last line is JSON.
@@ -18,6 +19,28 @@ import { startWorker, type TrialWorker } from '../src/run/bullmq-worker.js';
 import { runWithExecutor } from '../src/run/coordinator.js';
 import type { Trial } from '../src/core/trial.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PROCS = process.argv.includes('--procs');
+const FIXTURE = path.join(ROOT, 'test/run/fixtures/objectives.ts');
+
+/** `tsnas worker` processes; resolves once each says it is consuming. */
+async function workerProcs(n: number, url: string, queue: string): Promise<ChildProcess[]> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return Promise.all(
+    Array.from({ length: n }, () => {
+      const p = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'src/cli/main.ts'), 'worker', '--redis', url, '--queue', queue, '--runner', 'inprocess'], {
+        env: { ...process.env, TSNAS_TEST_SLEEP_MS: String(SLEEP_MS) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return new Promise<ChildProcess>((resolve) => p.stdout!.on('data', (d) => /^worker \d+ on/m.test(String(d)) && resolve(p)));
+    }),
+  );
+}
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,12 +57,13 @@ const sleepy = async (trial: Trial): Promise<number> => {
 async function measure(url: string, n: number, round: number): Promise<{ n: number; trials: number; wallS: number; perSec: number; overheadMs: number }> {
   const queue = `scale-${n}-${round}`;
   const workers: TrialWorker[] = [];
-  for (let i = 0; i < n; i++) workers.push(await startWorker({ url, queue, concurrency: 1, runner: 'inprocess', objective: sleepy }));
+  const procs = PROCS ? await workerProcs(n, url, queue) : [];
+  for (let i = 0; i < n && !PROCS; i++) workers.push(await startWorker({ url, queue, concurrency: 1, runner: 'inprocess', objective: sleepy }));
   const run = async (trials: number, name: string) => {
     const exp = Experiment.open({ store: new MemoryStore(), name, strategy: new RandomStrategy(), space: { params: { x: { type: 'float', low: 0, high: 1 } } }, seed: 1 });
     const ex = new BullmqExecutor({ url, queue, slots: n, runKey: name });
     const t0 = performance.now();
-    await runWithExecutor(exp, ex, { objective: { kind: 'module', file: 'unused', exportName: 'sleepy' }, nTrials: trials });
+    await runWithExecutor(exp, ex, { objective: { kind: 'module', file: FIXTURE, exportName: 'sleepy' }, nTrials: trials });
     const wallS = (performance.now() - t0) / 1000;
     const done = exp.trials().filter((t) => t.state === 'COMPLETE').length;
     if (done !== trials) throw new Error(`${done}/${trials} trials complete`);
@@ -49,13 +73,14 @@ async function measure(url: string, n: number, round: number): Promise<{ n: numb
   const trials = PER_WORKER * n;
   const wallS = await run(trials, `timed${n}`);
   for (const w of workers) await w.close();
+  for (const p of procs) p.kill('SIGTERM');
   const perSec = trials / wallS;
   return { n, trials, wallS, perSec, overheadMs: (wallS * 1000 * n) / trials - SLEEP_MS };
 }
 
 const redis = await startRedis();
 try {
-  console.log(`bench:scale — BullMQ, in-process workers (concurrency 1 each), trials sleep ${SLEEP_MS} ms, ${PER_WORKER} trials per worker`);
+  console.log(`bench:scale — BullMQ, ${PROCS ? 'tsnas worker processes' : 'in-process workers'} (concurrency 1 each), trials sleep ${SLEEP_MS} ms, ${PER_WORKER} trials per worker`);
   const rows = [];
   for (const n of [1, 2, 4]) {
     const r = await measure(redis.url, n, 0);
