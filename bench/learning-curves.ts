@@ -106,19 +106,24 @@ async function recordTfjs(c: CurveConfig, epochs: number): Promise<number[]> {
   return out;
 }
 
-/** tsnas's TrainingEvaluator on the chain space (dense layers for the MLP, conv + pool for the CNN). */
+/** tsnas's TrainingEvaluator: chain-flat space on flattened pixels for the MLP, chain space (conv + pool) for the CNN. */
 async function recordTsnas(c: CurveConfig, epochs: number): Promise<number[]> {
   const trainMod = './../src/estimate/train.js';
-  const { TrainingEvaluator } = (await import(trainMod)) as { TrainingEvaluator: new (o: unknown) => { train(p: unknown): Promise<{ epochs: { value: number }[] }> } };
-  const { chainSpace } = await import('../src/space/arch/chain.js');
+  type Ev = new (o: unknown) => { train(p: unknown): Promise<{ epochs: { value: number }[] }> };
+  const { TrainingEvaluator } = (await import(trainMod)) as { TrainingEvaluator: Ev };
+  const { chainSpace, chainFlatSpace } = await import('../src/space/arch/chain.js');
   const layer = (i: number, op: string, w: number) => ({ [`layer_${i}_op`]: op, [`layer_${i}_width`]: w, [`layer_${i}_act`]: 'relu', [`layer_${i}_bn`]: false, [`layer_${i}_dropout`]: 0 });
-  const params =
-    c.kind === 'mlp'
-      ? { depth: c.depth, ...layer(0, 'dense', c.width), ...(c.depth > 1 ? layer(1, 'dense', c.width) : {}), head: 'flatten' }
-      : { depth: 2, ...layer(0, 'conv3x3', Math.max(8, c.width / 4)), layer_1_op: 'maxpool3x3', layer_1_dropout: 0, head: 'flatten' };
-  const ev = new TrainingEvaluator({ archSpace: chainSpace, data: mnistParts(c.nTrain, c.seed), fidelity: { epochs, resolution: 14 }, seed: c.seed, lr: c.lr, optimizer: c.optimizer, batchSize: 32 });
-  const r = await ev.train(params);
-  return r.epochs.map((e) => e.value);
+  const parts = mnistParts(c.nTrain, c.seed);
+  const common = { seed: c.seed, lr: c.optimizer === 'sgd' ? c.lr * 10 : c.lr, optimizer: c.optimizer, batchSize: 32, backend: 'wasm' };
+  if (c.kind === 'mlp') {
+    const flat = (d: Dataset): Dataset => ({ ...d, shape: [784] });
+    const ev = new TrainingEvaluator({ ...common, archSpace: chainFlatSpace, data: { train: flat(parts.train), val: flat(parts.val) }, fidelity: { epochs } });
+    const params = { depth: c.depth, ...layer(0, 'dense', c.width), ...(c.depth > 1 ? layer(1, 'dense', c.width) : {}) };
+    return (await ev.train(params)).epochs.map((e) => e.value);
+  }
+  const ev = new TrainingEvaluator({ ...common, archSpace: chainSpace, data: parts, fidelity: { epochs, resolution: 14 } });
+  const params = { depth: 2, ...layer(0, 'conv3x3', c.width >= 64 ? 32 : 16), layer_1_op: 'maxpool3x3', layer_1_dropout: 0, head: 'flatten' };
+  return (await ev.train(params)).epochs.map((e) => e.value);
 }
 
 async function tsnasAvailable(): Promise<boolean> {
