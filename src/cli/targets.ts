@@ -8,8 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
 import { Nb201Evaluator, type Nb201Dataset } from '../estimate/nb201.js';
 import type { Fidelity } from '../estimate/fidelity.js';
-import { OPTIMIZER_NAMES, TrainingEvaluator, type OptimizerName, type TrainResult } from '../estimate/train.js';
-import { loadTrainingData } from '../estimate/train-data.js';
+import type { OptimizerName, TrainingEvaluator, TrainResult } from '../estimate/train.js';
 import type { BackendChoice } from '../nn/backend.js';
 import { cellSpace, chainFlatSpace, chainSpace, dagSpace, nb201ArchSpace, type ArchSpace } from '../space/arch/index.js';
 import { validateSpace, type SearchSpace } from '../space/params.js';
@@ -72,16 +71,17 @@ function archSpaceFor(name: string, inputShape: number[], dataset: string): Arch
 
 const BACKENDS = ['auto', 'tfjs-node', 'wasm', 'cpu'];
 
-function trainingTarget(o: TargetOptions): Target {
+const OPTIMIZERS = ['adam', 'sgd', 'momentum', 'rmsprop'];
+
+/** Loads tfjs and the training evaluator only when a trained space is asked for (nb201 stays fast). */
+async function trainingTarget(o: TargetOptions): Promise<Target> {
   if (!o.dataset) {
     throw new UsageError(`--space ${o.space} trains for real: give --dataset fashion-mnist|mnist|iris|synthetic|FILE.csv (--target COL for a CSV)`);
   }
   const backend = o.backend ?? 'auto';
   if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${backend}: use one of ${BACKENDS.join(', ')}`);
   const optimizer = o.optimizer ?? 'adam';
-  if (!(OPTIMIZER_NAMES as readonly string[]).includes(optimizer)) {
-    throw new UsageError(`--optimizer ${optimizer}: use one of ${OPTIMIZER_NAMES.join(', ')}`);
-  }
+  if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer ${optimizer}: use one of ${OPTIMIZERS.join(', ')}`);
   const intOpt = (name: string, v: number | undefined) => {
     if (v !== undefined && !Number.isInteger(v)) throw new UsageError(`${name} ${v}: give a whole number`);
   };
@@ -93,6 +93,7 @@ function trainingTarget(o: TargetOptions): Target {
   for (const [name, v] of [['--data-fraction', o.dataFraction], ['--final-data-fraction', o.finalDataFraction], ['--val-fraction', o.valFraction]] as const) {
     if (v !== undefined && !(v > 0 && v <= 1)) throw new UsageError(`${name} ${v}: give a fraction in (0, 1]`);
   }
+  const { loadTrainingData } = await import('../estimate/train-data.js');
   const data = loadTrainingData(o.dataset, { target: o.target, seed: o.seed ?? 0, valFraction: o.valFraction });
   const archSpace = archSpaceFor(o.space, data.train.shape, o.dataset);
   const fidelity: Fidelity = {
@@ -102,6 +103,7 @@ function trainingTarget(o: TargetOptions): Target {
     ...(o.width !== undefined ? { widthMultiplier: o.width } : {}),
     ...(o.cells !== undefined ? { cells: o.cells } : {}),
   };
+  const { TrainingEvaluator } = await import('../estimate/train.js');
   const ev = new TrainingEvaluator({
     archSpace,
     data,
