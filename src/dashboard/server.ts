@@ -1,6 +1,7 @@
 /**
  * Live dashboard: a fastify server showing the report's views on a page that polls /api/data every
- * second, so a finished trial appears within about a second. It reads the storage through a
+ * second, so a finished trial appears within about a second; between polls the server checks the
+ * storage every 250 ms and rebuilds the data when it changed. It reads the storage through a
  * read-only connection while a search writes it; a busy or half-created file is retried on the next
  * poll and the last good data is served meanwhile.
  *
@@ -49,6 +50,8 @@ export interface DashboardOptions {
   hostExplicit?: boolean;
   port?: number;
   pollMs?: number;
+  /** How often the server checks the storage for changes between polls; default 250 ms. */
+  watchMs?: number;
   names?: string[];
   costPerHour?: number;
 }
@@ -75,6 +78,11 @@ class LiveData {
   refresh(): Promise<void> {
     this.building ??= this.build().finally(() => (this.building = null));
     return this.building;
+  }
+
+  /** Resolves when no build is in flight (so the reader can be closed). */
+  settled(): Promise<void> {
+    return (this.building ?? Promise.resolve()).catch(() => undefined);
   }
 
   private async build(): Promise<void> {
@@ -105,6 +113,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   }
   const reader = new StorageReader(opts.file);
   const live = new LiveData(reader, opts);
+  // Watch the storage between polls (one cheap pragma when unchanged) so a poll finds the data built.
+  const watch = setInterval(() => void live.refresh().catch(() => undefined), opts.watchMs ?? 250);
+  watch.unref();
   const app = Fastify({ logger: false });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -130,6 +141,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   try {
     await app.listen({ host, port: opts.port ?? 8080 });
   } catch (e) {
+    clearInterval(watch);
     reader.close();
     throw e;
   }
@@ -139,7 +151,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     app,
     url: `http://${shown}:${addr.port}/`,
     close: async () => {
+      clearInterval(watch);
       await app.close();
+      await live.settled();
       reader.close();
     },
   };
