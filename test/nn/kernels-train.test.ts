@@ -109,4 +109,29 @@ describe('tiny models train on wasm with the pack', () => {
       [tf.layers.dense({ inputShape: [20], units: 16, activation: 'relu', ...seedInit(11) })],
       [20]));
   });
+  it('no tensor or wasm buffer leaks across training steps (the pack frees its intermediates)', () => {
+    const model = tf.sequential();
+    model.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', ...seedInit(12) }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    model.add(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 13 }) }));
+    model.add(tf.layers.batchNormalization({}));
+    model.add(tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }));
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({ units: 1, ...seedInit(14) }));
+    const { x, y } = toyData([B, 8, 8, 1], 4);
+    const opt = tf.train.adam(1e-2);
+    const step = () => tf.tidy(() => {
+      opt.minimize(() => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+    });
+    for (let i = 0; i < 3; i++) step();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const tensors = tf.memory().numTensors;
+    const buffers = backend.numDataIds();
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(buffers);
+    model.dispose();
+    opt.dispose();
+    tf.dispose([x, y]);
+  });
 });

@@ -151,6 +151,7 @@ describe('max pool gradient (MaxPoolGrad)', () => {
   const rng = new Rng(3);
   const cases: [number, number, 'same' | 'valid'][] = [
     [2, 2, 'valid'], [2, 2, 'same'], [3, 2, 'same'], [3, 2, 'valid'], [3, 1, 'same'],
+    [1, 1, 'valid'], // degenerate: the gradient is dy itself (a pass-through inside the kernel)
   ];
   for (const [k, s, pad] of cases) {
     it(`k=${k} stride=${s} ${pad}`, async () => {

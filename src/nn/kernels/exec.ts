@@ -93,15 +93,19 @@ export class Exec {
     return out;
   }
 
-  /** Removes `t` from the scratch list so that it survives dispose() (the kernel's result). */
+  /**
+   * Removes `t` from the scratch list so that it survives dispose() (the kernel's result). Returns a
+   * plain TensorInfo: kernel inputs are Tensor objects, and the engine passes a returned Tensor
+   * object through untracked (so returning an input as-is would alias and later dispose it).
+   */
   keep(t: TI): TI {
     const i = this.temps.lastIndexOf(t);
     if (i >= 0) this.temps.splice(i, 1);
     else {
-      // Not produced here (e.g. an input passed through): return a new reference to it.
+      // Not produced here (e.g. an input passed through): take a new reference to its data.
       (this.backend as unknown as { incRef(d: unknown): void }).incRef(t.dataId);
     }
-    return t;
+    return { dataId: t.dataId, shape: t.shape.slice(), dtype: t.dtype };
   }
 
   dispose(): void {

@@ -36,12 +36,15 @@ export const PACK_KERNELS = [
   '_FusedMatMul',
   'Sum',
   'Mean',
+  'Identity',
+  'Cast',
 ] as const;
 
 /** Stock kernels the pack composes. */
 const BUILDING_BLOCKS = [
   'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
   'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add', 'AvgPool',
+  'Identity', 'Cast',
 ];
 
 const registered = new Set<string>();
@@ -81,6 +84,11 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
     wrap('_FusedMatMul', (e, inputs, a) => matMulReroute(e, '_FusedMatMul', inputs, a)),
     wrap('Sum', (e, { x }, a) => reduceLeading(e, 'Sum', x!, a.axis, a.keepDims === true)),
     wrap('Mean', (e, { x }, a) => reduceLeading(e, 'Mean', x!, a.axis, a.keepDims === true)),
+    // Identity and same-dtype Cast copy the whole tensor on stock wasm (the relu gradient casts
+    // float32 to float32 on every step); return a new reference instead, as the cpu backend does.
+    wrap('Identity', (e, { x }) => (x!.dtype === 'string' ? e.run('Identity', { x: x! }) : x!)),
+    wrap('Cast', (e, { x }, a) =>
+      (x!.dtype === a.dtype && x!.dtype !== 'string' ? x! : e.run('Cast', { x: x! }, a))),
   ];
 }
 

@@ -109,6 +109,7 @@ export function maxPoolGrad(
     const u = e.reshape(e.transpose(q, [1, 0, 2]), [s, N * Hq, Wq * s * C]);
     dxp = e.reshape(e.transpose(u, [1, 0, 2]), [N, Hp, Wp, C]);
   }
+  if (top === 0 && left === 0 && Hp === H && Wp === W) return dxp; // no padding: nothing to crop
   // Crop the padding away (3-D slice: W and C merged into contiguous rows).
   const flat = e.reshape(dxp, [N, Hp, Wp * C]);
   let dx = e.reshape(e.slice(flat, [0, top, left * C], [N, keepH, keepW * C]), [N, keepH, keepW, C]);
