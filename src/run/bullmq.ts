@@ -8,9 +8,8 @@
  */
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Executor, ExecutorListener, TrialEvent, TrialJob, TrialOutcome } from './types.js';
+import { brokenOutcome, type Executor, type ExecutorListener, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 import { checkRedis, connectRedis, parseRedisUrl, watchRedis, type RedisUnavailable } from './redis.js';
-import { emptyCost } from '../store/types.js';
 
 export interface BullmqOptions {
   url: string;
@@ -136,7 +135,7 @@ export class BullmqExecutor implements Executor {
   }
 
   private fail(trialId: number, error: string): void {
-    this.end(trialId, { state: 'FAILED', values: null, cost: emptyCost(), error, intermediate: [], params: {}, distributions: {}, attrs: {} });
+    this.end(trialId, brokenOutcome('FAILED', error));
   }
 
   /** Safety net beside the event stream: finished jobs are collected, lost jobs added again. */

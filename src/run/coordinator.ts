@@ -107,7 +107,8 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
           throw e;
         }
         const rec = store.getTrial(trial.id)!;
-        store.setAttrs(trial.id, { executor: executor.kind, objective: opts.objective, proposed: trial.proposed });
+        // What a restarted coordinator needs to rebuild the job (proposals only matter for define-by-run).
+        store.setAttrs(trial.id, { executor: executor.kind, objective: opts.objective, ...(exp.config.space ? {} : { proposed: trial.proposed }) });
         inflight.add(trial.id);
         await executor.submit(jobFor(exp, rec, opts.objective, trial.proposed));
       }
@@ -131,5 +132,5 @@ async function record(exp: Experiment, trialId: number, o: TrialOutcome): Promis
     const have = new Set(rec.intermediate.map((iv) => iv.step));
     for (const iv of o.intermediate) if (!have.has(iv.step)) store.addIntermediate(trialId, iv.step, iv.value);
   }
-  return exp.tell(trialId, o.values, { state: o.state, cost: o.cost, error: o.error ?? undefined });
+  return exp.tell(trialId, o.values, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined });
 }

@@ -7,8 +7,7 @@ import type { Trial } from '../core/trial.js';
 import type { ArtifactStore } from './artifacts.js';
 import { resolveObjectiveSpec } from './objective-spec.js';
 import { runTrialJob } from './remote-trial.js';
-import { errorMessage, type Executor, type ExecutorListener, type TrialJob } from './types.js';
-import { emptyCost } from '../store/types.js';
+import { brokenOutcome, errorMessage, type Executor, type ExecutorListener, type TrialJob } from './types.js';
 
 export interface InProcessOptions {
   /** Trials at once (default 1). */
@@ -50,7 +49,7 @@ export class InProcessExecutor implements Executor {
         });
       } catch (e) {
         const error = errorMessage(e);
-        outcome = { state: 'FAILED' as const, values: null, cost: emptyCost(), error, intermediate: [], params: {}, distributions: {}, attrs: {} };
+        outcome = brokenOutcome('FAILED', error);
       }
       this.live.delete(job.trialId);
       this.stopped.delete(job.trialId);

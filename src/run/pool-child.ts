@@ -1,9 +1,8 @@
 /** A local-pool child process: runs the trials its parent sends, one at a time, over IPC. */
 import type { Trial } from '../core/trial.js';
-import { emptyCost } from '../store/types.js';
 import { resolveObjectiveSpec } from './objective-spec.js';
 import { runTrialJob } from './remote-trial.js';
-import { errorMessage, type TrialOutcome } from './types.js';
+import { brokenOutcome, errorMessage, type TrialOutcome } from './types.js';
 import type { ChildMsg, ParentMsg } from './pool.js';
 
 const send = (m: ChildMsg): void => {
@@ -30,7 +29,7 @@ process.on('message', (m: ParentMsg) => {
         },
       });
     } catch (e) {
-      outcome = { state: 'FAILED', values: null, cost: emptyCost(), error: errorMessage(e), intermediate: [], params: {}, distributions: {}, attrs: {} };
+      outcome = brokenOutcome('FAILED', errorMessage(e));
     }
     live.delete(job.trialId);
     stopped.delete(job.trialId);

@@ -8,8 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { emptyCost } from '../store/types.js';
-import type { Executor, ExecutorListener, TrialEvent, TrialJob, TrialOutcome } from './types.js';
+import { brokenOutcome, type Executor, type ExecutorListener, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 
 export type ParentMsg = { type: 'run'; job: TrialJob } | { type: 'stop'; trialId: number };
 export type ChildMsg = { type: 'ready' } | { type: 'event'; trialId: number; e: TrialEvent } | { type: 'end'; trialId: number; outcome: TrialOutcome };
@@ -107,7 +106,7 @@ export class LocalPoolExecutor implements Executor {
       setTimeout(() => {
         if (id !== null) {
           const error = exitError(code, signal, child.stderr, this.opts.maxOldSpaceMb);
-          this.listener?.end(id, { state: 'FAILED', values: null, cost: emptyCost(), error, intermediate: [], params: {}, distributions: {}, attrs: {} });
+          this.listener?.end(id, brokenOutcome('FAILED', error));
         }
         if (!this.closing) {
           this.replaced++;
@@ -145,7 +144,7 @@ export class LocalPoolExecutor implements Executor {
     const i = this.pending.findIndex((j) => j.trialId === trialId);
     if (i >= 0) {
       const [job] = this.pending.splice(i, 1);
-      this.listener?.end(job!.trialId, { state: 'PRUNED', values: null, cost: emptyCost(), error: 'stopped before it started', intermediate: [], params: {}, distributions: {}, attrs: {} });
+      this.listener?.end(job!.trialId, brokenOutcome('PRUNED', 'stopped before it started'));
     }
   }
 

@@ -31,7 +31,8 @@ export interface TrialOutcome {
   state: 'COMPLETE' | 'PRUNED' | 'FAILED';
   /** Objective values (COMPLETE), the last intermediate value (PRUNED) or null. */
   values: number[] | null;
-  cost: TrialCost;
+  /** What the run measured; null when it never got to (a crashed process): the coordinator's clock counts. */
+  cost: TrialCost | null;
   error: string | null;
   /** Every intermediate value the run reported (so none is lost if an event was missed). */
   intermediate: IntermediateValue[];
@@ -70,4 +71,9 @@ export interface Executor {
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
   return String(e);
+}
+
+/** The outcome of a run that ended without reporting (crash, lost job, stopped before start). */
+export function brokenOutcome(state: 'FAILED' | 'PRUNED', error: string): TrialOutcome {
+  return { state, values: null, cost: null, error, intermediate: [], params: {}, distributions: {}, attrs: {} };
 }
