@@ -67,6 +67,9 @@ class LiveData {
   version = 0;
   data: ReportData | null = null;
   lastError: string | null = null;
+  /** When the last build ended and how long it took (ms). */
+  builtAt = 0;
+  buildMs = 0;
   private seen: number | null = null;
   private building: Promise<void> | null = null;
 
@@ -89,6 +92,7 @@ class LiveData {
     try {
       const dv = this.reader.dataVersion();
       if (this.data && dv === this.seen) return;
+      const t0 = Date.now();
       const data = await buildReportData(this.reader, {
         storage: this.opts.storage ?? `sqlite:${this.opts.file}`,
         names: this.opts.names,
@@ -99,6 +103,8 @@ class LiveData {
       this.data = data;
       this.version++;
       this.lastError = null;
+      this.builtAt = Date.now();
+      this.buildMs = this.builtAt - t0;
     } catch (e) {
       if (!isTransient(e)) throw e;
       this.lastError = (e as Error).message; // busy: serve the last data, retry on the next poll
@@ -114,7 +120,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const reader = new StorageReader(opts.file);
   const live = new LiveData(reader, opts);
   // Watch the storage between polls (one cheap pragma when unchanged) so a poll finds the data built.
-  const watch = setInterval(() => void live.refresh().catch(() => undefined), opts.watchMs ?? 250);
+  // A big storage under constant writes would be rebuilt back to back: leave the CPU idle at least as
+  // long as the last build took.
+  const watch = setInterval(() => {
+    if (Date.now() - live.builtAt >= live.buildMs) void live.refresh().catch(() => undefined);
+  }, opts.watchMs ?? 250);
   watch.unref();
   const app = Fastify({ logger: false });
   app.addHook('onSend', async (_req, reply) => {
