@@ -132,5 +132,7 @@ async function record(exp: Experiment, trialId: number, o: TrialOutcome): Promis
     const have = new Set(rec.intermediate.map((iv) => iv.step));
     for (const iv of o.intermediate) if (!have.has(iv.step)) store.addIntermediate(trialId, iv.step, iv.value);
   }
-  return exp.tell(trialId, o.values, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined });
+  // A run stopped from outside reports no value: PRUNED trials keep their last intermediate, as in optimize().
+  const last = o.state === 'PRUNED' && !o.values ? store.getTrial(trialId)?.intermediate.at(-1) : undefined;
+  return exp.tell(trialId, last ? [last.value] : o.values, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined });
 }

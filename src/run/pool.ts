@@ -22,6 +22,8 @@ export interface PoolOptions {
   env?: Record<string, string>;
   /** Copy children's stderr to ours (default true); the tail is kept for error messages either way. */
   forwardStderr?: boolean;
+  /** A trial still running this long after a stop request has its process killed and ends PRUNED (default 10 s). */
+  stopGraceMs?: number;
 }
 
 interface Child {
@@ -30,6 +32,8 @@ interface Child {
   trialId: number | null;
   stderr: string;
   dead: boolean;
+  /** Killed because its trial ignored a stop request. */
+  killedForStop: boolean;
 }
 
 /** The child entry and the loader it needs: tsx when running from TypeScript sources. */
@@ -82,7 +86,7 @@ export class LocalPoolExecutor implements Executor {
       serialization: 'advanced',
     });
     let markReady!: () => void;
-    const child: Child = { proc, ready: new Promise<void>((r) => (markReady = r)), trialId: null, stderr: '', dead: false };
+    const child: Child = { proc, ready: new Promise<void>((r) => (markReady = r)), trialId: null, stderr: '', dead: false, killedForStop: false };
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderr = (child.stderr + d.toString()).slice(-8192);
       if (this.opts.forwardStderr !== false) process.stderr.write(d);
@@ -104,7 +108,9 @@ export class LocalPoolExecutor implements Executor {
       child.trialId = null;
       // Let the stderr pipe drain so the error carries V8's last words.
       setTimeout(() => {
-        if (id !== null) {
+        if (id !== null && child.killedForStop) {
+          this.listener?.end(id, brokenOutcome('PRUNED', `did not stop within ${this.stopGraceMs} ms of the stop request; its process was killed`));
+        } else if (id !== null) {
           const error = exitError(code, signal, child.stderr, this.opts.maxOldSpaceMb);
           this.listener?.end(id, brokenOutcome('FAILED', error));
         }
@@ -138,9 +144,21 @@ export class LocalPoolExecutor implements Executor {
     }
   }
 
+  private get stopGraceMs(): number {
+    return this.opts.stopGraceMs ?? 10_000;
+  }
+
   stop(trialId: number): void {
     const c = this.children.find((ch) => ch.trialId === trialId);
-    if (c?.proc.connected) c.proc.send({ type: 'stop', trialId } satisfies ParentMsg);
+    if (c?.proc.connected) {
+      c.proc.send({ type: 'stop', trialId } satisfies ParentMsg);
+      const t = setTimeout(() => {
+        if (c.trialId !== trialId || c.dead) return;
+        c.killedForStop = true;
+        c.proc.kill('SIGKILL');
+      }, this.stopGraceMs);
+      t.unref();
+    }
     const i = this.pending.findIndex((j) => j.trialId === trialId);
     if (i >= 0) {
       const [job] = this.pending.splice(i, 1);

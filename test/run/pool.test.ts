@@ -84,6 +84,16 @@ describe('local pool executor', () => {
     await checkStreamAndStop(new LocalPoolExecutor({ size: 2, forwardStderr: false, env: { TSNAS_ARTIFACTS: dir } }), dir);
   });
 
+  it('a trial that ignores a stop request is killed after the grace time and ends PRUNED', async () => {
+    const exp = open({ params: { ms: { type: 'categorical', choices: [20_000] } } }, { name: 'all', shouldPrune: () => true });
+    const t0 = Date.now();
+    await runWithExecutor(exp, new LocalPoolExecutor({ size: 1, stopGraceMs: 500, forwardStderr: false }), { objective: spec('deaf'), nTrials: 1 });
+    const [t] = exp.trials();
+    expect([t!.state, t!.error]).toEqual(['PRUNED', 'did not stop within 500 ms of the stop request; its process was killed']);
+    expect(t!.values).toEqual([1]); // its last reported value
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
   it('in-process executor: same stream and stop behaviour', async () => {
     await checkStreamAndStop(new InProcessExecutor({ slots: 2 }));
   });
