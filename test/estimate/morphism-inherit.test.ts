@@ -18,7 +18,12 @@ import type { ArchSpace } from '../../src/space/arch/types.js';
 import { type Params, sampleSpace } from '../../src/space/params.js';
 import { mutate } from '../../src/strategy/mutation.js';
 import { Rng } from '../../src/util/rng.js';
+import type { TrialRecord } from '../../src/store/types.js';
 import {
+  activationStats,
+  deepen,
+  morphismInheritance,
+  nearestParent,
   decodeWeights,
   encodeWeights,
   type GraphWeights,
@@ -174,5 +179,70 @@ describe('weights round trips', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the evaluator hook and batch-norm statistics', () => {
+  const base: Params = {
+    depth: 1, head: 'gap', layer_0_op: 'conv3x3', layer_0_width: 16, layer_0_act: 'relu', layer_0_bn: true, layer_0_dropout: 0,
+  };
+
+  it('save stores a trained model by trial number; init inherits from the parent and records it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-morph-hook-'));
+    try {
+      const hook = morphismInheritance({ store: new DirArtifactStore(dir), parentOf: () => 0, tf });
+      const pg = chainSpace.decode(base, OPTS);
+      const pw = randomWeights(pg, 1);
+      const pm = buildModel(pg);
+      writeWeights(pm, pg, pw, tf);
+      expect(await hook.init({ trialNumber: 0, params: base, graph: pg, model: pm })).toBeNull(); // own number: fresh
+      await hook.save({ trialNumber: 0, params: base, graph: pg, model: pm });
+      const childParams = { ...base, layer_0_width: 32 };
+      const cg = chainSpace.decode(childParams, OPTS);
+      const cm = buildModel(cg);
+      const attrs: Record<string, unknown> = {};
+      const s = (await hook.init({ trialNumber: 1, params: childParams, graph: cg, model: cm, setAttr: (k, v) => (attrs[k] = v) }))!;
+      expect(s.parent).toBe(0);
+      expect(s.functionPreserving).toBe(true);
+      expect(s.counts).toEqual({ morphed: 3 });
+      expect(attrs.inherit).toEqual(s);
+      const x = tf.randomNormal([2, ...INPUT], 0, 1, 'float32', 1);
+      const [a, b] = [pm.predict(x) as tf.Tensor, cm.predict(x) as tf.Tensor];
+      expect(maxDiff(a.dataSync() as Float32Array, b.dataSync() as Float32Array)).toBeLessThan(1e-4);
+      tf.dispose([x, a, b]);
+      pm.dispose();
+      cm.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('nearestParent picks the finished earlier trial with the fewest differing parameters', () => {
+    const t = (number: number, params: Params, state = 'COMPLETE') => ({ number, params, state }) as unknown as TrialRecord;
+    const hist = [t(0, { a: 1, b: 1, c: 1 }), t(1, { a: 1, b: 2, c: 1 }), t(2, { a: 1, b: 2, c: 3 }, 'RUNNING'), t(3, { a: 2, b: 2, c: 1 })];
+    expect(nearestParent(hist, { a: 1, b: 2, c: 3 }, 4)).toBe(1);
+    expect(nearestParent(hist, { a: 2, b: 2, c: 1 }, 3)).toBe(1);
+    expect(nearestParent(hist, { a: 1 }, 0)).toBeNull();
+    expect(nearestParent(hist, { a: 1, b: 2, c: 3 }, 4, (r) => r.number !== 1)).toBe(3);
+  });
+
+  it('a new batch norm takes the measured statistics and stays the identity', () => {
+    const pg = checkGraph(chainSpace.decode(base, OPTS));
+    const pw = randomWeights(pg, 3);
+    const pm = buildModel(pg);
+    writeWeights(pm, pg, pw, tf);
+    const x = tf.randomNormal([16, ...INPUT], 0, 1, 'float32', 2);
+    const stats = activationStats(tf, pm, pg, ['layer0/bn'], x);
+    const bnOut = tf.tidy(() => tf.model({ inputs: pm.inputs, outputs: pm.getLayer('n_layer0_bn').output as tf.SymbolicTensor }).predict(x) as tf.Tensor);
+    const mean = tf.tidy(() => tf.mean(bnOut, [0, 1, 2]).dataSync() as Float32Array);
+    expect(maxDiff(stats.get('layer0/bn')!.mean, mean)).toBeLessThan(1e-5);
+    const r = deepen(pg, pw, 'layer0/bn', { bn: true, stats });
+    const bn = r.weights.get('layer0/bn/deep1/bn')!;
+    expect(maxDiff(bn.mean!.data, stats.get('layer0/bn')!.mean)).toBe(0);
+    expect(maxDiff(bn.beta!.data, stats.get('layer0/bn')!.mean)).toBe(0);
+    expect(r.inherit.functionPreserving).toBe(true);
+    expect(maxDiff(forward(pg, pw, x), forward(r.graph, r.weights, x))).toBeLessThan(1e-4);
+    tf.dispose([x, bnOut]);
+    pm.dispose();
   });
 });

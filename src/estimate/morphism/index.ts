@@ -5,3 +5,5 @@ export * from './inherit.js';
 export * from './morphisms.js';
 export * from './store.js';
 export * from './random.js';
+export * from './hooks.js';
+export * from './stats.js';

@@ -16,8 +16,9 @@
  *   `split: 'random'`); channels marked new get zero incoming weights; batch norm gathers its four
  *   vectors; a larger odd kernel is zero-padded around the old one (exact for 'same' padding).
  * - New conv/sepconv (stride 1, 'same', odd kernel), dense and bn nodes are identity-initialised
- *   (Net2DeeperNet; bn: gamma = sqrt(var + eps), beta = mean with moving mean 0, variance 1), a
- *   new ReLU is exact when its input is non-negative; ('identity').
+ *   (Net2DeeperNet; bn: moving mean/variance from `opts.stats` of the tensor it reads, else 0/1,
+ *   and gamma = sqrt(variance + eps), beta = mean); a new ReLU is exact when its input is
+ *   non-negative ('identity'). A new layer wider than its input replicates input channels.
  * - A new add merge reproduces its first input when every other input is zero: the last weighted
  *   node of a new branch (through 0 -> 0 ops) is zero-initialised ('zeroed'). A new concat
  *   reproduces its first input with the other inputs' channels marked new.
@@ -46,6 +47,13 @@ export interface InheritOptions {
   seed?: number;
   /** How copies of a replicated channel share its outgoing weights (default 'equal'). */
   split?: 'equal' | 'random';
+  /**
+   * Per-channel statistics of parent tensors (by parent node id, e.g. from `activationStats` on a
+   * data sample). A new batch norm reading an equivalent tensor gets them as moving statistics and
+   * gamma = sqrt(variance + eps), beta = mean: still the identity at inference, and close to it in
+   * training mode, where batch statistics are used. Without them: mean 0, variance 1.
+   */
+  stats?: Map<string, { mean: Float32Array; variance: Float32Array }>;
 }
 
 export type InheritStatus = 'copied' | 'morphed' | 'identity' | 'zeroed' | 'fresh';
@@ -185,14 +193,16 @@ export function inheritWeights(
   }
 
   /** Identity initialisation of a new weighted node; null when it cannot be one. */
-  function identityInit(op: OpSpec, cin: number): { w: NodeWeights; h: ChannelMap } | null {
+  function identityInit(op: OpSpec, cin: number, inEq: Eq): { w: NodeWeights; h: ChannelMap } | null {
     const shapes = weightShapes(op, cin);
     const w: NodeWeights = {};
     if (op.type === 'bn') {
-      w.gamma = filled([cin], Math.sqrt(1 + BN_EPSILON));
-      w.beta = filled([cin], 0);
-      w.mean = filled([cin], 0);
-      w.variance = filled([cin], 1);
+      const st = opts.stats?.get(inEq.tensor);
+      const ok = (j: number) => !!st && inEq.map[j]! >= 0 && inEq.map[j]! < st.mean.length;
+      w.mean = filled([cin], (j) => (ok(j) ? st!.mean[inEq.map[j]!]! : 0));
+      w.variance = filled([cin], (j) => (ok(j) ? st!.variance[inEq.map[j]!]! : 1));
+      w.gamma = filled([cin], (j) => Math.sqrt(w.variance!.data[j]! + BN_EPSILON));
+      w.beta = filled([cin], (j) => w.mean!.data[j]!);
       return { w, h: identityMap(cin) };
     }
     if (op.type !== 'conv' && op.type !== 'sepconv' && op.type !== 'dense') return null;
@@ -291,7 +301,7 @@ export function inheritWeights(
     }
     // A node the parent does not have.
     if (hasWeights(n.op)) {
-      const init = inEq ? identityInit(n.op, cin) : null;
+      const init = inEq ? identityInit(n.op, cin, inEq) : null;
       if (!init || !inEq) {
         report.set(n.id, { id: n.id, status: 'fresh', exact: false });
         eqs.set(n.id, null);
