@@ -7,46 +7,63 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { cliSpawn, type CliResult } from '../helpers/cli.js';
+
+/** Runs the CLI without blocking this worker's event loop (spawnSync would, for the whole run). */
+function cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = cliSpawn(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-train-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('tsnas search --space chain|dag|cell|nb201-cell', () => {
-  it('trains every trial for real, prints the test accuracy of the best, resumes with the same options only', () => {
+  it('trains every trial for real, prints the test accuracy of the best, resumes with the same options only', async () => {
     const db = path.join(tmp, 'iris.db');
     const argsWith = (epochs: string) => ['search', '--space', 'chain', '--dataset', 'iris', '--trials', '3', '--epochs', epochs,
       '--lr', '0.01', '--batch-size', '16', '--backend', 'wasm', '--storage', `sqlite:${db}`];
     const args = argsWith('3');
-    const r = cli(args, { timeoutMs: 120_000 });
+    const r = await cli(args, { timeoutMs: 120_000 });
     expect(r.stderr, r.stdout).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^trial #\d COMPLETE value [\d.]+ per-epoch \[[\d.]+, [\d.]+, [\d.]+\]/gm)?.length, r.stdout).toBe(3);
     expect(r.stdout).toMatch(/experiment "chain-iris-random-seed0": 3 trials \(3 complete/);
     expect(r.stdout).toMatch(/best trial #\d: test accuracy [\d.]+ on 30 test samples/);
-    const again = cli([...args, '--no-evaluate-test'], { timeoutMs: 120_000 });
+    const again = await cli([...args, '--no-evaluate-test'], { timeoutMs: 120_000 });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/resuming experiment "chain-iris-random-seed0": 3 finished trials kept/);
     expect(again.stdout).not.toMatch(/^trial #/m);
-    const other = cli(argsWith('5'), { timeoutMs: 60_000 });
+    const other = await cli(argsWith('5'), { timeoutMs: 60_000 });
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/was run with other data\/training options/);
   });
 
-  it('space/dataset mismatches and missing options are one-line usage errors', () => {
+  it('space/dataset mismatches and missing options are one-line usage errors', async () => {
     const db = `sqlite:${path.join(tmp, 'bad.db')}`;
-    const cell = cli(['search', '--space', 'cell', '--dataset', 'iris', '--trials', '1', '--storage', db]);
+    const cell = await cli(['search', '--space', 'cell', '--dataset', 'iris', '--trials', '1', '--storage', db]);
     expect(cell.code).toBe(2);
     expect(cell.stderr.trim()).toMatch(/^tsnas: --space cell needs image data; iris is tabular .* use --space chain$/);
-    const none = cli(['search', '--space', 'dag', '--trials', '1', '--storage', db]);
+    const none = await cli(['search', '--space', 'dag', '--trials', '1', '--storage', db]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/trains for real: give --dataset/);
     const csv = path.join(tmp, 'x.csv');
     fs.writeFileSync(csv, 'a,b,label\n1,2,x\n3,4,y\n');
-    const noTarget = cli(['search', '--space', 'chain', '--dataset', csv, '--trials', '1', '--storage', db]);
+    const noTarget = await cli(['search', '--space', 'chain', '--dataset', csv, '--trials', '1', '--storage', db]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr).toMatch(/a CSV needs --target COLUMN/);
-    const badFraction = cli(['search', '--space', 'chain', '--dataset', 'iris', '--data-fraction', '2', '--trials', '1', '--storage', db]);
+    const badFraction = await cli(['search', '--space', 'chain', '--dataset', 'iris', '--data-fraction', '2', '--trials', '1', '--storage', db]);
     expect(badFraction.code).toBe(2);
     expect(badFraction.stderr).toMatch(/--data-fraction 2: give a fraction in \(0, 1\]/);
   });
