@@ -98,11 +98,16 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       }
     }
   }
-  // ci <= 4 with stride 1 takes the im2col path, more channels the convolution form.
-  for (const [ci, k, pad] of [[1, 3, 'same'], [6, 3, 'same'], [6, 5, 'valid'], [6, 1, 'valid']] as const) {
-    it(`stride 1, ${ci} input channels, k=${k} ${pad}`, async () => {
+  // Stride 1 filter-gradient paths: ci <= 4 im2col; otherwise the convolution form with x as the
+  // image (x larger than dy) or with dy as the image (x smaller than dy).
+  const paths = [
+    [1, 3, 3, 'same'], [6, 3, 3, 'same'], [6, 3, 5, 'valid'], [6, 3, 1, 'valid'],
+    [6, 12, 3, 'same'], [6, 12, 3, 'valid'], [6, 12, 5, 'same'], [6, 12, 1, 'same'],
+  ] as const;
+  for (const [ci, co, k, pad] of paths) {
+    it(`stride 1, ${ci}->${co} channels, k=${k} ${pad}`, async () => {
       const x = randArr(rng, [2, 8, 9, ci]);
-      const w = randArr(rng, [k, k, ci, 3]);
+      const w = randArr(rng, [k, k, ci, co]);
       await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
     });
   }

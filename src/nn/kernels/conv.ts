@@ -121,6 +121,27 @@ export function conv2dBackpropFilter(
     const dW = e.matmul(xcolT, e.reshape(dy, [M, co]));
     return e.reshape(dW, [g.kh, g.kw, ci, co]);
   }
+  const xSize = g.N * ph.keep * pw.keep * ci;
+  if (g.sh === 1 && g.sw === 1 && xSize < g.N * g.OH * g.OW * co) {
+    // Roles swapped, so that XNNPACK packs the smaller tensor as the "filter": image = dy as
+    // [co, OH, OW, N], filter = x as [H, W, N, ci]. out[co, p, q, ci] = dW[kh-1-p, kw-1-q, ci, co]
+    // with padding kh-1-top before and H - OH + top after.
+    const img = e.transpose(dy, [3, 1, 2, 0]);
+    const filt = e.transpose(xs, [1, 2, 0, 3]);
+    const pt = g.kh - 1 - g.top;
+    const pl = g.kw - 1 - g.left;
+    const out = e.run('Conv2D', { x: img, filter: filt }, {
+      strides: [1, 1],
+      pad: [[0, 0], [pt, ph.keep - g.OH + g.top], [pl, pw.keep - g.OW + g.left], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    }); // [co, kh, kw, ci]
+    if (out.shape[1] !== g.kh || out.shape[2] !== g.kw) {
+      throw new Error(`tsnas kernels: filter gradient geometry error ${String(out.shape)}`);
+    }
+    const flipped = g.kh === 1 && g.kw === 1 ? out : e.run('Reverse', { x: out }, { dims: [1, 2] });
+    return e.transpose(flipped, [1, 2, 3, 0]);
+  }
   // [N,H,W,ci] -> [ci,H,W,N]; dy [N,OH,OW,co] -> [OH,OW,N,co]
   const xT = e.transpose(xs, [3, 1, 2, 0]);
   const dyT = e.transpose(dy, [1, 2, 0, 3]);
