@@ -1,4 +1,5 @@
 /** A local-pool child process: runs the trials its parent sends, one at a time, over IPC. */
+import { Worker as WorkerThread } from 'node:worker_threads';
 import type { Trial } from '../core/trial.js';
 import { resolveObjectiveSpec } from './objective-spec.js';
 import { runTrialJob } from './remote-trial.js';
@@ -38,4 +39,12 @@ process.on('message', (m: ParentMsg) => {
 });
 // The parent is gone (even killed with -9): nobody will read our results.
 process.on('disconnect', () => process.exit(0));
+// A trial in a synchronous loop never sees 'disconnect': a watchdog thread (its own event loop) kills
+// this process once it is orphaned (the parent pid changes).
+const watchdog = new WorkerThread(
+  `const { workerData } = require('node:worker_threads');
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+  { eval: true, workerData: process.ppid },
+);
+watchdog.unref();
 send({ type: 'ready' });
