@@ -210,7 +210,9 @@ type TorchResult = Record<string, number | string> & { cpu?: Record<string, numb
 
 function runTorch(py: string, threads: number, seconds: number): TorchResult | null {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'train', 'torch_bench.py');
-  const r = spawnSync(py, [script, String(seconds), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  // OpenBLAS keeps its own thread pool: pin it (and OpenMP) to the same thread count as torch.
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  const r = spawnSync(py, [script, String(seconds), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line);
@@ -247,7 +249,7 @@ async function main(): Promise<void> {
   if (torch) console.log(`PyTorch ${String(torch['version'])}, ${String(torch['threads'])} threads (${py})`);
   console.log(`load average after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: string[][] = [[
-    'model', 'tsnas wasm+pack', '(best step)', 'plain tfjs wasm', 'PyTorch 2thr', 'tsnas/plain', 'tsnas/torch',
+    'model', 'tsnas wasm+pack', '(best step)', 'plain tfjs wasm', 'PyTorch 2thr', '(1thr)', 'tsnas/plain', 'tsnas/torch',
     '| cpu-time: tsnas', 'torch 1thr x2', 'ratio',
   ]];
   const json: Record<string, Record<string, number | null>> = {};
@@ -261,6 +263,7 @@ async function main(): Promise<void> {
       fmt(tsnas?.best?.[name]),
       fmt(stock?.[name]),
       torch ? fmt(pt) : 'skipped',
+      fmt(typeof torch1?.[name] === 'number' ? (torch1[name] as number) : undefined),
       t && p ? `${(t / p).toFixed(2)}x` : '-',
       t && pt ? `${(t / pt).toFixed(2)}x` : '-',
       '| ' + fmt(tsnas?.cpu?.[name]),
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
       torch: pt,
       plainWasm: p,
       tsnasCpuTime: tsnas?.cpu?.[name] ?? null,
+      torch1thr: typeof torch1?.[name] === 'number' ? (torch1[name] as number) : null,
       torchCpuTime2x1thr: torch1?.cpu?.[name] !== undefined ? 2 * torch1.cpu[name]! : null,
     };
   }
@@ -285,7 +289,8 @@ async function main(): Promise<void> {
     'wall-clock columns: samples/s from the median step time (what the issue asks for); they are only\n' +
       'meaningful on an otherwise idle machine (see the load averages). cpu-time columns: samples per\n' +
       'CPU-second of the process, robust to other load; for PyTorch twice its 1-thread figure, i.e. a\n' +
-      'perfect-scaling upper bound for 2 threads, so the cpu-time ratio is conservative.',
+      'perfect-scaling upper bound for 2 threads, so the cpu-time ratio is conservative. Under load,\n' +
+      'PyTorch with 2 threads collapses (its threads wait on each other) far more than 1 thread.',
   );
   console.log(JSON.stringify(json));
 }
