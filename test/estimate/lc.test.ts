@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { Experiment } from '../../src/core/experiment.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { RandomStrategy } from '../../src/strategy/random.js';
 import { CurveEnsemble, FAMILIES, familyByName, fitFamily, LcPruner } from '../../src/estimate/lc/index.js';
 import type { TrialRecord } from '../../src/store/types.js';
 import { Rng } from '../../src/util/rng.js';
@@ -41,7 +44,7 @@ describe('curve ensemble', () => {
     let covered = 0;
     let n = 0;
     let err = 0;
-    while (n < 40) {
+    while (n < 32) {
       const fam = FAMILIES[n % FAMILIES.length]!;
       const th = TRUTH[fam.name]!.map((v) => v + 0.05 * rng.normal());
       const T = 50;
@@ -113,5 +116,36 @@ describe('learning-curve stop rule', () => {
     const d = p.evaluate({ trial: g, history: [bestLoss, g], directions: ['minimize'] })!;
     expect(d.lower).toBeLessThan(d.upper);
     expect(Math.abs(d.mean - (1 - good(T)))).toBeLessThan(0.05);
+  });
+
+  it('runs inside Experiment.optimize, stopping bad runs and recording attrs.lc_prediction', async () => {
+    const store = new MemoryStore();
+    const exp = Experiment.open({ store, name: 'lc', strategy: new RandomStrategy(), seed: 2, pruner: new LcPruner({ targetStep: 24, lower: 0, upper: 1, minPoints: 6, interval: 4, store }) });
+    await exp.optimize(
+      (trial) => {
+        const q = trial.suggestFloat('q', 0.3, 0.95);
+        const rate = trial.suggestFloat('rate', 3, 10);
+        let v = 0;
+        for (let s = 1; s <= 24; s++) {
+          v = q - 0.25 * Math.exp(-s / rate) + 0.002 * Math.sin(7 * s);
+          trial.report(v, s);
+          trial.pruneIfNeeded();
+        }
+        return v;
+      },
+      { nTrials: 10 },
+    );
+    const ts = exp.trials();
+    const pruned = ts.filter((t) => t.state === 'PRUNED');
+    expect(pruned.length).toBeGreaterThan(2);
+    for (const t of pruned) expect([6, 10, 14, 18, 22]).toContain(t.intermediate.at(-1)!.step);
+    const bestQ = Math.max(...ts.map((t) => t.params.q as number));
+    expect(ts.find((t) => t.params.q === bestQ)!.state).toBe('COMPLETE');
+    for (const t of pruned) {
+      const pred = t.attrs.lc_prediction as { mean: number; step: number; target_step: number; p_better: number };
+      expect(pred.target_step).toBe(24);
+      expect(pred.step).toBe(t.intermediate.at(-1)!.step);
+      expect(pred.p_better).toBeLessThan(0.05);
+    }
   });
 });

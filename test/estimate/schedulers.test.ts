@@ -18,6 +18,7 @@ import {
 import type { SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { TrialRecord } from '../../src/store/types.js';
+import { RandomStrategy } from '../../src/strategy/random.js';
 
 const X_SPACE: SearchSpace = { params: { x: { type: 'float', low: 0, high: 1 } } };
 const shape = (b: ReturnType<typeof bracket>) => b.rungs.map((r) => [r.n, r.budget]);
@@ -187,6 +188,25 @@ describe('schedulers on NAS-Bench-201 (12/200 epochs)', () => {
       }
     });
   }
+
+  it('stopping ASHA with the staged objective: stopped trials pay 12 epochs, survivors 200', async () => {
+    const run = async () => {
+      const exp = Experiment.open({ store: new MemoryStore(), name: 'stop', strategy: new RandomStrategy(), space: ev.space, seed: 9, pruner: new AshaPruner({ budgets: [12, 200], eta: 4 }) });
+      await exp.optimize(ev.stagedObjective, { nTrials: 30 });
+      return exp.trials();
+    };
+    const ts = await run();
+    const pruned = ts.filter((t) => t.state === 'PRUNED');
+    const done = ts.filter((t) => t.state === 'COMPLETE');
+    expect(pruned.length).toBeGreaterThan(15);
+    expect(done.length).toBeGreaterThan(3);
+    for (const t of pruned) expect(t.cost.simulatedSeconds).toBeCloseTo(12 * ev.row(t.params).secondsPerEpoch, 6);
+    for (const t of done) {
+      expect(t.cost.simulatedSeconds).toBeCloseTo(ev.row(t.params).seconds200, 6);
+      expect(t.values![0]).toBe(ev.row(t.params).validAcc200);
+    }
+    expect((await run()).map((t) => [t.params, t.state])).toEqual(ts.map((t) => [t.params, t.state]));
+  });
 
   it('BOHB fits its model on the largest budget with enough observations', async () => {
     const sched = new Bohb({ budgets: [12, 200], eta: 3, minPoints: 3, randomFraction: 0 });

@@ -11,7 +11,7 @@ import { jacobian, levenbergMarquardt, solve } from './lm.js';
 
 export interface EnsembleOptions {
   families?: readonly CurveFamily[];
-  /** Random restarts per family on top of its data-driven starts. Default 2. */
+  /** Random restarts per family on top of its data-driven starts. Default 1. */
   restarts?: number;
   seed?: number;
   /** Plausible range of the final value (e.g. 0 and 1 or 100 for accuracy): members outside are dropped. */
@@ -81,19 +81,19 @@ export function fitFamily(
   fam: CurveFamily,
   xs: readonly number[],
   ys: readonly number[],
-  o: { rng?: Rng; restarts?: number } = {},
+  o: { rng?: Rng; restarts?: number; maxIterations?: number } = {},
 ): { theta: number[]; rss: number; jac: number[][] } | null {
   const rng = o.rng ?? new Rng(0);
   const starts = fam.init(xs, ys);
   const base = [...starts];
-  for (let r = 0; r < (o.restarts ?? 2) && base.length > 0; r++) {
+  for (let r = 0; r < (o.restarts ?? 1) && base.length > 0; r++) {
     const s = base[r % base.length]!;
     starts.push(s.map((v) => v + 0.3 * (Math.abs(v) + 0.1) * rng.normal()));
   }
   let best: { theta: number[]; rss: number; jac: number[][] } | null = null;
   for (const s of starts) {
     if (!s.every(Number.isFinite)) continue;
-    const r = levenbergMarquardt(fam.f, xs, ys, s, { maxIterations: 150 });
+    const r = levenbergMarquardt(fam.f, xs, ys, s, { maxIterations: o.maxIterations ?? 60 });
     if (Number.isFinite(r.rss) && (!best || r.rss < best.rss)) best = r;
   }
   return best;

@@ -17,6 +17,8 @@ export interface LcPrunerOptions extends EnsembleOptions {
   threshold?: number;
   /** Reports needed before predicting. Default 5. */
   minPoints?: number;
+  /** Predict only at every `interval`-th report (a fit takes tens of ms). Default 1. */
+  interval?: number;
   /** Finished trials needed before anything is stopped. Default 1. */
   minCompleted?: number;
   /** Where to record attrs.lc_prediction (the experiment's store). */
@@ -48,6 +50,7 @@ export class LcPruner implements Pruner {
     const pts = [...ctx.trial.intermediate].filter((v) => Number.isFinite(v.value) && v.step > 0).sort((a, b) => a.step - b.step);
     const last = pts.at(-1);
     if (!last || pts.length < (o.minPoints ?? 5) || last.step >= o.targetStep) return null;
+    if ((pts.length - (o.minPoints ?? 5)) % (o.interval ?? 1) !== 0) return null;
     const sign = ctx.directions[0] === 'minimize' ? -1 : 1;
     let best: number | null = null;
     let completed = 0;
