@@ -7,6 +7,7 @@ import { Experiment } from '../../src/core/experiment.js';
 import type { Pruner } from '../../src/estimate/pruner.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { GridStrategy } from '../../src/strategy/grid.js';
+import { RandomStrategy } from '../../src/strategy/random.js';
 import { LocalPoolExecutor } from '../../src/run/pool.js';
 import { InProcessExecutor } from '../../src/run/inprocess.js';
 import { runWithExecutor } from '../../src/run/coordinator.js';
@@ -92,6 +93,20 @@ describe('local pool executor', () => {
     expect([t!.state, t!.error]).toEqual(['PRUNED', 'did not stop within 500 ms of the stop request; its process was killed']);
     expect(t!.values).toEqual([1]); // its last reported value
     expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('define-by-run: parameters suggested in the executor are recorded with their ranges', async () => {
+    const exp = Experiment.open({ store: new MemoryStore(), name: 'd', strategy: new RandomStrategy(), seed: 5 });
+    await runWithExecutor(exp, new InProcessExecutor({ slots: 2 }), { objective: spec('dbr'), nTrials: 4 });
+    const trials = exp.trials();
+    expect(trials.map((t) => t.state)).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE']);
+    for (const t of trials) {
+      expect(Object.keys(t.params).sort()).toEqual(['layers', 'lr']);
+      expect(t.distributions.lr).toEqual({ type: 'float', low: 1e-4, high: 1e-1, log: true });
+      const lr = t.params.lr as number;
+      expect(t.values).toEqual([-Math.abs(Math.log10(lr) + 2) - (t.params.layers as number) / 10]);
+    }
+    expect(new Set(trials.map((t) => t.params.lr)).size).toBe(4); // seeded per trial number, not repeated
   });
 
   it('in-process executor: same stream and stop behaviour', async () => {
