@@ -71,6 +71,7 @@ export function registerSearch(program: Command): void {
     .action(async (o) => {
       const kind = o.executor as ExecutorKind;
       if (!['inprocess', 'pool', 'bullmq'].includes(kind)) throw new UsageError(`--executor ${kind}: use inprocess, pool or bullmq`);
+      if (o.workers !== undefined && !Number.isInteger(o.workers)) throw new UsageError(`--workers ${o.workers}: give a whole number`);
       if (kind === 'bullmq') {
         if (!o.redis) throw new UsageError('--executor bullmq needs --redis redis://HOST:PORT');
         await checkRedis(o.redis);
