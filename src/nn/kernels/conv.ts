@@ -203,6 +203,7 @@ export function conv2dBackpropInput(
   const info = tf.backend_util.computeConv2DInfo(
     inputShape, filter.shape as Shape4, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const g = geometry(info);
+  if (g.sh === g.sw && g.sh > 1) return subPixelInputGrad(e, dy, filter, g, inputShape[3]);
   const { d, pad: p } = dilateForInputGrad(e, dy, g);
   // Flip spatially and swap in/out channels: [kh,kw,ci,co] -> [kh,kw,co,ci].
   const flipped = g.kh === 1 && g.kw === 1 ? filter : e.run('Reverse', { x: filter }, { dims: [0, 1] });
@@ -210,6 +211,54 @@ export function conv2dBackpropInput(
   return e.run('Conv2D', { x: d, filter: wT }, {
     strides: [1, 1], pad: p, dataFormat: 'NHWC', dilations: [1, 1],
   });
+}
+
+/**
+ * Input gradient of a stride-s convolution without the s*s zero-dilated dy (which wastes
+ * (s*s-1)/(s*s) of the multiply-adds). In padded coordinates I = i + top, row I receives taps
+ * k = phase(I) + j*s only: for each phase pair (ph, pw) the rows I = i'*s + ph form a stride-1
+ * correlation of dy with the flipped sub-filter w[ph + j*s, pw + l*s]. The s*s phase results are
+ * then interleaved (two 3-D transposes) and the padding is cropped.
+ */
+function subPixelInputGrad(e: Exec, dy: TI, filter: TI, g: Geometry, ci: number): TI {
+  const s = g.sh;
+  const co = dy.shape[3]!;
+  const Hq = Math.ceil((g.top + g.H) / s);
+  const Wq = Math.ceil((g.left + g.W) / s);
+  const slots: TI[] = [];
+  const zeros = () => e.constant(new Float32Array(g.N * Hq * Wq * ci), [g.N, Hq, Wq, ci]);
+  for (let pw = 0; pw < s; pw++) {
+    for (let ph = 0; ph < s; ph++) {
+      const Jh = Math.max(0, Math.ceil((g.kh - ph) / s));
+      const Jw = Math.max(0, Math.ceil((g.kw - pw) / s));
+      if (Jh === 0 || Jw === 0) {
+        slots.push(zeros());
+        continue;
+      }
+      let sub = filter;
+      if (s > 1) {
+        sub = e.run('StridedSlice', { x: filter }, {
+          begin: [ph, pw, 0, 0], end: [g.kh, g.kw, ci, co], strides: [s, s, 1, 1],
+          beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+        });
+      }
+      const flipped = Jh === 1 && Jw === 1 ? sub : e.run('Reverse', { x: sub }, { dims: [0, 1] });
+      const wT = e.transpose(flipped, [0, 1, 3, 2]); // [Jh, Jw, co, ci]
+      const pb = Math.max(0, Hq - g.OH);
+      const pr = Math.max(0, Wq - g.OW);
+      let out = e.run('Conv2D', { x: dy, filter: wT }, {
+        strides: [1, 1], pad: [[0, 0], [Jh - 1, pb], [Jw - 1, pr], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
+      }); // [N, OH + pb, OW + pr, ci]
+      if (out.shape[1] !== Hq || out.shape[2] !== Wq) out = e.slice(out, [0, 0, 0, 0], [g.N, Hq, Wq, ci]);
+      slots.push(out);
+    }
+  }
+  // slots are ordered (pw outer, ph inner): interleave to [N, Hq*s, Wq*s, ci].
+  const q = e.reshape(e.concat(slots, 0), [s, s * g.N * Hq * Wq, ci]);
+  const u = e.reshape(e.transpose(q, [1, 0, 2]), [s, g.N * Hq, Wq * s * ci]);
+  const full = e.reshape(e.transpose(u, [1, 0, 2]), [g.N, Hq * s, Wq * s * ci]);
+  const dx = e.slice(full, [0, g.top, g.left * ci], [g.N, g.H, g.W * ci]);
+  return e.reshape(dx, [g.N, g.H, g.W, ci]);
 }
 
 /** Input gradient of a depthwise convolution (filter [kh,kw,C,m]), returns [N,H,W,C]. */

@@ -44,7 +44,7 @@ export const PACK_KERNELS = [
 const BUILDING_BLOCKS = [
   'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
   'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add', 'AvgPool',
-  'Identity', 'Cast',
+  'Identity', 'Cast', 'StridedSlice',
 ];
 
 const registered = new Set<string>();
