@@ -38,9 +38,18 @@ import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
 import { Rng } from '../util/rng.js';
 import { type Fidelity, withDefaults } from './fidelity.js';
+import {
+  checkFidelity,
+  evaluateModel,
+  makeBatch,
+  makeOptimizer,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  withSeededMathRandom,
+  yieldToEventLoop,
+} from './train-util.js';
 
-export type OptimizerName = 'adam' | 'sgd' | 'momentum' | 'rmsprop';
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 'rmsprop'];
+export { OPTIMIZER_NAMES, withSeededMathRandom, type OptimizerName } from './train-util.js';
 
 export interface TrainingData {
   train: Dataset;
@@ -95,40 +104,28 @@ export interface TrainResult {
   /** Training samples per second over all epochs (training steps only). */
   samplesPerSecond: number;
   seconds: number;
+  /** Weights and optimizer state after the last epoch (only when asked for; dispose with disposeCheckpoint). */
+  checkpoint?: Checkpoint;
+}
+
+/** A model's weights (BN moving statistics included) and its optimizer's state after `epochs` epochs. */
+export interface Checkpoint {
+  epochs: number;
+  weights: tf.Tensor[];
+  optimizer: { name: string; tensor: tf.Tensor }[];
+}
+
+export function disposeCheckpoint(c: Checkpoint): void {
+  tf.dispose(c.weights);
+  tf.dispose(c.optimizer.map((w) => w.tensor));
 }
 
 export const DEFAULT_TRAIN_FIDELITY: Fidelity = { epochs: 3, dataFraction: 1, widthMultiplier: 1 };
-
-/** Runs `f` with `Math.random` drawn from `rng` (f must be synchronous: nothing else can run meanwhile). */
-export function withSeededMathRandom<T>(rng: Rng, f: () => T): T {
-  const saved = Math.random;
-  Math.random = () => rng.random();
-  try {
-    return f();
-  } finally {
-    Math.random = saved;
-  }
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Prepared {
   train: Dataset;
   val: Dataset;
   test?: Dataset;
-}
-
-function checkFidelity(f: Fidelity): void {
-  const bad = (what: string) => {
-    throw new Error(`fidelity: ${what}`);
-  };
-  if (!(Number.isInteger(f.epochs) && f.epochs! >= 1)) bad(`epochs must be an integer >= 1 (got ${f.epochs})`);
-  if (!(f.dataFraction! > 0 && f.dataFraction! <= 1)) bad(`dataFraction must be in (0, 1] (got ${f.dataFraction})`);
-  if (f.widthMultiplier !== undefined && !(f.widthMultiplier > 0)) bad(`widthMultiplier must be > 0 (got ${f.widthMultiplier})`);
-  if (f.resolution !== undefined && !(Number.isInteger(f.resolution) && f.resolution >= 1)) {
-    bad(`resolution must be an integer >= 1 (got ${f.resolution})`);
-  }
-  if (f.cells !== undefined && !(Number.isInteger(f.cells) && f.cells >= 1)) bad(`cells must be an integer >= 1 (got ${f.cells})`);
 }
 
 export class TrainingEvaluator {
@@ -249,7 +246,11 @@ export class TrainingEvaluator {
    * Trains `params` at `fidelity`; with a trial, reports per epoch, honours pruning and records cost
    * and attrs on it; with `test`, also evaluates the trained model on the test set.
    */
-  async train(params: Params, fidelity: Fidelity = this.fidelity, o: { trial?: Trial; test?: boolean } = {}): Promise<TrainResult> {
+  async train(
+    params: Params,
+    fidelity: Fidelity = this.fidelity,
+    o: { trial?: Trial; test?: boolean; resume?: Checkpoint; checkpoint?: boolean } = {},
+  ): Promise<TrainResult> {
     const f = this.resolve(fidelity);
     const backend = await this.ready();
     const data = this.prepare(f);
@@ -270,19 +271,32 @@ export class TrainingEvaluator {
     };
     const peakMemory = () => Math.max(peakTf, peakRss - rssStart);
 
-    const rng = Rng.derive(this.seed, 'train');
     const t0 = performance.now();
-    const model = withSeededMathRandom(rng, () => buildModel(graph));
-    const optimizer = this.makeOptimizer();
+    const model = withSeededMathRandom(Rng.derive(this.seed, 'init'), () => buildModel(graph));
+    const optimizer = makeOptimizer(this.optimizerName, this.lr);
     const epochs: EpochInfo[] = [];
+    const from = o.resume;
     let trainSeconds = 0;
     let trainSeen = 0;
     try {
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      if (from) {
+        if (from.epochs >= f.epochs!) throw new Error(`resume: the checkpoint has ${from.epochs} epochs; ask for more than that`);
+        model.setWeights(from.weights);
+        // setWeights makes variables from these (sharing their data) and keeps none of the tensors: free them.
+        const state = from.optimizer.map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
+        try {
+          await optimizer.setWeights(state);
+        } finally {
+          tf.dispose(state.map((w) => w.tensor));
+        }
+      }
       const { train } = data;
       const n = train.y.length;
-      for (let epoch = 1; epoch <= f.epochs!; epoch++) {
+      for (let epoch = (from?.epochs ?? 0) + 1; epoch <= f.epochs!; epoch++) {
         const e0 = performance.now();
+        // Per-epoch streams: training resumed from a checkpoint after epoch k equals training straight through.
+        const rng = Rng.derive(this.seed, 'dropout', epoch);
         const order = Rng.derive(this.seed, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i));
         let lossSum = 0;
         let lossCount = 0;
@@ -290,7 +304,7 @@ export class TrainingEvaluator {
           let end = Math.min(n, start + this.batchSize);
           // A last batch of one sample would break batch norm's variance: fold it into this one.
           if (n - end === 1) end = n;
-          const [xb, yb] = this.batch(train, order, start, end);
+          const [xb, yb] = makeBatch(train, order, start, end);
           try {
             const loss = withSeededMathRandom(rng, () =>
               tf.tidy(
@@ -323,7 +337,7 @@ export class TrainingEvaluator {
         if (!Number.isFinite(meanLoss)) {
           throw new Error(`training diverged: loss ${meanLoss} in epoch ${epoch} (lower the learning rate)`);
         }
-        const value = this.evaluateModel(model, data.val, sampleMemory);
+        const value = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
         const info: EpochInfo = {
           epoch,
           loss: meanLoss,
@@ -356,13 +370,23 @@ export class TrainingEvaluator {
         seconds: (performance.now() - t0) / 1000,
       };
       if (o.test && data.test) {
-        result.test = this.evaluateModel(model, data.test, sampleMemory);
+        result.test = evaluateModel(model, data.test, this.evalBatchSize, sampleMemory);
         result.testSamples = data.test.y.length;
         result.peakMemoryBytes = peakMemory();
       }
       if (trial) {
         trial.costExtra.peakMemoryBytes = result.peakMemoryBytes;
         this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
+      }
+      if (o.checkpoint) {
+        const state = await optimizer.getWeights();
+        result.checkpoint = {
+          epochs: f.epochs!,
+          weights: model.getWeights().map((w) => w.clone()),
+          optimizer: state.map((w) => ({ name: w.name, tensor: w.tensor.clone() })),
+        };
+        // getWeights returns the optimizer's variables and a fresh iteration-count scalar: free the latter.
+        tf.dispose(state.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
       }
       return result;
     } finally {
@@ -386,58 +410,5 @@ export class TrainingEvaluator {
       seed: this.seed,
       samplesPerSecond: seen / Math.max(1e-9, seconds),
     });
-  }
-
-  private makeOptimizer(): tf.Optimizer {
-    switch (this.optimizerName) {
-      case 'adam':
-        return tf.train.adam(this.lr);
-      case 'sgd':
-        return tf.train.sgd(this.lr);
-      case 'momentum':
-        return tf.train.momentum(this.lr, 0.9);
-      case 'rmsprop':
-        return tf.train.rmsprop(this.lr);
-    }
-  }
-
-  /** Features and targets of samples order[start..end) as tensors (one-hot float targets for classification). */
-  private batch(ds: Dataset, order: ArrayLike<number>, start: number, end: number): [tf.Tensor, tf.Tensor] {
-    const size = sampleSize(ds);
-    const b = end - start;
-    const x = new Float32Array(b * size);
-    const k = ds.task === 'classification' ? ds.numClasses : 1;
-    const y = new Float32Array(b * k);
-    for (let j = 0; j < b; j++) {
-      const i = order[start + j]!;
-      x.set(ds.x.subarray(i * size, (i + 1) * size), j * size);
-      if (ds.task === 'classification') y[j * k + ds.y[i]!] = 1;
-      else y[j] = ds.y[i]!;
-    }
-    return [tf.tensor(x, [b, ...ds.shape]), tf.tensor(y, [b, k])];
-  }
-
-  /** Accuracy (classification) or -MSE (regression) of the model on a dataset, inference mode. */
-  private evaluateModel(model: tf.LayersModel, ds: Dataset, sample: () => void): number {
-    const n = ds.y.length;
-    const size = sampleSize(ds);
-    let correct = 0;
-    let sq = 0;
-    for (let start = 0; start < n; start += this.evalBatchSize) {
-      const end = Math.min(n, start + this.evalBatchSize);
-      const out = tf.tidy((): tf.Tensor => {
-        const x = tf.tensor(ds.x.subarray(start * size, end * size), [end - start, ...ds.shape]);
-        const y = model.apply(x, { training: false }) as tf.Tensor;
-        return this.task === 'classification' ? tf.argMax(y, -1) : tf.reshape(y, [-1]);
-      });
-      sample();
-      const v = out.dataSync();
-      out.dispose();
-      for (let j = 0; j < end - start; j++) {
-        if (this.task === 'classification') correct += v[j] === ds.y[start + j] ? 1 : 0;
-        else sq += (v[j]! - ds.y[start + j]!) ** 2;
-      }
-    }
-    return this.task === 'classification' ? correct / n : -(sq / n);
   }
 }

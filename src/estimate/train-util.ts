@@ -1,0 +1,87 @@
+/** Helpers of the training evaluator (src/estimate/train.ts): seeded randomness, batches, evaluation, optimizers. */
+import * as tf from '@tensorflow/tfjs';
+import { type Dataset, sampleSize } from '../data/dataset.js';
+import type { Rng } from '../util/rng.js';
+import type { Fidelity } from './fidelity.js';
+
+export type OptimizerName = 'adam' | 'sgd' | 'momentum' | 'rmsprop';
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 'rmsprop'];
+
+/** Runs `f` with `Math.random` drawn from `rng` (f must be synchronous: nothing else can run meanwhile). */
+export function withSeededMathRandom<T>(rng: Rng, f: () => T): T {
+  const saved = Math.random;
+  Math.random = () => rng.random();
+  try {
+    return f();
+  } finally {
+    Math.random = saved;
+  }
+}
+
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function checkFidelity(f: Fidelity): void {
+  const bad = (what: string) => {
+    throw new Error(`fidelity: ${what}`);
+  };
+  if (!(Number.isInteger(f.epochs) && f.epochs! >= 1)) bad(`epochs must be an integer >= 1 (got ${f.epochs})`);
+  if (!(f.dataFraction! > 0 && f.dataFraction! <= 1)) bad(`dataFraction must be in (0, 1] (got ${f.dataFraction})`);
+  if (f.widthMultiplier !== undefined && !(f.widthMultiplier > 0)) bad(`widthMultiplier must be > 0 (got ${f.widthMultiplier})`);
+  if (f.resolution !== undefined && !(Number.isInteger(f.resolution) && f.resolution >= 1)) {
+    bad(`resolution must be an integer >= 1 (got ${f.resolution})`);
+  }
+  if (f.cells !== undefined && !(Number.isInteger(f.cells) && f.cells >= 1)) bad(`cells must be an integer >= 1 (got ${f.cells})`);
+}
+
+export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
+  switch (name) {
+    case 'adam':
+      return tf.train.adam(lr);
+    case 'sgd':
+      return tf.train.sgd(lr);
+    case 'momentum':
+      return tf.train.momentum(lr, 0.9);
+    case 'rmsprop':
+      return tf.train.rmsprop(lr);
+  }
+}
+
+/** Features and targets of samples order[start..end) as tensors (one-hot float targets for classification). */
+export function makeBatch(ds: Dataset, order: ArrayLike<number>, start: number, end: number): [tf.Tensor, tf.Tensor] {
+  const size = sampleSize(ds);
+  const b = end - start;
+  const x = new Float32Array(b * size);
+  const k = ds.task === 'classification' ? ds.numClasses : 1;
+  const y = new Float32Array(b * k);
+  for (let j = 0; j < b; j++) {
+    const i = order[start + j]!;
+    x.set(ds.x.subarray(i * size, (i + 1) * size), j * size);
+    if (ds.task === 'classification') y[j * k + ds.y[i]!] = 1;
+    else y[j] = ds.y[i]!;
+  }
+  return [tf.tensor(x, [b, ...ds.shape]), tf.tensor(y, [b, k])];
+}
+
+/** Accuracy (classification) or -MSE (regression) of the model on a dataset, inference mode. */
+export function evaluateModel(model: tf.LayersModel, ds: Dataset, batchSize: number, sample: () => void): number {
+  const n = ds.y.length;
+  const size = sampleSize(ds);
+  let correct = 0;
+  let sq = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const out = tf.tidy((): tf.Tensor => {
+      const x = tf.tensor(ds.x.subarray(start * size, end * size), [end - start, ...ds.shape]);
+      const y = model.apply(x, { training: false }) as tf.Tensor;
+      return ds.task === 'classification' ? tf.argMax(y, -1) : tf.reshape(y, [-1]);
+    });
+    sample();
+    const v = out.dataSync();
+    out.dispose();
+    for (let j = 0; j < end - start; j++) {
+      if (ds.task === 'classification') correct += v[j] === ds.y[start + j] ? 1 : 0;
+      else sq += (v[j]! - ds.y[start + j]!) ** 2;
+    }
+  }
+  return ds.task === 'classification' ? correct / n : -(sq / n);
+}
