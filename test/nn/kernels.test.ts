@@ -136,11 +136,13 @@ describe('depthwise and separable conv gradients', () => {
       }
     }
   }
-  it('depthwise channel multiplier 2', async () => {
-    const x = randArr(rng, [2, 7, 7, 3]);
-    const w = randArr(rng, [3, 3, 3, 2]);
-    await check((a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), [x, w]);
-  });
+  for (const s of [1, 2] as const) {
+    it(`depthwise channel multiplier 2, stride ${s}`, async () => {
+      const x = randArr(rng, [2, 7, 7, 3]);
+      const w = randArr(rng, [3, 3, 3, 2]);
+      await check((a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, 'same'), [x, w]);
+    });
+  }
   it('separable conv 3x3 stride 1 same', async () => {
     const x = randArr(rng, [2, 7, 7, 3]);
     const dw = randArr(rng, [3, 3, 3, 1]);
@@ -216,6 +218,23 @@ describe('reductions over leading axes (Sum / Mean via ones-matmul)', () => {
       expect(Math.abs(yw - yc)).toBeLessThan(1e-4 * Math.max(1, Math.abs(yc)));
       await check(f, [x]);
     }
+  });
+});
+
+describe('Identity / same-dtype Cast return references (no copy), safely', () => {
+  it('clone and cast survive disposing the source; int cast still converts', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor1d([1.5, -2, 3]);
+    const b = tf.clone(a);
+    const c = tf.cast(a, 'float32');
+    const d = tf.cast(a, 'int32');
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(c.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(d.dataSync())).toEqual([1, -2, 3]);
+    b.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1.5, -2, 3]);
+    tf.dispose([c, d]);
   });
 });
 

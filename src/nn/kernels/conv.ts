@@ -220,13 +220,16 @@ export function conv2dBackpropInput(
  * correlation of dy with the flipped sub-filter w[ph + j*s, pw + l*s]. The s*s phase results are
  * then interleaved (two 3-D transposes) and the padding is cropped.
  */
-function subPixelInputGrad(e: Exec, dy: TI, filter: TI, g: Geometry, ci: number): TI {
+function subPixelInputGrad(e: Exec, dy: TI, filter: TI, g: Geometry, ci: number, depthwise = false): TI {
   const s = g.sh;
   const co = dy.shape[3]!;
+  // Depthwise: filter [kh,kw,C,m], dy [.., C*m]; the per-phase result has C*m channels.
+  const m = depthwise ? filter.shape[3]! : 1;
+  const outC = depthwise ? ci * m : ci;
   const Hq = Math.ceil((g.top + g.H) / s);
   const Wq = Math.ceil((g.left + g.W) / s);
   const slots: TI[] = [];
-  const zeros = () => e.constant(new Float32Array(g.N * Hq * Wq * ci), [g.N, Hq, Wq, ci]);
+  const zeros = () => e.constant(new Float32Array(g.N * Hq * Wq * outC), [g.N, Hq, Wq, outC]);
   for (let pw = 0; pw < s; pw++) {
     for (let ph = 0; ph < s; ph++) {
       const Jh = Math.max(0, Math.ceil((g.kh - ph) / s));
@@ -238,27 +241,32 @@ function subPixelInputGrad(e: Exec, dy: TI, filter: TI, g: Geometry, ci: number)
       let sub = filter;
       if (s > 1) {
         sub = e.run('StridedSlice', { x: filter }, {
-          begin: [ph, pw, 0, 0], end: [g.kh, g.kw, ci, co], strides: [s, s, 1, 1],
+          begin: [ph, pw, 0, 0], end: [g.kh, g.kw, filter.shape[2]!, filter.shape[3]!], strides: [s, s, 1, 1],
           beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
         });
       }
       const flipped = Jh === 1 && Jw === 1 ? sub : e.run('Reverse', { x: sub }, { dims: [0, 1] });
-      const wT = e.transpose(flipped, [0, 1, 3, 2]); // [Jh, Jw, co, ci]
       const pb = Math.max(0, Hq - g.OH);
       const pr = Math.max(0, Wq - g.OW);
-      let out = e.run('Conv2D', { x: dy, filter: wT }, {
-        strides: [1, 1], pad: [[0, 0], [Jh - 1, pb], [Jw - 1, pr], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
-      }); // [N, OH + pb, OW + pr, ci]
-      if (out.shape[1] !== Hq || out.shape[2] !== Wq) out = e.slice(out, [0, 0, 0, 0], [g.N, Hq, Wq, ci]);
+      const pad: tf.backend_util.ExplicitPadding = [[0, 0], [Jh - 1, pb], [Jw - 1, pr], [0, 0]];
+      let out = depthwise
+        ? e.run('DepthwiseConv2dNative', { x: dy, filter: e.reshape(flipped, [Jh, Jw, co, 1]) }, {
+          strides: [1, 1], pad, dilations: [1, 1],
+        })
+        : e.run('Conv2D', { x: dy, filter: e.transpose(flipped, [0, 1, 3, 2]) }, {
+          strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1],
+        }); // [N, OH + pb, OW + pr, outC]
+      if (out.shape[1] !== Hq || out.shape[2] !== Wq) out = e.slice(out, [0, 0, 0, 0], [g.N, Hq, Wq, outC]);
       slots.push(out);
     }
   }
   // slots are ordered (pw outer, ph inner): interleave to [N, Hq*s, Wq*s, ci].
-  const q = e.reshape(e.concat(slots, 0), [s, s * g.N * Hq * Wq, ci]);
-  const u = e.reshape(e.transpose(q, [1, 0, 2]), [s, g.N * Hq, Wq * s * ci]);
-  const full = e.reshape(e.transpose(u, [1, 0, 2]), [g.N, Hq * s, Wq * s * ci]);
-  const dx = e.slice(full, [0, g.top, g.left * ci], [g.N, g.H, g.W * ci]);
-  return e.reshape(dx, [g.N, g.H, g.W, ci]);
+  const q = e.reshape(e.concat(slots, 0), [s, s * g.N * Hq * Wq, outC]);
+  const u = e.reshape(e.transpose(q, [1, 0, 2]), [s, g.N * Hq, Wq * s * outC]);
+  const full = e.reshape(e.transpose(u, [1, 0, 2]), [g.N, Hq * s, Wq * s * outC]);
+  const dx = e.slice(full, [0, g.top, g.left * outC], [g.N, g.H, g.W * outC]);
+  if (m === 1) return e.reshape(dx, [g.N, g.H, g.W, ci]);
+  return e.run('Sum', { x: e.reshape(dx, [g.N, g.H, g.W, ci, m]) }, { axis: [4], keepDims: false });
 }
 
 /** Input gradient of a depthwise convolution (filter [kh,kw,C,m]), returns [N,H,W,C]. */
@@ -275,6 +283,7 @@ export function depthwiseBackpropInput(
     inputShape, filter.shape as Shape4, strides, 1, pad, dimRoundingMode, true, 'channelsLast');
   const g = geometry(info);
   const [kh, kw, C, m] = filter.shape as Shape4;
+  if (g.sh === g.sw && g.sh > 1) return subPixelInputGrad(e, dy, filter, g, C, true);
   const { d, pad: p } = dilateForInputGrad(e, dy, g);
   const flipped = kh === 1 && kw === 1 ? filter : e.run('Reverse', { x: filter }, { dims: [0, 1] });
   const w = e.reshape(flipped, [kh, kw, C * m, 1]);
