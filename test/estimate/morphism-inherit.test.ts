@@ -182,6 +182,30 @@ describe('weights round trips', () => {
   });
 });
 
+describe('layer names', () => {
+  it('match the builder when ids collide after sanitising, identity nodes and repeated merge inputs', () => {
+    const g: ArchGraph = {
+      nodes: [
+        { id: 'in', kind: 'input', shape: [4, 4, 2] },
+        { id: 'a/b', kind: 'op', op: { type: 'conv', filters: 3, kernel: 3 }, input: 'in' },
+        { id: 'skip', kind: 'op', op: { type: 'identity' }, input: 'a/b' },
+        { id: 'a_b', kind: 'op', op: { type: 'conv', filters: 3, kernel: 1 }, input: 'skip' },
+        { id: 'm', kind: 'merge', mode: 'add', inputs: ['a_b', 'a_b', 'a/b'] },
+        { id: 'n', kind: 'op', op: { type: 'bn' }, input: 'm' },
+        { id: 'g', kind: 'op', op: { type: 'gap' }, input: 'n' },
+        { id: 'a-b', kind: 'op', op: { type: 'dense', units: 2 }, input: 'g' },
+        { id: 'out', kind: 'output', input: 'a-b' },
+      ],
+    };
+    const w = randomWeights(g, 8);
+    const m = buildModel(g);
+    writeWeights(m, g, w, tf);
+    const back = readWeights(m, g);
+    m.dispose();
+    for (const [id, nw] of w) for (const [r, t] of Object.entries(nw)) expect(bitEqual(back.get(id)![r]!.data, t.data), `${id}/${r}`).toBe(true);
+  });
+});
+
 describe('the evaluator hook and batch-norm statistics', () => {
   const base: Params = {
     depth: 1, head: 'gap', layer_0_op: 'conv3x3', layer_0_width: 16, layer_0_act: 'relu', layer_0_bn: true, layer_0_dropout: 0,
