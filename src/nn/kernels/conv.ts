@@ -6,9 +6,13 @@
  *   channels = n), the "filter" is dy transposed to [OH, OW, n, co], with dilation = stride and the
  *   forward padding. Its output [ci, kh, kw, co] is dW up to a small transpose. This is im2col +
  *   GEMM without materialising the im2col matrix (XNNPACK's indirect GEMM does the gathering).
- * - Input gradient: a stride-1 convolution of the zero-dilated, padded dy with the spatially
- *   flipped filter whose in/out channels are swapped. Padding is passed to the convolution
- *   (explicit padding), not materialised.
+ *   For stride 1 the roles are swapped when x is smaller than dy (XNNPACK re-packs its "filter"
+ *   on every call, so the smaller tensor should be the filter), and for few input channels an
+ *   explicit im2col (x^T windows) times dy is cheaper still.
+ * - Input gradient: a stride-1 convolution of dy with the spatially flipped filter whose in/out
+ *   channels are swapped, padding passed to the convolution (explicit padding), not materialised.
+ *   For stride s > 1, one such convolution per output phase with the strided sub-filter
+ *   ("sub-pixel" decomposition), instead of convolving a zero-dilated dy.
  * - Depthwise versions use the same identities with a depthwise convolution (channels x batch
  *   become depthwise channels for the filter gradient, then a sum over the batch).
  */
@@ -66,10 +70,9 @@ function geometry(info: tf.backend_util.Conv2DInfo): Geometry {
 }
 
 /**
- * Spatial padding [top, bottom] of the image so that a window of `k` taps at dilation `s`
- * (= the forward stride) over `len` input rows yields exactly `out` positions... used for the
- * filter-gradient convolution, whose output length must equal the filter size.
- * Returns a crop (rows to keep) when the forward pass never read the last input rows.
+ * Padding [top, bottom] of x for the filter-gradient convolution: its "filter" is dy (`out` taps
+ * at dilation `s` = the forward stride) and its output length must equal the filter size `k`.
+ * Returns `keep` < len (rows of x to keep) when the forward pass never read the last input rows.
  */
 function filterGradPad(len: number, top: number, k: number, s: number, out: number) {
   // Output length = len + top + bottom - ((out-1)*s + 1) + 1 must equal k.

@@ -2,8 +2,15 @@
  * The tsnas training-kernel pack: gradient kernels for the wasm backend built on its fast forward
  * kernels. `registerTrainingKernels('wasm')` is called by `initBackend` after the wasm backend is
  * ready; it captures the stock kernels it builds on, then overrides (tf.registerKernel) the
- * gradient kernels that are missing, wrong or slow on stock wasm. The AvgPool gradient fix is a
- * gradient (not kernel) override and applies to every backend.
+ * kernels that are missing, wrong or slow for training on stock wasm:
+ *   - conv / depthwise filter and input gradients (missing or scalar loops), conv.ts
+ *   - MaxPoolGrad (wrong when a window's maximum is <= 0), pool.ts
+ *   - BatchMatMul / _FusedMatMul with transposes or batches (scalar-loop fallback), matmul.ts
+ *   - Sum / Mean over leading axes (bias and batch-norm gradients; transpose-then-reduce), reduce.ts
+ *   - Identity and same-dtype Cast (full copies; now references, as on the cpu backend)
+ * Batch norm needs no kernel of its own: its gradient is elementwise ops plus the leading-axis
+ * reductions above. The AvgPool gradient fix is a gradient (not kernel) override, pool.ts, and
+ * applies to every backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, withExec, TI } from './exec.js';

@@ -34,7 +34,6 @@ export function matMulReroute(
   const bb = tB ? swapLast2(e, b) : b;
   const rest = { ...attrs, transposeA: false, transposeB: false };
   const batchA = size(aa.shape.slice(0, -2));
-  const batchB = size(bb.shape.slice(0, -2));
   const m = aa.shape[aa.shape.length - 2]!;
   const k = aa.shape[aa.shape.length - 1]!;
   const n = bb.shape[bb.shape.length - 1]!;
