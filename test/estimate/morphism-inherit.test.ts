@@ -220,7 +220,9 @@ describe('the evaluator hook and batch-norm statistics', () => {
       const pm = buildModel(pg);
       writeWeights(pm, pg, pw, tf);
       expect(await hook.init({ trialNumber: 0, params: base, graph: pg, model: pm })).toBeNull(); // own number: fresh
-      await hook.save({ trialNumber: 0, params: base, graph: pg, model: pm });
+      const saved: Record<string, unknown> = {};
+      await hook.save({ trialNumber: 0, params: base, graph: pg, model: pm, setAttr: (k, v) => (saved[k] = v) });
+      expect(saved).toEqual({ weights: 'trial-0' });
       const childParams = { ...base, layer_0_width: 32 };
       const cg = chainSpace.decode(childParams, OPTS);
       const cm = buildModel(cg);

@@ -3,7 +3,8 @@
  * `graph` calls `hook.init(ctx)` before its first step and `hook.save(ctx)` after its last one;
  * `morphismInheritance` implements both with an ArtifactStore:
  *
- * - save: the trained weights and the graph go to `trial-<number>/weights.bin` and `graph.json`.
+ * - save: the trained weights and the graph go to `trial-<number>/weights.bin` and `graph.json`;
+ *   trial attr `weights` = 'trial-<number>' (so `nearestParent(..., (t) => !!t.attrs.weights)`).
  * - init: `parentOf(ctx)` names a finished trial (the strategy's parent, or `nearestParent` in the
  *   history); if it has stored weights, `inheritWeights(parentGraph, parentWeights, graph)` is
  *   written into the model and the report returned (and set as trial attr `inherit` when the
@@ -15,7 +16,7 @@ import type { ArchGraph } from '../../space/arch/graph.js';
 import type { Params } from '../../space/params.js';
 import type { TrialRecord } from '../../store/types.js';
 import { type InheritOptions, inheritWeights } from './inherit.js';
-import { loadTrialWeights, saveTrialWeights } from './store.js';
+import { loadTrialWeights, saveTrialWeights, trialKey } from './store.js';
 import { readWeights, writeWeights } from './weights.js';
 
 export interface WeightHookContext {
@@ -70,6 +71,7 @@ export function morphismInheritance(o: MorphismInheritanceOptions): WeightInitHo
     async save(ctx) {
       if (ctx.trialNumber === undefined) return;
       await saveTrialWeights(o.store, ctx.trialNumber, ctx.graph, readWeights(ctx.model, ctx.graph));
+      ctx.setAttr?.('weights', trialKey(ctx.trialNumber));
     },
   };
 }
