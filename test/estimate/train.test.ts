@@ -110,6 +110,23 @@ describe('TrainingEvaluator', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a stop requested mid-epoch (trial.requestStop, as executors do) ends the epoch early and prunes', async () => {
+    const exp = experiment();
+    const t = await exp.ask(SMALL_CONV);
+    let batches = 0;
+    const ev = new TrainingEvaluator({ archSpace: chainSpace, data: imageData(), fidelity: { epochs: 3 }, batchSize: 8, backend: 'wasm' });
+    const timer = setInterval(() => {
+      if (++batches === 3) t.requestStop('executor stop');
+    }, 0);
+    try {
+      await expect(ev.objective(t)).rejects.toBeInstanceOf(TrialPruned);
+    } finally {
+      clearInterval(timer);
+    }
+    const rec = exp.store.getTrial(t.id)!;
+    expect(rec.intermediate.map((i) => i.step)).toEqual([1]);
+  });
+
   it('applies the fidelity knobs: data fraction (stratified), resolution, width and cells', async () => {
     const data = imageData(12, 120, 30);
     const ev = new TrainingEvaluator({ archSpace: cellSpace, data, fidelity: { epochs: 1, dataFraction: 0.25, resolution: 6 }, backend: 'wasm' });
