@@ -62,8 +62,47 @@ export class Exec {
     return this.run('Transpose', { x }, { perm });
   }
 
+  /**
+   * Slice. On wasm, copies runs straight between heap views: the stock wasm Slice first copies the
+   * whole input out of the heap (readSync) on every call, which dominated e.g. the max-pool
+   * gradient's tap extraction. Trailing full axes are merged into one run per copy.
+   */
   slice(x: TI, begin: number[], size: number[]): TI {
-    return this.run('Slice', { x }, { begin, size });
+    const heap = this.backend as unknown as {
+      makeOutput?(shape: number[], dtype: string): TI;
+      typedArrayFromHeap?(t: TI): Float32Array | Int32Array | Uint8Array;
+    };
+    const rank = x.shape.length;
+    if (!heap.makeOutput || !heap.typedArrayFromHeap || x.dtype === 'string' || x.dtype === 'complex64') {
+      return this.run('Slice', { x }, { begin, size });
+    }
+    // k = last axis that is not taken whole; runs cover axes k..rank-1.
+    let k = rank - 1;
+    while (k > 0 && begin[k] === 0 && size[k] === x.shape[k]) k--;
+    const strides: number[] = new Array(rank).fill(1);
+    for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * x.shape[i + 1]!;
+    const run = size[k]! * strides[k]!;
+    const out = heap.makeOutput(size, x.dtype);
+    this.temps.push(out);
+    if (size.some((d) => d === 0)) return out;
+    const src = heap.typedArrayFromHeap(x); // after makeOutput: a heap growth detaches old views
+    const dst = heap.typedArrayFromHeap(out);
+    const idx: number[] = new Array(k).fill(0);
+    let o = 0;
+    for (;;) {
+      let off = begin[k]! * strides[k]!;
+      for (let i = 0; i < k; i++) off += (begin[i]! + idx[i]!) * strides[i]!;
+      dst.set(src.subarray(off, off + run), o);
+      o += run;
+      let i = k - 1;
+      while (i >= 0) {
+        if (++idx[i]! < size[i]!) break;
+        idx[i] = 0;
+        i--;
+      }
+      if (i < 0) break;
+    }
+    return out;
   }
 
   pad(x: TI, paddings: [number, number][], constantValue = 0): TI {
