@@ -16,12 +16,11 @@
  * - Multi-objective: ParEGO (a random augmented-Chebyshev scalarisation per trial).
  */
 import { paramsKey, sampleSpace, type Params, type SearchSpace } from '../space/params.js';
-import { Rng } from '../util/rng.js';
+import { hashString, Rng } from '../util/rng.js';
 import { encode, enumerateFinite, finiteSize, makeEncoder, neighbours, type EncodedBatch, type SpaceEncoder } from './encoding.js';
 import { distParts } from './encoding.js';
-import { fitGp, predict, priorSd, sdFromKs, type GpModel } from './gp.js';
-import { seenKeys } from './random.js';
-import { observations } from './tpe-split.js';
+import { fitGp, predict, priorSd, sdFromKs, type GpHyper, type GpModel } from './gp.js';
+import { historyKeys, observations, type Observation } from './tpe-split.js';
 import type { Strategy, StrategyContext } from './types.js';
 
 export interface BoOptions {
@@ -46,6 +45,8 @@ export interface BoOptions {
    * when no remaining point can win (exact) or after this many points (the best-bounded ones). Default 3072.
    */
   maxExact?: number;
+  /** Past `maxTrain`, kernel hyperparameters are re-selected every this many observations. Default 50. */
+  refitEvery?: number;
   /** Output warping before the GP: 'copula' (ranks to normal quantiles) or 'none'. Default 'copula'. */
   transform?: 'copula' | 'none';
 }
@@ -64,6 +65,7 @@ export class BoStrategy implements Strategy {
   private readonly o: Required<BoOptions>;
   private enc: { key: string; enc: SpaceEncoder } | null = null;
   private finite: FiniteCache | null = null;
+  private hyper: { key: string; h: GpHyper } | null = null;
   /** Last proposal's model, for inspection and tests. */
   lastModel: GpModel | null = null;
 
@@ -79,9 +81,33 @@ export class BoStrategy implements Strategy {
       nRandom: 400,
       localRounds: 3,
       maxExact: 3072,
+      refitEvery: 50,
       transform: 'copula',
       ...opts,
     };
+  }
+
+  /**
+   * Past `maxTrain` observations the kernel hyperparameters are re-selected (grid, marginal likelihood)
+   * every `refitEvery` observations, on a subset of the first multiple of `refitEvery` of them; the
+   * result is cached under a hash of those observations, so it is a function of the history.
+   */
+  private subsetHyper(ctx: StrategyContext, enc: SpaceEncoder, obs: Observation[], ys: number[]): GpHyper {
+    const nRef = Math.floor(obs.length / this.o.refitEvery) * this.o.refitEvery;
+    // Several objectives: the ParEGO weights change every trial, so no reuse.
+    const mo = ctx.directions.length > 1 ? ctx.trialNumber : '';
+    let h = hashString(`${ctx.seed}|${nRef}|${this.enc!.key}|${ctx.directions.join()}|${mo}`);
+    for (let i = 0; i < nRef; i++) {
+      h = Math.imul(h ^ obs[i]!.trial.id, 0x01000193) >>> 0;
+      h = Math.imul(h ^ Math.round(obs[i]!.score * 1e6), 0x01000193) >>> 0;
+    }
+    const key = String(h);
+    if (this.hyper?.key === key) return this.hyper.h;
+    const refYs = ctx.directions.length > 1 ? ys.slice(0, nRef) : copulaIf(this.o.transform, obs.slice(0, nRef).map((o) => o.score));
+    const sub = trainSubset(refYs, this.o.subsetSize, Rng.derive(ctx.seed, nRef, 'bo-hyper'));
+    const m = fitGp(enc, encode(enc, sub.map((i) => obs[i]!.params)), sub.map((i) => refYs[i]!));
+    this.hyper = { key, h: m.hyper };
+    return m.hyper;
   }
 
   private encoder(space: SearchSpace): SpaceEncoder {
@@ -102,7 +128,7 @@ export class BoStrategy implements Strategy {
   ask(ctx: StrategyContext): Params {
     const space = ctx.space;
     if (!space) return {};
-    const seen = seenKeys(ctx);
+    const seen = historyKeys(ctx);
     const obs = observations(ctx, space);
     if (obs.length < Math.max(2, this.o.nStartup)) return randomUnseen(space, ctx.rng, seen);
     const enc = this.encoder(space);
@@ -112,9 +138,13 @@ export class BoStrategy implements Strategy {
     if (this.o.transform === 'copula') ys = copula(ys);
     let idx = obs.map((_, i) => i);
     const exact = idx.length <= this.o.maxTrain;
-    if (!exact) idx = trainSubset(ys, this.o.subsetSize, ctx.rng);
+    let grid: GpHyper[] | undefined;
+    if (!exact) {
+      idx = trainSubset(ys, this.o.subsetSize, ctx.rng);
+      grid = [this.subsetHyper(ctx, enc, obs, ys)];
+    }
     const X = encode(enc, idx.map((i) => obs[i]!.params));
-    const model = fitGp(enc, X, idx.map((i) => ys[i]!));
+    const model = fitGp(enc, X, idx.map((i) => ys[i]!), grid);
     this.lastModel = model;
     const yBest = Math.max(...ys);
     const acq = this.acquisition(model, yBest, ctx.rng);
@@ -345,6 +375,10 @@ function parego(values: number[][], rng: Rng): number[] {
     }
     return mn + 0.05 * sum;
   });
+}
+
+function copulaIf(t: 'copula' | 'none', ys: number[]): number[] {
+  return t === 'copula' ? copula(ys) : ys;
 }
 
 /** Ranks mapped to standard normal quantiles (ties share their mean rank). */

@@ -4,7 +4,7 @@
  * distance) for several, as MOTPE does.
  */
 import { crowdingDistance, maximised, nonDominatedSort } from '../core/pareto.js';
-import type { Params, SearchSpace } from '../space/params.js';
+import { paramsKey, type Params, type SearchSpace } from '../space/params.js';
 import type { TrialRecord } from '../store/types.js';
 import type { StrategyContext } from './types.js';
 import { score } from './types.js';
@@ -52,4 +52,18 @@ export function splitGood(obs: readonly Observation[], nGood: number, directions
     break;
   }
   return good;
+}
+
+const keyCache = new WeakMap<object, string>();
+
+/** Keys of every configuration in the history but the one being decided (cached per record: params never change). */
+export function historyKeys(ctx: StrategyContext): Set<string> {
+  const seen = new Set<string>();
+  for (const t of ctx.history) {
+    if (t.number === ctx.trialNumber) continue;
+    let k = keyCache.get(t.params);
+    if (k === undefined) keyCache.set(t.params, (k = paramsKey(t.params)));
+    seen.add(k);
+  }
+  return seen;
 }

@@ -18,9 +18,8 @@
 import { isActive, paramsKey, sampleSpec, type ParamSpec, type ParamValue, type Params, type SearchSpace } from '../space/params.js';
 import { Rng } from '../util/rng.js';
 import { randomUnseen } from './bo.js';
-import { seenKeys } from './random.js';
 import { Parzen } from './tpe-parzen.js';
-import { observations, splitGood, type Observation } from './tpe-split.js';
+import { historyKeys, observations, splitGood, type Observation } from './tpe-split.js';
 import type { Strategy, StrategyContext } from './types.js';
 
 export interface TpeOptions {
@@ -56,7 +55,7 @@ export class TpeStrategy implements Strategy {
   ask(ctx: StrategyContext): Params {
     const space = ctx.space;
     if (!space) return {};
-    const seen = seenKeys(ctx);
+    const seen = historyKeys(ctx);
     const obs = observations(ctx);
     if (obs.length < Math.max(1, this.o.nStartup)) return randomUnseen(space, ctx.rng, seen);
     const { good, bad } = this.split(ctx, obs);

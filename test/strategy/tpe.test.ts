@@ -36,7 +36,11 @@ export function synthetic(p: Params): number {
 /** Trials until the best value is within `tol` of the optimum (cap: nTrials + 1), and the best value found. */
 export async function search(make: () => Strategy, space: SearchSpace, seed: number, nTrials: number, opt = 3, tol = 0.1): Promise<{ hit: number; best: number }> {
   const exp = Experiment.open({ store: new MemoryStore(), name: 's', strategy: make(), space, seed });
-  const trials = await exp.optimize((t) => synthetic(t.params), { nTrials });
+  // Yield to the event loop between trials (keeps the test runner's RPC alive during long CPU stretches).
+  const trials = await exp.optimize(async (t) => {
+    await new Promise((r) => setImmediate(r));
+    return synthetic(t.params);
+  }, { nTrials });
   const hit = trials.findIndex((t) => t.values![0]! >= opt - tol);
   return { hit: hit < 0 ? nTrials + 1 : hit + 1, best: Math.max(...trials.map((t) => t.values![0]!)) };
 }
