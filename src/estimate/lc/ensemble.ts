@@ -51,6 +51,16 @@ const normCdf = (z: number): number => {
   return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 };
 
+/**
+ * Student-t widening of a normal predictive sd fitted on few residual degrees of freedom: the ratio
+ * of the t and normal 95% quantiles (6.31/1.645 at 1 dof, 2.92/1.645 at 2, ... 1 as dof grows).
+ */
+export function tInflation(dof: number): number {
+  const T95 = [Infinity, 6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812];
+  const t = dof < T95.length ? T95[Math.max(1, dof)]! : 1.645 + 1.645 * (1.645 ** 2 + 1) / (4 * dof);
+  return t / 1.645;
+}
+
 interface Fit {
   family: CurveFamily;
   theta: number[];
@@ -58,6 +68,8 @@ interface Fit {
   /** (J^T J)^-1 at the solution, or null when singular. */
   inv: number[][] | null;
   sigma2: number;
+  /** Residual degrees of freedom (points - parameters). */
+  dof: number;
   bic: number;
 }
 
@@ -122,7 +134,7 @@ export class CurveEnsemble {
       for (let i = 0; i < fam.k; i++) JtJ[i]![i]! += 1e-9 * (tr + 1e-12);
       const sigma2 = Math.max(best.rss / (n - fam.k), 1e-12);
       const bic = n * Math.log(Math.max(best.rss / n, 1e-14)) + fam.k * Math.log(n);
-      this.fits.push({ family: fam, theta: best.theta, rss: best.rss, inv: invert(JtJ), sigma2, bic });
+      this.fits.push({ family: fam, theta: best.theta, rss: best.rss, inv: invert(JtJ), sigma2, dof: n - fam.k, bic });
     }
   }
 
@@ -154,7 +166,7 @@ export class CurveEnsemble {
         v += f.sigma2 * Math.max(q, 0);
       }
       if (!Number.isFinite(v)) continue;
-      out.push({ family: f.family.name, theta: f.theta, rss: f.rss, bic: f.bic, weight: 0, mean: mean * this.scale, sd: Math.sqrt(v) * this.scale, logw: -f.bic / (2 * (this.opts.temperature ?? 1)) });
+      out.push({ family: f.family.name, theta: f.theta, rss: f.rss, bic: f.bic, weight: 0, mean: mean * this.scale, sd: Math.sqrt(v) * tInflation(f.dof) * this.scale, logw: -f.bic / (2 * (this.opts.temperature ?? 1)) });
     }
     return out;
   }
