@@ -111,6 +111,20 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
     });
   }
+  it('fused conv2d with bias, linear (FusedConv2D stays fused under gradients)', async () => {
+    const x = randArr(rng, [2, 6, 6, 5]);
+    const w = randArr(rng, [3, 3, 5, 6]);
+    const b = randArr(rng, [6]);
+    await check(
+      (a, f, c) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias: c }),
+      [x, w, b],
+    );
+    const dw = randArr(rng, [3, 3, 5, 1]);
+    await check(
+      (a, f, c) => tf.fused.depthwiseConv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 2, pad: 'same', bias: c }),
+      [x, dw, randArr(rng, [5])],
+    );
+  });
   it('fused conv2d with bias and relu (the path tf.layers uses)', async () => {
     const x = randArr(rng, [2, 6, 6, 3]);
     const w = randArr(rng, [3, 3, 3, 5]);
@@ -257,6 +271,15 @@ describe('batch norm and dense', () => {
       (a, k, c) => tf.fused.matMul({ a: a as tf.Tensor2D, b: k as tf.Tensor2D, bias: c, activation: 'relu' }),
       [x, w, b],
       { fdEps: 1e-3, fdTol: 5e-3 },
+    );
+  });
+  it('fused matmul, linear, with transposes', async () => {
+    const x = randArr(rng, [20, 6]);
+    const w = randArr(rng, [7, 20]);
+    const b = randArr(rng, [7]);
+    await check(
+      (a, k, c) => tf.fused.matMul({ a: a as tf.Tensor2D, b: k as tf.Tensor2D, transposeA: true, transposeB: true, bias: c }),
+      [x, w, b],
     );
   });
   it('matmul with transposeA / transposeB and batched matmul', async () => {
