@@ -252,6 +252,26 @@ describe('Identity / same-dtype Cast return references (no copy), safely', () =>
   });
 });
 
+describe('Tile', () => {
+  it('whole-tensor repeats (fast path) and other tiles (stock) match cpu, forward and gradient', async () => {
+    const rng = new Rng(8);
+    const cases: [number[], number[]][] = [
+      [[1, 1, 1, 5], [3, 4, 2, 1]], // batch-norm style
+      [[1, 6], [7, 1]],
+      [[2, 3], [1, 4]], // inner tiling: stock kernel
+      [[1, 2, 3], [2, 3, 1]], // axis 1 has size 2 but is tiled: stock kernel
+    ];
+    for (const [shape, reps] of cases) {
+      const x = randArr(rng, shape);
+      const f = (a: tf.Tensor) => tf.tile(a, reps);
+      const yw = await lossOn('wasm', f, [x]);
+      const yc = await lossOn('cpu', f, [x]);
+      expect(Math.abs(yw - yc), `${shape} x ${reps}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(yc)));
+      await check(f, [x]);
+    }
+  });
+});
+
 describe('batch norm and dense', () => {
   const rng = new Rng(5);
   it('batch norm in training mode (moments + batchNorm)', async () => {

@@ -124,6 +124,12 @@ export class Exec {
     return this.reshape(c, [a.shape[0]!, b.shape[1]!]);
   }
 
+  /** Registers a tensor made outside run() (e.g. with backend.makeOutput) as scratch. */
+  adopt(t: TI): TI {
+    this.temps.push(t);
+    return t;
+  }
+
   /** Creates a float32 tensor from values (small constants). */
   constant(values: Float32Array, shape: number[]): TI {
     const dataId = this.backend.write(values, shape, 'float32');

@@ -8,6 +8,7 @@
  *   - BatchMatMul / _FusedMatMul with transposes or batches (scalar-loop fallback), matmul.ts
  *   - Sum / Mean over leading axes (bias and batch-norm gradients; transpose-then-reduce), reduce.ts
  *   - Identity and same-dtype Cast (full copies; now references, as on the cpu backend)
+ *   - Tile of a whole tensor (element-by-element on stock wasm; the batch-norm gradient), tile.ts
  * Batch norm needs no kernel of its own: its gradient is elementwise ops plus the leading-axis
  * reductions above. The AvgPool gradient fix is a gradient (not kernel) override, pool.ts, and
  * applies to every backend.
@@ -25,6 +26,7 @@ import {
 import { matMulReroute } from './matmul.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
 import { reduceLeading } from './reduce.js';
+import { tileFast } from './tile.js';
 
 export { avgPoolGradConfig, validCounts } from './pool.js';
 
@@ -45,13 +47,14 @@ export const PACK_KERNELS = [
   'Mean',
   'Identity',
   'Cast',
+  'Tile',
 ] as const;
 
 /** Stock kernels the pack composes. */
 const BUILDING_BLOCKS = [
   'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
   'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add', 'AvgPool',
-  'Identity', 'Cast', 'StridedSlice',
+  'Identity', 'Cast', 'StridedSlice', 'Tile',
 ];
 
 const registered = new Set<string>();
@@ -96,6 +99,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
     wrap('Identity', (e, { x }) => (x!.dtype === 'string' ? e.run('Identity', { x: x! }) : x!)),
     wrap('Cast', (e, { x }, a) =>
       (x!.dtype === a.dtype && x!.dtype !== 'string' ? x! : e.run('Cast', { x: x! }, a))),
+    wrap('Tile', (e, { x }, a) => tileFast(e, x!, a.reps as number[])),
   ];
 }
 
