@@ -104,6 +104,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     ...(o.cells !== undefined ? { cells: o.cells } : {}),
   };
   const { TrainingEvaluator } = await import('../estimate/train.js');
+  let finalRun = false; // per-epoch lines only for the (long) final retraining; trials print one line each
   const ev = new TrainingEvaluator({
     archSpace,
     data,
@@ -113,6 +114,11 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     lr: o.lr,
     seed: o.seed ?? 0,
     backend: backend as 'auto' | BackendChoice,
+    onEpoch: (e) => {
+      if (finalRun) {
+        console.log(`  final retraining epoch ${e.epoch}: loss ${e.loss.toFixed(4)} val ${e.value.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`);
+      }
+    },
   });
   const datasetLabel = path.basename(o.dataset).replace(/\.csv$/i, '');
   const finalFidelity: Fidelity = {
@@ -141,7 +147,17 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
       trainSamples: data.train.y.length,
       valSamples: data.val.y.length,
     },
-    evaluateTest: data.test && data.test.y.length > 0 ? (params) => ev.evaluateTest(params as never, finalFidelity) : undefined,
+    evaluateTest:
+      data.test && data.test.y.length > 0
+        ? async (params) => {
+            finalRun = true;
+            try {
+              return await ev.evaluateTest(params as never, finalFidelity);
+            } finally {
+              finalRun = false;
+            }
+          }
+        : undefined,
   };
 }
 
