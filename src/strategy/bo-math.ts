@@ -1,0 +1,51 @@
+/** Small numeric helpers of the model-based strategies: normal CDF / quantile, expected improvement, copula warping. */
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf, |error| < 1.5e-7). */
+export function normCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+}
+
+export function expectedImprovement(mu: number, sd: number, best: number): number {
+  if (sd <= 1e-12) return Math.max(0, mu - best);
+  const z = (mu - best) / sd;
+  return (mu - best) * normCdf(z) + (sd * Math.exp(-0.5 * z * z)) / Math.sqrt(2 * Math.PI);
+}
+
+export function copulaIf(t: 'copula' | 'none', ys: number[]): number[] {
+  return t === 'copula' ? copula(ys) : ys;
+}
+
+/** Ranks mapped to standard normal quantiles (ties share their mean rank). */
+export function copula(ys: readonly number[]): number[] {
+  const n = ys.length;
+  const order = ys.map((_, i) => i).sort((a, b) => ys[a]! - ys[b]!);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && ys[order[j + 1]!] === ys[order[i]!]) j++;
+    const q = normInv(((i + j) / 2 + 0.5) / n);
+    for (let k = i; k <= j; k++) out[order[k]!] = q;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
+export function normInv(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155211918];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - lo) return -normInv(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
