@@ -30,10 +30,15 @@ const { values: a } = parseArgs({
     k: { type: 'string', default: '2' },
     seeds: { type: 'string', default: '3' },
     backend: { type: 'string', default: 'auto' },
+    /** Extra from-scratch budgets to report (comma-separated epochs), e.g. 4 = the inherited run's epochs. */
+    'also-scratch': { type: 'string', default: '' },
+    /** Which morphisms make the child: both (default), deepen, widen, or none (the parent itself, fine-tuned). */
+    morph: { type: 'string', default: 'both' },
   },
 });
 const K = Number(a.k);
 const SEEDS = Array.from({ length: Number(a.seeds) }, (_, i) => i);
+const EXTRA = (a['also-scratch'] ?? '').split(',').filter(Boolean).map(Number);
 const BATCH = 64;
 const LR = 2e-3;
 
@@ -113,9 +118,13 @@ function morph(pg: ArchGraph, pw: GraphWeights, parentModel: tf.LayersModel, see
   const sample = batchOf(train, Rng.derive(seed, 'stats').sampleIndices(train.y.length, 512), 0, 512)[0];
   const stats = activationStats(tf, parentModel, pg, ['layer2/relu'], sample);
   sample.dispose();
-  let r = deepen(pg, pw, 'layer2/relu', { op: 'conv', kernel: 3, bn: true, act: 'relu', stats, seed });
+  const mode = a.morph!;
+  if (mode === 'none') return { graph: pg, weights: pw, exact: true };
+  let r = mode === 'widen' ? { graph: pg, weights: pw, inherit: { functionPreserving: true } }
+    : deepen(pg, pw, 'layer2/relu', { op: 'conv', kernel: 3, bn: true, act: 'relu', stats, seed });
   const exact = [r.inherit.functionPreserving];
-  for (const id of ['layer0/conv3x3', 'layer2/conv3x3', 'layer2/relu/deep1/conv']) {
+  if (mode === 'deepen') return { graph: r.graph, weights: r.weights, exact: exact[0]! };
+  for (const id of ['layer0/conv3x3', 'layer2/conv3x3', ...(mode === 'both' ? ['layer2/relu/deep1/conv'] : [])]) {
     const g = checkGraph(r.graph);
     const node = g.nodes.find((n) => n.id === id)!;
     const f = node.kind === 'op' && node.op.type === 'conv' ? node.op.filters : 0;
@@ -126,8 +135,9 @@ function morph(pg: ArchGraph, pw: GraphWeights, parentModel: tf.LayersModel, see
 }
 
 const fmt = (v: number) => v.toFixed(4);
-console.log(`bench:morphism  backend=${backend}${backend === 'wasm' ? ' (tsnas training-kernel pack: conv training on wasm)' : ''}  dataset=${a.dataset} ` +
+console.log(`bench:morphism  morph=${a.morph}  backend=${backend}${backend === 'wasm' ? ' (tsnas training-kernel pack: conv training on wasm)' : ''}  dataset=${a.dataset} ` +
   `train=${train.y.length} test=${test.y.length}  k=${K}  seeds=${SEEDS.length}  Adam lr=${LR} batch=${BATCH}`);
+const extras: { ep: number; acc: number; cpu: number }[][] = [];
 const rows: { inherit: number; s3k: number; sk: number; before: number; parent: number; tInh: number; tS3k: number; tSk: number; cInh: number; cS3k: number; cSk: number }[] = [];
 for (const seed of SEEDS) {
   const parent = fit(parentGraph, null, K, seed);
@@ -148,6 +158,14 @@ for (const seed of SEEDS) {
   const s1 = fit(child.graph, null, K, seed + 300);
   const s1Acc = accuracy(s1.model, test);
   s1.model.dispose();
+  const extra = EXTRA.map((ep) => {
+    const r = fit(child.graph, null, ep, seed + 400 + ep);
+    const acc = accuracy(r.model, test);
+    r.model.dispose();
+    console.log(`seed ${seed}: scratch ${ep} ep ${fmt(acc)} (${r.seconds.toFixed(1)} s, ${r.cpu.toFixed(1)} CPU s)`);
+    return { ep, acc, cpu: r.cpu };
+  });
+  extras.push(extra);
   rows.push({ inherit: inheritAcc, s3k: s3Acc, sk: s1Acc, before, parent: parentAcc, tInh: parent.seconds + ft.seconds, tS3k: s3.seconds, tSk: s1.seconds, cInh: parent.cpu + ft.cpu, cS3k: s3.cpu, cSk: s1.cpu });
   console.log(`seed ${seed}: parent ${fmt(parentAcc)} (${K} ep, ${parent.seconds.toFixed(1)} s, ${parent.cpu.toFixed(1)} CPU s) -> morphed child before fine-tuning ${fmt(before)} ` +
     `(function-preserving: ${child.exact}) -> fine-tuned ${fmt(inheritAcc)} (${K} ep, ${ft.seconds.toFixed(1)} s, ${ft.cpu.toFixed(1)} CPU s) | ` +
@@ -160,6 +178,10 @@ const line = (name: string, acc: number, ep: string, t: number, c: number) =>
 line('inherit (morph + ft)', mean((r) => r.inherit), `${K} + ${K}`, mean((r) => r.tInh), mean((r) => r.cInh));
 line(`scratch ${3 * K} epochs`, mean((r) => r.s3k), `0 + ${3 * K}`, mean((r) => r.tS3k), mean((r) => r.cS3k));
 line(`scratch ${K} epochs`, mean((r) => r.sk), `0 + ${K}`, mean((r) => r.tSk), mean((r) => r.cSk));
+EXTRA.forEach((ep, i) => {
+  const m = (f: (e: { acc: number; cpu: number }) => number) => extras.reduce((s, e) => s + f(e[i]!), 0) / extras.length;
+  line(`scratch ${ep} epochs`, m((e) => e.acc), `0 + ${ep}`, NaN, m((e) => e.cpu));
+});
 console.log(`claim (inherit >= scratch 3k): ${mean((r) => r.inherit) >= mean((r) => r.s3k) ? 'holds' : 'does not hold'} on the mean; ` +
   `per seed ${rows.filter((r) => r.inherit >= r.s3k).length}/${rows.length}`);
 console.log(JSON.stringify({
@@ -177,5 +199,6 @@ console.log(JSON.stringify({
   scratch_3k_cpu_seconds: +mean((r) => r.cS3k).toFixed(1),
   backend,
   dataset: a.dataset,
+  morph: a.morph,
   per_seed: rows.map((r) => ({ inherit: r.inherit, scratch_3k: r.s3k })),
 }));
