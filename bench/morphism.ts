@@ -34,6 +34,8 @@ const { values: a } = parseArgs({
     'also-scratch': { type: 'string', default: '' },
     /** Which morphisms make the child: both (default), deepen, widen, or none (the parent itself, fine-tuned). */
     morph: { type: 'string', default: 'both' },
+    /** Learning rate of the child's fine-tuning (default: the training rate). */
+    'ft-lr': { type: 'string' },
   },
 });
 const K = Number(a.k);
@@ -41,6 +43,7 @@ const SEEDS = Array.from({ length: Number(a.seeds) }, (_, i) => i);
 const EXTRA = (a['also-scratch'] ?? '').split(',').filter(Boolean).map(Number);
 const BATCH = 64;
 const LR = 2e-3;
+const FT_LR = a['ft-lr'] !== undefined ? Number(a['ft-lr']) : LR;
 
 const backend = await initBackend({ backend: a.backend as 'auto' });
 const data = loadNamedDataset(a.dataset!, { trainCount: Math.round(Number(a.train) / 0.9), testCount: Number(a.test), seed: 0 });
@@ -85,14 +88,14 @@ function accuracy(model: tf.LayersModel, ds: Dataset): number {
 }
 
 /** Builds `graph` (seeded init), sets `weights` if given, trains `epochs` epochs with Adam. */
-function fit(graph: ArchGraph, weights: GraphWeights | null, epochs: number, seed: number): { model: tf.LayersModel; seconds: number; cpu: number } {
+function fit(graph: ArchGraph, weights: GraphWeights | null, epochs: number, seed: number, lr = LR): { model: tf.LayersModel; seconds: number; cpu: number } {
   const rng = Rng.derive(seed, 'bench-morphism');
   const saved = Math.random;
   Math.random = () => rng.random();
   const model = buildModel(graph);
   Math.random = saved;
   if (weights) writeWeights(model, graph, weights, tf);
-  const opt = tf.train.adam(LR);
+  const opt = tf.train.adam(lr);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
@@ -136,7 +139,7 @@ function morph(pg: ArchGraph, pw: GraphWeights, parentModel: tf.LayersModel, see
 
 const fmt = (v: number) => v.toFixed(4);
 console.log(`bench:morphism  morph=${a.morph}  backend=${backend}${backend === 'wasm' ? ' (tsnas training-kernel pack: conv training on wasm)' : ''}  dataset=${a.dataset} ` +
-  `train=${train.y.length} test=${test.y.length}  k=${K}  seeds=${SEEDS.length}  Adam lr=${LR} batch=${BATCH}`);
+  `train=${train.y.length} test=${test.y.length}  k=${K}  seeds=${SEEDS.length}  Adam lr=${LR} (fine-tuning ${FT_LR}) batch=${BATCH}`);
 const extras: { ep: number; acc: number; cpu: number }[][] = [];
 const rows: { inherit: number; s3k: number; sk: number; before: number; parent: number; tInh: number; tS3k: number; tSk: number; cInh: number; cS3k: number; cSk: number }[] = [];
 for (const seed of SEEDS) {
@@ -149,7 +152,7 @@ for (const seed of SEEDS) {
   writeWeights(check, child.graph, child.weights, tf);
   const before = accuracy(check, test);
   check.dispose();
-  const ft = fit(child.graph, child.weights, K, seed + 100);
+  const ft = fit(child.graph, child.weights, K, seed + 100, FT_LR);
   const inheritAcc = accuracy(ft.model, test);
   ft.model.dispose();
   const s3 = fit(child.graph, null, 3 * K, seed + 200);
@@ -200,5 +203,6 @@ console.log(JSON.stringify({
   backend,
   dataset: a.dataset,
   morph: a.morph,
+  ft_lr: FT_LR,
   per_seed: rows.map((r) => ({ inherit: r.inherit, scratch_3k: r.s3k })),
 }));
