@@ -50,6 +50,7 @@ export interface TargetOptions {
   backend?: string;
   optimizer?: string;
   lr?: number;
+  lrSchedule?: string;
   valFraction?: number;
   seed?: number;
   /** Fidelity of the final retraining for the test evaluation (defaults: the search's). */
@@ -82,6 +83,8 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
   if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${backend}: use one of ${BACKENDS.join(', ')}`);
   const optimizer = o.optimizer ?? 'adam';
   if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer ${optimizer}: use one of ${OPTIMIZERS.join(', ')}`);
+  const lrSchedule = o.lrSchedule ?? 'constant';
+  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') throw new UsageError(`--lr-schedule ${lrSchedule}: use constant or cosine`);
   const intOpt = (name: string, v: number | undefined) => {
     if (v !== undefined && !Number.isInteger(v)) throw new UsageError(`${name} ${v}: give a whole number`);
   };
@@ -112,6 +115,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     batchSize: o.batchSize ?? 64,
     optimizer: optimizer as OptimizerName,
     lr: o.lr,
+    lrSchedule,
     seed: o.seed ?? 0,
     backend: backend as 'auto' | BackendChoice,
     onEpoch: (e) => {
@@ -143,6 +147,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
       batchSize: ev.batchSize,
       optimizer: ev.optimizerName,
       lr: ev.lr,
+      ...(lrSchedule !== 'constant' ? { lrSchedule } : {}),
       valFraction: o.valFraction ?? null,
       trainSamples: data.train.y.length,
       valSamples: data.val.y.length,

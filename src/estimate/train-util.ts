@@ -33,6 +33,16 @@ export function checkFidelity(f: Fidelity): void {
   if (f.cells !== undefined && !(Number.isInteger(f.cells) && f.cells >= 1)) bad(`cells must be an integer >= 1 (got ${f.cells})`);
 }
 
+/**
+ * Changes an optimizer's learning rate between steps: sgd/momentum cache it as a scalar
+ * (setLearningRate renews that); adam and rmsprop read their (protected) learningRate field per step.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
 export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   switch (name) {
     case 'adam':

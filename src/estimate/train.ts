@@ -43,6 +43,7 @@ import {
   evaluateModel,
   makeBatch,
   makeOptimizer,
+  setLearningRate,
   OPTIMIZER_NAMES,
   type OptimizerName,
   withSeededMathRandom,
@@ -68,6 +69,12 @@ export interface TrainingEvaluatorOptions {
   optimizer?: OptimizerName;
   /** Learning rate (default 1e-3 for adam/rmsprop, 0.05 for sgd/momentum). */
   lr?: number;
+  /**
+   * 'constant' (default) or 'cosine': the learning rate anneals from lr to 0 over the run's epochs,
+   * per batch (as DARTS/NB201 train). A cosine run resumed from a checkpoint of a shorter run differs
+   * from one trained straight through (the schedule depends on the total epochs).
+   */
+  lrSchedule?: 'constant' | 'cosine';
   /** Seed of weight initialisation, dropout, shuffling and the data subset (default 0). */
   seed?: number;
   /** tfjs backend: 'auto' (default) takes tfjs-node, else wasm (with the training-kernel pack), else cpu. */
@@ -135,6 +142,7 @@ export class TrainingEvaluator {
   readonly batchSize: number;
   readonly optimizerName: OptimizerName;
   readonly lr: number;
+  readonly lrSchedule: 'constant' | 'cosine';
   readonly seed: number;
   readonly backendChoice: 'auto' | BackendChoice;
   readonly evalBatchSize: number;
@@ -154,6 +162,8 @@ export class TrainingEvaluator {
       throw new Error(`optimizer '${this.optimizerName}': use one of ${OPTIMIZER_NAMES.join(', ')}`);
     }
     this.lr = o.lr ?? (this.optimizerName === 'adam' || this.optimizerName === 'rmsprop' ? 1e-3 : 0.05);
+    this.lrSchedule = o.lrSchedule ?? 'constant';
+    if (this.lrSchedule !== 'constant' && this.lrSchedule !== 'cosine') throw new Error(`lrSchedule '${this.lrSchedule}': use constant or cosine`);
     this.seed = o.seed ?? 0;
     this.backendChoice = o.backend ?? 'auto';
     this.evalBatchSize = o.evalBatchSize ?? 256;
@@ -304,6 +314,10 @@ export class TrainingEvaluator {
           let end = Math.min(n, start + this.batchSize);
           // A last batch of one sample would break batch norm's variance: fold it into this one.
           if (n - end === 1) end = n;
+          if (this.lrSchedule === 'cosine') {
+            const progress = (epoch - 1 + start / n) / f.epochs!;
+            setLearningRate(optimizer, 0.5 * this.lr * (1 + Math.cos(Math.PI * progress)));
+          }
           const [xb, yb] = makeBatch(train, order, start, end);
           try {
             const loss = withSeededMathRandom(rng, () =>
@@ -407,6 +421,7 @@ export class TrainingEvaluator {
       batchSize: this.batchSize,
       optimizer: this.optimizerName,
       lr: this.lr,
+      lrSchedule: this.lrSchedule,
       seed: this.seed,
       samplesPerSecond: seen / Math.max(1e-9, seconds),
     });

@@ -9,6 +9,7 @@ import { Experiment } from '../../src/core/experiment.js';
 import { TrialPruned } from '../../src/core/trial.js';
 import type { Pruner } from '../../src/estimate/pruner.js';
 import { TrainingEvaluator, type TrainingData } from '../../src/estimate/train.js';
+import { makeOptimizer, setLearningRate } from '../../src/estimate/train-util.js';
 import { initBackend } from '../../src/nn/backend.js';
 import { chainFlatSpace, chainSpace, cellSpace, makeChainArchSpace } from '../../src/space/arch/index.js';
 import type { Params } from '../../src/space/params.js';
@@ -169,6 +170,28 @@ describe('TrainingEvaluator', () => {
     const c = await run(8);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
+  });
+
+  it('setLearningRate takes effect on the next step of every optimizer; cosine schedule trains and differs from constant', async () => {
+    for (const name of ['sgd', 'momentum', 'adam', 'rmsprop'] as const) {
+      const opt = makeOptimizer(name, 0.5);
+      const v = tf.variable(tf.scalar(1));
+      setLearningRate(opt, 0.01);
+      opt.minimize(() => tf.mul(v, 3) as tf.Scalar, false, [v]); // gradient 3
+      const moved = 1 - v.dataSync()[0]!;
+      // First step: sgd/momentum move lr * grad; adam moves lr; rmsprop lr * grad / sqrt((1 - rho) grad^2).
+      const expected = { sgd: 0.03, momentum: 0.03, adam: 0.01, rmsprop: 0.01 / Math.sqrt(0.1) }[name];
+      expect(moved, name).toBeCloseTo(expected, 4);
+      opt.dispose();
+      v.dispose();
+    }
+    const data = imageData();
+    const run = (lrSchedule: 'constant' | 'cosine') =>
+      new TrainingEvaluator({ archSpace: chainSpace, data, fidelity: { epochs: 3 }, batchSize: 16, lr: 0.01, lrSchedule, backend: 'wasm' }).train(SMALL_CONV);
+    const cos = await run('cosine');
+    const flat = await run('constant');
+    expect(cos.epochs.map((e) => e.loss)).not.toEqual(flat.epochs.map((e) => e.loss));
+    expect(cos.epochs[2]!.loss).toBeLessThan(cos.epochs[0]!.loss);
   });
 
   it('regression: returns the negative validation MSE, which improves with training', async () => {
