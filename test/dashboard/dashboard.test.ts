@@ -20,6 +20,14 @@ import { EVIL } from '../report/fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Painted pixels of a chart, polled until above `atLeast` or 5 s have passed (then the last count). */
+async function paintedWithin(page: Browser['page'], selector: string, atLeast: number): Promise<number> {
+  const end = Date.now() + 5_000;
+  let n = 0;
+  while ((n = await paintedPixels(page, selector)) <= atLeast && Date.now() < end) await sleep(100);
+  return n;
+}
+
 async function until<T>(f: () => T | null | undefined, timeoutMs: number, what: string): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -134,9 +142,11 @@ describe('live dashboard while a search writes the storage', () => {
     expect(shown).toBeGreaterThanOrEqual(seen.size);
     expect(shown).toBeLessThanOrEqual(reader.getTrials(expId).length);
 
-    expect(await paintedPixels(page, '#chart-anytime')).toBeGreaterThan(1000);
-    expect(await paintedPixels(page, '#chart-lc')).toBeGreaterThan(1000);
-    expect(await paintedPixels(page, '#chart-importance')).toBeGreaterThan(500);
+    // The live page redraws on every poll (a chart may be between dispose and its next frame at any one
+    // instant), so each chart must show its pixels within a few seconds rather than at one snapshot.
+    expect(await paintedWithin(page, '#chart-anytime', 1000)).toBeGreaterThan(1000);
+    expect(await paintedWithin(page, '#chart-lc', 1000)).toBeGreaterThan(1000);
+    expect(await paintedWithin(page, '#chart-importance', 500)).toBeGreaterThan(500);
     expect(await page.locator('#arch svg rect[rx]').count()).toBe(4);
     expect(await page.locator('#arch svg polyline').count()).toBeGreaterThan(0);
 
