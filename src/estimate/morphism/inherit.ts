@@ -40,7 +40,7 @@ import {
   splitFactors,
   widenMap,
 } from './arrays.js';
-import { asChecked, type GraphWeights, hasWeights, type NodeWeights, roles, weightShapes, type WTensor } from './weights.js';
+import { asChecked, type GraphWeights, hasWeights, type NodeWeights, roles, weightShapes } from './weights.js';
 
 export interface InheritOptions {
   /** Seed of the widening maps, random splits and fresh depthwise filters (default 0). */
@@ -402,4 +402,3 @@ export function inheritWeights(
   return { weights, nodes, functionPreserving };
 }
 
-export type { WTensor };
