@@ -124,6 +124,11 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
       }
     },
   });
+  try {
+    await ev.ready(); // a forced backend that cannot start is a usage error, not a failed trial each
+  } catch (e) {
+    throw new UsageError(`--backend ${backend}: ${(e as Error).message.replace(/^tsnas: /, '')}`);
+  }
   const datasetLabel = path.basename(o.dataset).replace(/\.csv$/i, '');
   const finalFidelity: Fidelity = {
     ...fidelity,

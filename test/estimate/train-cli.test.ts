@@ -63,6 +63,12 @@ describe('tsnas search --space chain|dag|cell|nb201-cell', () => {
     const noTarget = await cli(['search', '--space', 'chain', '--dataset', csv, '--trials', '1', '--storage', db]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr).toMatch(/a CSV needs --target COLUMN/);
+    const badBackend = await cli(['search', '--space', 'chain', '--dataset', 'iris', '--backend', 'tfjs-node', '--trials', '1', '--storage', db]);
+    if (badBackend.code !== 0) {
+      // (Where @tensorflow/tfjs-node is installed the search just runs.)
+      expect(badBackend.code).toBe(2);
+      expect(badBackend.stderr.trim()).toMatch(/^tsnas: --backend tfjs-node: backend 'tfjs-node' cannot start: @tensorflow\/tfjs-node is not installed/);
+    }
     const badFraction = await cli(['search', '--space', 'chain', '--dataset', 'iris', '--data-fraction', '2', '--trials', '1', '--storage', db]);
     expect(badFraction.code).toBe(2);
     expect(badFraction.stderr).toMatch(/--data-fraction 2: give a fraction in \(0, 1\]/);
