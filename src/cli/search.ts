@@ -6,7 +6,9 @@ import { createStrategy } from '../strategy/index.js';
 import { openStore } from '../store/index.js';
 import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
-import { resolveTarget } from './targets.js';
+import { resolveTarget, TRAINING_SPACES } from './targets.js';
+
+const TRAINING_SPACE_NAMES: readonly string[] = TRAINING_SPACES;
 import { createExecutor, keepRunningFor, objectiveSpecFor, runWithExecutor, checkRedis, type ExecutorKind } from '../run/index.js';
 
 function num(name: string, positive = true) {
@@ -82,6 +84,12 @@ export function registerSearch(program: Command): void {
       }
       const options = parseJsonOption('--options', o.options);
       const strategy = createStrategy(o.strategy, options);
+      if (TRAINING_SPACE_NAMES.includes(o.space) && (kind !== 'inprocess' || o.workers !== undefined)) {
+        throw new UsageError(
+          `--space ${o.space} trains in this process for now (no --executor/--workers yet); to train trials in parallel, ` +
+            `start the same tsnas search command several times on one --storage`,
+        );
+      }
       const target = await resolveTarget(o);
       const store = openStore(o.storage);
       const name = o.name ?? `${target.label ?? target.spaceName}-${o.strategy}-seed${o.seed}`;

@@ -69,6 +69,9 @@ describe('tsnas search --space chain|dag|cell|nb201-cell', () => {
       expect(badBackend.code).toBe(2);
       expect(badBackend.stderr.trim()).toMatch(/^tsnas: --backend tfjs-node: backend 'tfjs-node' cannot start: @tensorflow\/tfjs-node is not installed/);
     }
+    const pool = await cli(['search', '--space', 'cell', '--dataset', 'fashion-mnist', '--executor', 'pool', '--trials', '1', '--storage', db]);
+    expect(pool.code).toBe(2);
+    expect(pool.stderr).toMatch(/trains in this process for now .* start the same tsnas search command several times on one --storage/);
     const badFraction = await cli(['search', '--space', 'chain', '--dataset', 'iris', '--data-fraction', '2', '--trials', '1', '--storage', db]);
     expect(badFraction.code).toBe(2);
     expect(badFraction.stderr).toMatch(/--data-fraction 2: give a fraction in \(0, 1\]/);
