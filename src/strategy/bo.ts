@@ -4,8 +4,10 @@
  * - Encoding (encoding.ts): categorical one-hot, numerics through `toUnit`, inactive conditionals as a
  *   fixed code, plus the BANANAS path encoding for cell-DAG spaces (NB201). Kernel and marginal-
  *   likelihood fit in gp.ts.
- * - Acquisition: Thompson draws (default; independent per point: mean + std * N(0, 1)), expected
- *   improvement or UCB. On NB201 seeds 32-95, Thompson 94.28 vs EI 94.17 / UCB(3) 94.19 mean test:
+ * - Acquisition: Thompson draws (independent per point: mean + std * N(0, 1)), expected improvement
+ *   or UCB; default 'auto': Thompson over a whole finite space, EI over a candidate pool (where
+ *   independent draws over random continuous candidates mostly reward noise: 5/10 vs 9/10 optima
+ *   found in 50 trials on the synthetic space of the tests). On NB201 seeds 32-95, Thompson 94.28 vs EI 94.17 / UCB(3) 94.19 mean test:
  *   EI settles in the basin it first finds (e.g. 84.28 / 84.04 12-epoch local optima), draws do not.
  * - Acquisition maximisation: over every unvisited configuration when the space is finite and small
  *   (<= `exhaustiveLimit` points, e.g. NB201's 15,625), otherwise over random candidates plus an
@@ -29,8 +31,8 @@ import type { Strategy, StrategyContext } from './types.js';
 export interface BoOptions {
   /** Random configurations before the GP takes over. Default 10. */
   nStartup?: number;
-  /** Default 'thompson'. */
-  acquisition?: 'ei' | 'ucb' | 'thompson';
+  /** Default 'auto': Thompson draws when maximised over a whole finite space, EI over a candidate pool. */
+  acquisition?: 'auto' | 'ei' | 'ucb' | 'thompson';
   /** EI margin, in standard deviations of the observed values. Default 0. */
   xi?: number;
   /** UCB multiplier of the posterior std. Default 2. */
@@ -76,7 +78,7 @@ export class BoStrategy implements Strategy {
   constructor(opts: BoOptions = {}) {
     this.o = {
       nStartup: 10,
-      acquisition: 'thompson',
+      acquisition: 'auto',
       xi: 0,
       beta: 2,
       maxTrain: 150,
@@ -242,7 +244,8 @@ export class BoStrategy implements Strategy {
     const cand: number[] = [];
     for (let j = 0; j < N; j++) if (!seen.has(fin.keys[j]!)) cand.push(j);
     if (cand.length === 0) return -1;
-    const { acquisition, xi, beta } = this.o;
+    const { xi, beta } = this.o;
+    const acquisition = this.o.acquisition === 'auto' ? 'thompson' : this.o.acquisition;
     const target = yBest + xi * model.ySd;
     const s0 = priorSd(model);
     const value = (m: number, s: number) =>
@@ -281,7 +284,8 @@ export class BoStrategy implements Strategy {
   }
 
   private acquisition(model: GpModel, yBest: number, rng: Rng): (C: EncodedBatch) => Float64Array {
-    const { acquisition, xi, beta } = this.o;
+    const { xi, beta } = this.o;
+    const acquisition = this.o.acquisition === 'auto' ? 'ei' : this.o.acquisition;
     return (C) => {
       const { mu, sd } = predict(model, C);
       const out = new Float64Array(C.n);
