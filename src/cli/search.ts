@@ -6,9 +6,8 @@ import { createStrategy } from '../strategy/index.js';
 import { openStore } from '../store/index.js';
 import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
-import { resolveTarget, TRAINING_SPACES } from './targets.js';
+import { resolveTarget } from './targets.js';
 
-const TRAINING_SPACE_NAMES: readonly string[] = TRAINING_SPACES;
 import { createExecutor, keepRunningFor, objectiveSpecFor, runWithExecutor, checkRedis, type ExecutorKind } from '../run/index.js';
 
 function num(name: string, positive = true) {
@@ -84,12 +83,6 @@ export function registerSearch(program: Command): void {
       }
       const options = parseJsonOption('--options', o.options);
       const strategy = createStrategy(o.strategy, options);
-      if (TRAINING_SPACE_NAMES.includes(o.space) && (kind !== 'inprocess' || o.workers !== undefined)) {
-        throw new UsageError(
-          `--space ${o.space} trains in this process for now (no --executor/--workers yet); to train trials in parallel, ` +
-            `start the same tsnas search command several times on one --storage`,
-        );
-      }
       const target = await resolveTarget(o);
       const store = openStore(o.storage);
       const name = o.name ?? `${target.label ?? target.spaceName}-${o.strategy}-seed${o.seed}`;
@@ -141,7 +134,7 @@ export function registerSearch(program: Command): void {
         if (kind === 'inprocess' && o.workers === undefined) await exp.optimize(target.objective, runOpts);
         else {
           const executor = createExecutor({ executor: kind, workers: o.workers, redis: o.redis, queue: o.queue, maxOldSpaceMb: o.maxOldSpaceSize, artifacts: o.artifacts }, exp);
-          await runWithExecutor(exp, executor, { ...runOpts, objective: objectiveSpecFor(o) });
+          await runWithExecutor(exp, executor, { ...runOpts, objective: target.spec ?? objectiveSpecFor(o) });
         }
         bar?.stop();
         summarize(exp);

@@ -10,7 +10,8 @@ import { Nb201Evaluator, type Nb201Dataset } from '../estimate/nb201.js';
 import type { Fidelity } from '../estimate/fidelity.js';
 import type { OptimizerName, TrainingEvaluator, TrainResult } from '../estimate/train.js';
 import type { BackendChoice } from '../nn/backend.js';
-import { cellSpace, chainFlatSpace, chainSpace, dagSpace, nb201ArchSpace, type ArchSpace } from '../space/arch/index.js';
+import { createTrainingEvaluator, TRAINING_SPACES, type TrainingSetup } from '../estimate/train-setup.js';
+import type { ObjectiveSpec } from '../run/objective-spec.js';
 import { validateSpace, type SearchSpace } from '../space/params.js';
 import type { Direction } from '../store/types.js';
 import { UsageError } from './errors.js';
@@ -31,6 +32,8 @@ export interface Target {
   evaluateTest?: (params: Record<string, unknown>) => Promise<TrainResult & { test: number }>;
   /** Training targets: the evaluator, for per-trial logging. */
   evaluator?: TrainingEvaluator;
+  /** How trial processes (pool, workers) rebuild the objective; default: derived from --space/--objective. */
+  spec?: ObjectiveSpec;
 }
 
 export interface TargetOptions {
@@ -58,17 +61,7 @@ export interface TargetOptions {
   finalDataFraction?: number;
 }
 
-/** Spaces trained for real by `tsnas search` (nb201-cell: the NAS-Bench-201 cell trained, not looked up). */
-export const TRAINING_SPACES = ['chain', 'dag', 'cell', 'nb201-cell'] as const;
-
-function archSpaceFor(name: string, inputShape: number[], dataset: string): ArchSpace {
-  const image = inputShape.length === 3;
-  if (name === 'chain') return image ? chainSpace : chainFlatSpace;
-  if (!image) {
-    throw new UsageError(`--space ${name} needs image data; ${dataset} is tabular (shape [${inputShape.join(',')}]): use --space chain`);
-  }
-  return name === 'dag' ? dagSpace : name === 'cell' ? cellSpace : nb201ArchSpace;
-}
+export { TRAINING_SPACES };
 
 const BACKENDS = ['auto', 'tfjs-node', 'wasm', 'cpu'];
 
@@ -96,9 +89,6 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
   for (const [name, v] of [['--data-fraction', o.dataFraction], ['--final-data-fraction', o.finalDataFraction], ['--val-fraction', o.valFraction]] as const) {
     if (v !== undefined && !(v > 0 && v <= 1)) throw new UsageError(`${name} ${v}: give a fraction in (0, 1]`);
   }
-  const { loadTrainingData } = await import('../estimate/train-data.js');
-  const data = loadTrainingData(o.dataset, { target: o.target, seed: o.seed ?? 0, valFraction: o.valFraction });
-  const archSpace = archSpaceFor(o.space, data.train.shape, o.dataset);
   const fidelity: Fidelity = {
     epochs: o.epochs ?? 3,
     dataFraction: o.dataFraction ?? 1,
@@ -106,23 +96,24 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     ...(o.width !== undefined ? { widthMultiplier: o.width } : {}),
     ...(o.cells !== undefined ? { cells: o.cells } : {}),
   };
-  const { TrainingEvaluator } = await import('../estimate/train.js');
-  let finalRun = false; // per-epoch lines only for the (long) final retraining; trials print one line each
-  const ev = new TrainingEvaluator({
-    archSpace,
-    data,
+  const setup: TrainingSetup = {
+    space: o.space,
+    dataset: o.dataset,
+    ...(o.target ? { target: o.target } : {}),
     fidelity,
     batchSize: o.batchSize ?? 64,
     optimizer: optimizer as OptimizerName,
-    lr: o.lr,
+    ...(o.lr !== undefined ? { lr: o.lr } : {}),
     lrSchedule,
     seed: o.seed ?? 0,
     backend: backend as 'auto' | BackendChoice,
-    onEpoch: (e) => {
-      if (finalRun) {
-        console.log(`  final retraining epoch ${e.epoch}: loss ${e.loss.toFixed(4)} val ${e.value.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`);
-      }
-    },
+    ...(o.valFraction !== undefined ? { valFraction: o.valFraction } : {}),
+  };
+  let finalRun = false; // per-epoch lines only for the (long) final retraining; trials print one line each
+  const { evaluator: ev, data, archSpace } = await createTrainingEvaluator(setup, (e) => {
+    if (finalRun) {
+      console.log(`  final retraining epoch ${e.epoch}: loss ${e.loss.toFixed(4)} val ${e.value.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`);
+    }
   });
   try {
     await ev.ready(); // a forced backend that cannot start is a usage error, not a failed trial each
@@ -143,6 +134,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     label: `${o.space}-${datasetLabel}`,
     strictMeta: true,
     evaluator: ev,
+    spec: { kind: 'train', setup },
     meta: {
       dataset: o.dataset,
       ...(o.target ? { target: o.target } : {}),

@@ -8,12 +8,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
 import { Nb201Evaluator, type Nb201Dataset, type Nb201Epochs } from '../estimate/nb201.js';
+import type { TrainingSetup } from '../estimate/train-setup.js';
 
 export type ObjectiveSpec =
   /** NAS-Bench-201 tabular objective; `dir` omitted: the worker's TSNAS_NB201_DIR or default folder. */
   | { kind: 'nb201'; dataset: Nb201Dataset; epochs?: Nb201Epochs; dir?: string }
   /** A module exporting an objective function (`exportName`, else `objective`, else default). */
-  | { kind: 'module'; file: string; exportName?: string };
+  | { kind: 'module'; file: string; exportName?: string }
+  /** Real training of an architecture space (data loaded and evaluator built in the trial process). */
+  | { kind: 'train'; setup: TrainingSetup };
 
 export class ObjectiveSpecError extends Error {
   override name = 'ObjectiveSpecError';
@@ -37,6 +40,10 @@ export function resolveObjectiveSpec(spec: ObjectiveSpec): Promise<Objective> {
 async function load(spec: ObjectiveSpec): Promise<Objective> {
   if (spec.kind === 'nb201') {
     return new Nb201Evaluator({ dir: spec.dir, dataset: spec.dataset, epochs: spec.epochs ?? 12 }).objective;
+  }
+  if (spec.kind === 'train') {
+    const { createTrainingEvaluator } = await import('../estimate/train-setup.js');
+    return (await createTrainingEvaluator(spec.setup)).evaluator.objective;
   }
   if (spec.kind === 'module') {
     if (!fs.existsSync(spec.file)) throw new ObjectiveSpecError(`objective module ${spec.file}: no such file on this machine`);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliSpawn, type CliResult } from '../helpers/cli.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 
 /** Runs the CLI without blocking this worker's event loop (spawnSync would, for the whole run). */
 function cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
@@ -69,11 +70,26 @@ describe('tsnas search --space chain|dag|cell|nb201-cell', () => {
       expect(badBackend.code).toBe(2);
       expect(badBackend.stderr.trim()).toMatch(/^tsnas: --backend tfjs-node: backend 'tfjs-node' cannot start: @tensorflow\/tfjs-node is not installed/);
     }
-    const pool = await cli(['search', '--space', 'cell', '--dataset', 'fashion-mnist', '--executor', 'pool', '--trials', '1', '--storage', db]);
-    expect(pool.code).toBe(2);
-    expect(pool.stderr).toMatch(/trains in this process for now .* start the same tsnas search command several times on one --storage/);
     const badFraction = await cli(['search', '--space', 'chain', '--dataset', 'iris', '--data-fraction', '2', '--trials', '1', '--storage', db]);
     expect(badFraction.code).toBe(2);
     expect(badFraction.stderr).toMatch(/--data-fraction 2: give a fraction in \(0, 1\]/);
+  });
+
+  it('trains trials in a local pool of processes, each rebuilding the evaluator from the spec', async () => {
+    const db = `sqlite:${path.join(tmp, 'pool.db')}`;
+    const args = ['search', '--space', 'chain', '--dataset', 'iris', '--executor', 'pool', '--workers', '2', '--trials', '4', '--epochs', '2', '--seed', '3', '--no-evaluate-test', '--storage', db];
+    const r = await cli(args);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/4 trials \(4 complete, 0 pruned, 0 failed\)/);
+    const s = new SqliteStore(db.slice('sqlite:'.length));
+    const trials = s.getTrials(s.listExperiments()[0]!.id);
+    s.close();
+    for (const t of trials) {
+      expect(t.intermediate.map((i) => i.step)).toEqual([1, 2]); // per-epoch values streamed back from the children
+      expect(t.cost.flops).toBeGreaterThan(0);
+      expect(t.values![0]).toBeGreaterThan(0);
+      expect(t.owner).not.toBe(null);
+    }
   });
 });
