@@ -18,7 +18,7 @@
  * REA's 12,000 s), "compute_fraction_of_rea": (smallest budget whose mean reaches REA's published
  * 93.92) / 12,000, or null when --max-budget is not enough, ...}}
  */
-import { fork } from 'node:child_process';
+import { runParallel } from './parallel.js';
 import os from 'node:os';
 import { Command } from 'commander';
 import { Experiment } from '../src/core/experiment.js';
@@ -136,26 +136,6 @@ async function worker(job: Job): Promise<void> {
   for (const r of job.runs) process.send!(await runOne(job, r));
 }
 
-function runParallel(job: Omit<Job, 'runs'>, runs: number, jobs: number): Promise<RunResult[]> {
-  const results: RunResult[] = [];
-  const n = Math.max(1, Math.min(jobs, runs));
-  return new Promise((resolve, reject) => {
-    let alive = n;
-    for (let w = 0; w < n; w++) {
-      const mine = Array.from({ length: runs }, (_, i) => i).filter((i) => i % n === w);
-      const child = fork(process.argv[1]!, ['--worker', JSON.stringify({ ...job, runs: mine })], {
-        execArgv: process.execArgv,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      child.on('message', (m) => results.push(m as RunResult));
-      child.on('exit', (code) => {
-        if (code !== 0) reject(new Error(`bench worker exited with ${code}`));
-        else if (--alive === 0) resolve(results.sort((a, b) => a.run - b.run));
-      });
-    }
-  });
-}
-
 async function main(): Promise<void> {
   const wi = process.argv.indexOf('--worker');
   if (wi >= 0) return worker(JSON.parse(process.argv[wi + 1]!) as Job);
@@ -184,7 +164,7 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const s of names) {
     const t0 = Date.now();
-    const res = await runParallel({ scheduler: s, maxBudget: o.maxBudget, eta: o.eta, dir: o.nb201Dir }, o.runs, o.jobs);
+    const res = await runParallel<Omit<Job, "runs">, RunResult>({ scheduler: s, maxBudget: o.maxBudget, eta: o.eta, dir: o.nb201Dir }, o.runs, o.jobs);
     // REA runs to its own 12,000 s only (its history replay grows quadratically); later columns are '-'.
     const horizon = s === 'rea' ? Math.min(o.maxBudget, REA_BUDGET) : o.maxBudget;
     const needed = grid.filter((b) => b <= horizon).find((b) => {

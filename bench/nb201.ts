@@ -8,7 +8,7 @@
  *
  * Runs are split across worker processes (--jobs, default: cores). Run r uses seed r.
  */
-import { fork } from 'node:child_process';
+import { runParallel } from './parallel.js';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { Experiment } from '../src/core/experiment.js';
@@ -69,26 +69,6 @@ function meanStd(xs: number[]): [number, number] {
   return [m, Math.sqrt(v)];
 }
 
-function runParallel(job: Omit<Job, 'runs'>, runs: number, jobs: number): Promise<RunResult[]> {
-  const results: RunResult[] = [];
-  const n = Math.max(1, Math.min(jobs, runs));
-  return new Promise((resolve, reject) => {
-    let alive = n;
-    for (let w = 0; w < n; w++) {
-      const mine = Array.from({ length: runs }, (_, i) => i).filter((i) => i % n === w);
-      const child = fork(process.argv[1]!, ['--worker', JSON.stringify({ ...job, runs: mine })], {
-        execArgv: process.execArgv,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      child.on('message', (m) => results.push(m as RunResult));
-      child.on('exit', (code) => {
-        if (code !== 0) reject(new Error(`bench worker exited with ${code}`));
-        else if (--alive === 0) resolve(results.sort((a, b) => a.run - b.run));
-      });
-    }
-  });
-}
-
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--worker');
   if (i >= 0) return worker(JSON.parse(process.argv[i + 1]!) as Job);
@@ -114,7 +94,7 @@ async function main(): Promise<void> {
   const summary: Record<string, { c10_test_mean: number; c10_test_std: number; c100_test_mean: number; c100_test_std: number; runs: number; mean_queries: number; seconds_wall: number }> = {};
   for (const s of strategies) {
     const t0 = Date.now();
-    const res = await runParallel({ strategy: s, budget: o.budgetSeconds, dir: o.nb201Dir, options: JSON.parse(o.options) }, o.runs, o.jobs);
+    const res = await runParallel<Omit<Job, "runs">, RunResult>({ strategy: s, budget: o.budgetSeconds, dir: o.nb201Dir, options: JSON.parse(o.options) }, o.runs, o.jobs);
     const [m10, s10] = meanStd(res.map((r) => r.c10));
     const [m100, s100] = meanStd(res.map((r) => r.c100));
     summary[s] = {

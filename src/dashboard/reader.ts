@@ -7,24 +7,8 @@
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
-import type { ExperimentRecord, TrialRecord, TrialState } from '../store/types.js';
-
-interface TrialRow {
-  id: number;
-  experiment_id: number;
-  number: number;
-  state: TrialState;
-  params: string;
-  distributions: string;
-  values: string | null;
-  cost: string;
-  attrs: string;
-  error: string | null;
-  created_at: number;
-  finished_at: number | null;
-  heartbeat_at: number | null;
-  owner: string | null;
-}
+import { readExperiments, readTrials } from '../store/sqlite.js';
+import type { ExperimentRecord, TrialRecord } from '../store/types.js';
 
 export class StorageReader {
   private db: Database.Database;
@@ -57,45 +41,11 @@ export class StorageReader {
   }
 
   listExperiments(): ExperimentRecord[] {
-    const rows = this.db.prepare('SELECT * FROM experiments ORDER BY id').all() as { id: number; name: string; config: string; created_at: number }[];
-    return rows.map((r) => ({ id: r.id, name: r.name, config: JSON.parse(r.config), createdAt: r.created_at }));
+    return readExperiments(this.db);
   }
 
   getTrials(experimentId: number): readonly TrialRecord[] {
-    return this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT * FROM trials WHERE experiment_id = ? ORDER BY number').all(experimentId) as TrialRow[];
-      const inter = new Map<number, { step: number; value: number }[]>();
-      const ivs = this.db
-        .prepare(
-          `SELECT i.trial_id AS trial_id, i.step AS step, i.value AS value FROM intermediate i
-           JOIN trials t ON t.id = i.trial_id WHERE t.experiment_id = ? ORDER BY i.trial_id, i.step`,
-        )
-        .all(experimentId) as { trial_id: number; step: number; value: number }[];
-      for (const iv of ivs) {
-        let list = inter.get(iv.trial_id);
-        if (!list) inter.set(iv.trial_id, (list = []));
-        list.push({ step: iv.step, value: iv.value });
-      }
-      return rows.map(
-        (r): TrialRecord => ({
-          id: r.id,
-          experimentId: r.experiment_id,
-          number: r.number,
-          state: r.state,
-          params: JSON.parse(r.params),
-          distributions: JSON.parse(r.distributions),
-          values: r.values === null ? null : JSON.parse(r.values),
-          intermediate: inter.get(r.id) ?? [],
-          cost: JSON.parse(r.cost),
-          attrs: JSON.parse(r.attrs),
-          error: r.error,
-          createdAt: r.created_at,
-          finishedAt: r.finished_at,
-          heartbeatAt: r.heartbeat_at,
-          owner: r.owner,
-        }),
-      );
-    })();
+    return readTrials(this.db, experimentId);
   }
 
   close(): void {

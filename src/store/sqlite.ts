@@ -104,6 +104,54 @@ function jsonValues(values: number[] | null): string | null {
   return values === null ? null : JSON.stringify(values.map((v) => (Number.isFinite(v) ? v : null)));
 }
 
+const readStatements = new WeakMap<Database.Database, { exps: Database.Statement; trials: Database.Statement; inter: Database.Statement }>();
+
+function statements(db: Database.Database) {
+  let st = readStatements.get(db);
+  if (!st) {
+    st = {
+      exps: db.prepare('SELECT * FROM experiments ORDER BY id'),
+      trials: db.prepare('SELECT * FROM trials WHERE experiment_id = ? ORDER BY number'),
+      inter: db.prepare(
+        `SELECT i.trial_id AS trial_id, i.step AS step, i.value AS value FROM intermediate i
+         JOIN trials t ON t.id = i.trial_id WHERE t.experiment_id = ? ORDER BY i.trial_id, i.step`,
+      ),
+    };
+    readStatements.set(db, st);
+  }
+  return st;
+}
+
+/** Every experiment of a tsnas SQLite file (shared by the store and the dashboard's read-only reader). */
+export function readExperiments(db: Database.Database): ExperimentRecord[] {
+  return (statements(db).exps.all() as { id: number; name: string; config: string; created_at: number }[]).map((r) => ({
+    id: r.id,
+    name: r.name,
+    config: JSON.parse(r.config),
+    createdAt: r.created_at,
+  }));
+}
+
+/** An experiment's trials with their intermediate values, read in one consistent snapshot. */
+export function readTrials(db: Database.Database, experimentId: number, states?: readonly TrialState[]): TrialRecord[] {
+  const st = statements(db);
+  return db.transaction(() => {
+    const rows = st.trials.all(experimentId) as TrialRow[];
+    const inter = new Map<number, { step: number; value: number }[]>();
+    for (const iv of st.inter.all(experimentId) as { trial_id: number; step: number; value: number }[]) {
+      let list = inter.get(iv.trial_id);
+      if (!list) inter.set(iv.trial_id, (list = []));
+      list.push({ step: iv.step, value: iv.value });
+    }
+    const out: TrialRecord[] = [];
+    for (const r of rows) {
+      if (states && !states.includes(r.state)) continue;
+      out.push(toRecord(r, inter.get(r.id) ?? []));
+    }
+    return out;
+  })();
+}
+
 export class SqliteStore implements Store {
   readonly file: string;
   private db: Database.Database;
@@ -136,7 +184,6 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.stmts = {
       expByName: db.prepare('SELECT * FROM experiments WHERE name = ?'),
-      expAll: db.prepare('SELECT * FROM experiments ORDER BY id'),
       expInsert: db.prepare('INSERT INTO experiments (name, config, created_at) VALUES (?, ?, ?)'),
       nextNumber: db.prepare('SELECT COALESCE(MAX(number) + 1, 0) AS n FROM trials WHERE experiment_id = ?'),
       trialInsert: db.prepare(
@@ -146,12 +193,7 @@ export class SqliteStore implements Store {
            @created_at, NULL, @heartbeat_at, @owner)`,
       ),
       trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
-      trialsByExp: db.prepare('SELECT * FROM trials WHERE experiment_id = ? ORDER BY number'),
       interByTrial: db.prepare('SELECT step, value FROM intermediate WHERE trial_id = ? ORDER BY step'),
-      interByExp: db.prepare(
-        `SELECT i.trial_id AS trial_id, i.step AS step, i.value AS value FROM intermediate i
-         JOIN trials t ON t.id = i.trial_id WHERE t.experiment_id = ? ORDER BY i.trial_id, i.step`,
-      ),
       interUpsert: db.prepare(
         'INSERT INTO intermediate (trial_id, step, value) VALUES (?, ?, ?) ON CONFLICT(trial_id, step) DO UPDATE SET value = excluded.value',
       ),
@@ -203,7 +245,7 @@ export class SqliteStore implements Store {
   }
 
   listExperiments(): ExperimentRecord[] {
-    return (this.stmts.expAll!.all() as Parameters<SqliteStore['expRow']>[0][]).map((r) => this.expRow(r));
+    return readExperiments(this.db);
   }
 
   createTrial(experimentId: number, init: NewTrial): TrialRecord {
@@ -299,22 +341,7 @@ export class SqliteStore implements Store {
   }
 
   getTrials(experimentId: number, states?: readonly TrialState[]): readonly TrialRecord[] {
-    // One consistent snapshot of trials and their intermediate values.
-    return this.db.transaction(() => {
-      const rows = this.stmts.trialsByExp!.all(experimentId) as TrialRow[];
-      const inter = new Map<number, { step: number; value: number }[]>();
-      for (const iv of this.stmts.interByExp!.all(experimentId) as { trial_id: number; step: number; value: number }[]) {
-        let list = inter.get(iv.trial_id);
-        if (!list) inter.set(iv.trial_id, (list = []));
-        list.push({ step: iv.step, value: iv.value });
-      }
-      const out: TrialRecord[] = [];
-      for (const r of rows) {
-        if (states && !states.includes(r.state)) continue;
-        out.push(toRecord(r, inter.get(r.id) ?? []));
-      }
-      return out;
-    })();
+    return readTrials(this.db, experimentId, states);
   }
 
   getStrategyState(experimentId: number, key: string): unknown {
