@@ -108,12 +108,12 @@ async function main(): Promise<void> {
     };
   }
   console.log(`\nNAS-Bench-201, CIFAR-10 search, ${o.budgetSeconds} simulated s, ${o.runs} runs (ours) vs Dong & Yang 2020 Table 5 (500 runs)`);
-  console.log('strategy    | ours C10 test  | paper C10 test | ours C100 test | paper C100 | queries | wall s');
+  console.log('strategy    | ours C10 test  | paper C10 test       | ours C100 test | paper C100 | queries | wall s');
   for (const [s, r] of Object.entries(summary)) {
     const p = PUBLISHED[s];
     const paper10 = p ? `${p.c10.toFixed(2)}±${p.c10std.toFixed(2)} ${p.name}` : '-';
     console.log(
-      `${s.padEnd(11)} | ${r.c10_test_mean.toFixed(2)}±${r.c10_test_std.toFixed(2)}     | ${paper10.padEnd(14)} | ${r.c100_test_mean.toFixed(2)}±${r.c100_test_std.toFixed(2)}     | ${p ? p.c100.toFixed(2) : '-'.padEnd(5)}      | ${r.mean_queries.toFixed(1).padStart(7)} | ${r.seconds_wall}`,
+      `${s.padEnd(11)} | ${r.c10_test_mean.toFixed(2)}±${r.c10_test_std.toFixed(2)}     | ${paper10.padEnd(20)} | ${r.c100_test_mean.toFixed(2)}±${r.c100_test_std.toFixed(2)}     | ${p ? p.c100.toFixed(2) : '-'.padEnd(5)}      | ${r.mean_queries.toFixed(1).padStart(7)} | ${r.seconds_wall}`,
     );
   }
   console.log('optimum: CIFAR-10 test 94.37, CIFAR-100 test 73.51');

@@ -12,3 +12,15 @@ export * from './estimate/fidelity.js';
 export { Nb201Evaluator, loadNb201Table, resolveNb201Dir, DataDirError } from './estimate/nb201.js';
 export type { Nb201Answer, Nb201Dataset, Nb201Epochs, Nb201Options, Nb201Row } from './estimate/nb201.js';
 export { Rng } from './util/rng.js';
+export * from './estimate/schedulers/index.js';
+export * from './estimate/lc/index.js';
+export { MedianPruner, type MedianPrunerOptions } from './estimate/median.js';
+export * from './run/index.js';
+export * from './data/index.js';
+export { writeReport } from './report/index.js';
+export { ARCH_SPACES } from './space/arch/index.js';
+export type { ArchSpace, DecodeOpts } from './space/arch/index.js';
+/**
+ * Modules that load TensorFlow.js are imported on demand, so `import 'tsnas'` stays light:
+ * `tsnas/train` (TrainingEvaluator), `tsnas/backend` (initBackend), `tsnas/morphism` (weight inheritance).
+ */
