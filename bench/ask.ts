@@ -15,7 +15,7 @@ import { Experiment } from '../src/core/experiment.js';
 import { Nb201Evaluator } from '../src/estimate/nb201.js';
 import { paramsKey, sampleSpace } from '../src/space/params.js';
 import { MemoryStore } from '../src/store/memory.js';
-import { createStrategy, strategyNames, type StrategyContext } from '../src/strategy/index.js';
+import { createStrategy, strategyNames } from '../src/strategy/index.js';
 import { Rng } from '../src/util/rng.js';
 
 function quantile(sorted: number[], q: number): number {
@@ -51,15 +51,7 @@ async function measure(name: string, nTrials: number, repeats: number, dir?: str
   for (let r = 0; r <= repeats; r++) {
     // The strategy's own ask, with the context Experiment.ask gives it (store reads and checks excluded).
     const history = exp.trials();
-    const ctx: StrategyContext = {
-      space: exp.searchSpace(history),
-      history,
-      trialNumber: history.length,
-      seed: exp.seed,
-      directions: exp.directions,
-      rng: exp.rngFor(history.length, 'strategy'),
-      state: { get: (k) => store.getStrategyState(exp.id, k), set: (k, v) => store.setStrategyState(exp.id, k, v) },
-    };
+    const ctx = exp.context(history);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const proposed = await strategy.ask(ctx);

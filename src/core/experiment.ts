@@ -200,7 +200,8 @@ export class Experiment implements TrialHost {
     return Rng.derive(this.seed, trialNumber, purpose);
   }
 
-  private context(history: readonly TrialRecord[], trialNumber: number): StrategyContext {
+  /** What a strategy sees when deciding trial `trialNumber` (default: the next one) from `history`. */
+  context(history: readonly TrialRecord[] = this.trials(), trialNumber: number = history.length): StrategyContext {
     return {
       space: this.searchSpace(history),
       history,

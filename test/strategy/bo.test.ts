@@ -12,7 +12,6 @@ import { BoStrategy, copula, expectedImprovement } from '../../src/strategy/bo.j
 import { distParts, encode, enumerateFinite, finiteSize, makeEncoder } from '../../src/strategy/encoding.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import type { Strategy } from '../../src/strategy/types.js';
-import type { StrategyContext } from '../../src/strategy/types.js';
 
 /** The synthetic space and helpers of tpe.test.ts (repeated: importing a test file would rerun its tests). */
 const LEVELS = ['a', 'b', 'c', 'd', 'e'];
@@ -47,20 +46,6 @@ async function search(make: () => Strategy, space: SearchSpace, seed: number, nT
   const hit = trials.findIndex((t) => t.values![0]! >= opt - tol);
   return { hit: hit < 0 ? nTrials + 1 : hit + 1, best: Math.max(...trials.map((t) => t.values![0]!)) };
 }
-
-function contextOf(exp: Experiment): StrategyContext {
-  const history = exp.trials();
-  return {
-    space: exp.searchSpace(history),
-    history,
-    trialNumber: history.length,
-    seed: exp.seed,
-    directions: exp.directions,
-    rng: exp.rngFor(history.length, 'strategy'),
-    state: { get: () => undefined, set: () => {} },
-  };
-}
-
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const FAST = { nRandom: 150, localRounds: 2 };
@@ -122,7 +107,7 @@ describe('bo', () => {
     const exp = Experiment.open({ store: new MemoryStore(), name: 'c', strategy, space, seed: 3 });
     const f = (p: Params) => (p.kind === 'a' ? Math.log(p.pa as number) / 5 : 1 - Math.abs(Math.log10(p.pb as number) + 2) / 4);
     for (let i = 0; i < 25; i++) {
-      const proposal = strategy.ask(contextOf(exp));
+      const proposal = strategy.ask(exp.context());
       validateParams(space, proposal);
       const t = await exp.ask(proposal);
       await exp.tell(t, f(t.params));
@@ -141,7 +126,7 @@ describe('bo', () => {
       const b = Experiment.open({ store, name: 'r', strategy: new BoStrategy(FAST), space, seed: 5 });
       await b.optimize((t) => f(t.params), { nTrials: 20 });
       expect(b.trials().map((t) => t.params)).toEqual(full.trials().map((t) => t.params));
-      expect(new BoStrategy(FAST).ask(contextOf(b))).toEqual(new BoStrategy(FAST).ask(contextOf(full)));
+      expect(new BoStrategy(FAST).ask(b.context())).toEqual(new BoStrategy(FAST).ask(full.context()));
     }
   });
 

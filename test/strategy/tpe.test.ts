@@ -10,7 +10,7 @@ import { paramsKey, validateParams, type Params, type SearchSpace } from '../../
 import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import { TpeStrategy } from '../../src/strategy/tpe.js';
-import type { Strategy, StrategyContext } from '../../src/strategy/types.js';
+import type { Strategy } from '../../src/strategy/types.js';
 
 const LEVELS = ['a', 'b', 'c', 'd', 'e'];
 const W = [0, 0.3, 0.6, 1, 0.2];
@@ -45,19 +45,6 @@ export async function search(make: () => Strategy, space: SearchSpace, seed: num
   return { hit: hit < 0 ? nTrials + 1 : hit + 1, best: Math.max(...trials.map((t) => t.values![0]!)) };
 }
 
-export function contextOf(exp: Experiment): StrategyContext {
-  const history = exp.trials();
-  return {
-    space: exp.searchSpace(history),
-    history,
-    trialNumber: history.length,
-    seed: exp.seed,
-    directions: exp.directions,
-    rng: exp.rngFor(history.length, 'strategy'),
-    state: { get: () => undefined, set: () => {} },
-  };
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('tpe', () => {
@@ -89,7 +76,7 @@ describe('tpe', () => {
       const exp = Experiment.open({ store: new MemoryStore(), name: 'c', strategy, space, seed: 3 });
       const f = (p: Params) => (p.kind === 'a' ? Math.log(p.pa as number) / 5 : 1 - Math.abs(Math.log10(p.pb as number) + 2) / 4 + (p.pb2 === 2 ? 0.2 : 0));
       for (let i = 0; i < 30; i++) {
-        const proposal = strategy.ask(contextOf(exp));
+        const proposal = strategy.ask(exp.context());
         validateParams(space, proposal); // throws on a missing active or an extra inactive parameter
         const t = await exp.ask(proposal);
         await exp.tell(t, f(t.params));
@@ -109,7 +96,7 @@ describe('tpe', () => {
       const b = Experiment.open({ store, name: 'r', strategy: new TpeStrategy({ multivariate }), space: SYN_SPACE, seed: 7 });
       await b.optimize((t) => synthetic(t.params), { nTrials: 30 });
       expect(b.trials().map((t) => t.params)).toEqual(full.trials().map((t) => t.params));
-      expect(new TpeStrategy({ multivariate }).ask(contextOf(b))).toEqual(new TpeStrategy({ multivariate }).ask(contextOf(full)));
+      expect(new TpeStrategy({ multivariate }).ask(b.context())).toEqual(new TpeStrategy({ multivariate }).ask(full.context()));
     }
   });
 
