@@ -8,44 +8,19 @@ import { crossover, mutate } from '../../src/strategy/mutation.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import type { Strategy, StrategyContext } from '../../src/strategy/types.js';
 import { Rng } from '../../src/util/rng.js';
+import { additive, CHOICES, COND_SPACE, condObjective, OPT, SPACE } from './fixtures.js';
 
 /** 4 categorical parameters x 5 choices (625 points); additive objective, optimum at choice 3 everywhere. */
-const CHOICES = ['a', 'b', 'c', 'd', 'e'];
-const SPACE: SearchSpace = {
-  params: Object.fromEntries([0, 1, 2, 3].map((i) => [`x${i}`, { type: 'categorical' as const, choices: CHOICES }])),
-};
-const TABLE = (() => {
-  const rng = new Rng(7);
-  return [0, 1, 2, 3].map(() => CHOICES.map((_, k) => (k === 3 ? 1 : 0.7 * rng.random())));
-})();
-const objective = (p: Params) => [0, 1, 2, 3].reduce((s, i) => s + TABLE[i]![CHOICES.indexOf(p[`x${i}`] as string)]!, 0);
-const OPT = paramsKey({ x0: 'd', x1: 'd', x2: 'd', x3: 'd' });
-
 async function trialsToOptimum(strategy: Strategy, seed: number, cap = 625): Promise<number> {
   const exp = Experiment.open({ store: new MemoryStore(), name: 'synthetic', strategy, space: SPACE, seed });
   for (let n = 1; n <= cap; n++) {
     const t = await exp.ask();
-    await exp.tell(t, objective(t.params));
+    await exp.tell(t, additive(t.params));
     if (paramsKey(t.params) === OPT) return n;
   }
   return cap;
 }
 
-/** A conditional, mixed space: every kind of parameter and a two-level condition. */
-export const COND_SPACE: SearchSpace = {
-  params: {
-    kind: { type: 'categorical', choices: ['mlp', 'cnn'] },
-    width: { type: 'int', low: 8, high: 512, log: true, when: { kind: ['mlp'] } },
-    layers: { type: 'int', low: 1, high: 4, when: { kind: ['cnn'] } },
-    kernel: { type: 'categorical', choices: [3, 5], when: { layers: [3, 4] } },
-    lr: { type: 'float', low: 1e-4, high: 1e-1, log: true },
-    dropout: { type: 'float', low: 0, high: 0.5, step: 0.1 },
-  },
-};
-const condObjective = (p: Params) =>
-  (p.kind === 'cnn' ? 1 + (p.layers as number) * 0.1 + (p.kernel === 5 ? 0.2 : 0) : Math.log(p.width as number) / 10) -
-  Math.abs(Math.log10(p.lr as number) + 2.5) * 0.1 -
-  (p.dropout as number);
 
 /** Wraps a strategy and keeps what its `ask` returned, before the experiment fills anything in. */
 function recording(inner: Strategy): Strategy & { raw: Params[] } {
@@ -185,7 +160,7 @@ describe('regularized evolution', () => {
     const cost = (p: Params) => Object.values(p).reduce((s: number, v) => s + CHOICES.indexOf(v as string), 0);
     const hv = async (strategy: Strategy, seed: number) => {
       const exp = Experiment.open({ store: new MemoryStore(), name: 'mo', strategy, space: SPACE, seed, directions: ['maximize', 'minimize'] });
-      await exp.optimize((t) => [objective(t.params), cost(t.params)], { nTrials: 60 });
+      await exp.optimize((t) => [additive(t.params), cost(t.params)], { nTrials: 60 });
       expect(new Set(exp.trials().map((t) => paramsKey(t.params))).size).toBe(60);
       // 2-D hypervolume w.r.t. (objective 0, cost 16), points sorted by cost
       const pts = exp.trials().map((t) => [t.values![0]!, t.values![1]!] as const).sort((a, b) => a[1] - b[1] || b[0] - a[0]);
@@ -217,7 +192,7 @@ describe('regularized evolution', () => {
         if (n === stopAt) exp = open();
         const t = await exp.ask();
         proposals.push(paramsKey(t.params));
-        if (n !== 12) await exp.tell(t, objective(t.params)); // trial 12 stays RUNNING (pending)
+        if (n !== 12) await exp.tell(t, additive(t.params)); // trial 12 stays RUNNING (pending)
       }
       return proposals;
     };

@@ -13,33 +13,11 @@ import { decisionsOf, decodeOption, encodeValue } from '../../src/strategy/rl/de
 import { FactorizedController } from '../../src/strategy/rl/factorized.js';
 import type { Strategy, StrategyContext } from '../../src/strategy/types.js';
 import { Rng } from '../../src/util/rng.js';
+import { additive, CHOICES, COND_SPACE, condObjective, OPT, SPACE } from './fixtures.js';
 
-const CHOICES = ['a', 'b', 'c', 'd', 'e'];
-const SPACE: SearchSpace = {
-  params: Object.fromEntries([0, 1, 2, 3].map((i) => [`x${i}`, { type: 'categorical' as const, choices: CHOICES }])),
-};
-const TABLE = (() => {
-  const rng = new Rng(7);
-  return [0, 1, 2, 3].map(() => CHOICES.map((_, k) => (k === 3 ? 1 : 0.7 * rng.random())));
-})();
 /** Additive objective in "accuracy %" units; optimum at choice 'd' everywhere. */
-const objective = (p: Params) => 20 * [0, 1, 2, 3].reduce((s, i) => s + TABLE[i]![CHOICES.indexOf(p[`x${i}`] as string)]!, 0);
-const OPT = paramsKey({ x0: 'd', x1: 'd', x2: 'd', x3: 'd' });
+const objective = (p: Params) => 20 * additive(p);
 
-const COND_SPACE: SearchSpace = {
-  params: {
-    kind: { type: 'categorical', choices: ['mlp', 'cnn'] },
-    width: { type: 'int', low: 8, high: 512, log: true, when: { kind: ['mlp'] } },
-    layers: { type: 'int', low: 1, high: 4, when: { kind: ['cnn'] } },
-    kernel: { type: 'categorical', choices: [3, 5], when: { layers: [3, 4] } },
-    lr: { type: 'float', low: 1e-4, high: 1e-1, log: true },
-    dropout: { type: 'float', low: 0, high: 0.5, step: 0.1 },
-  },
-};
-const condObjective = (p: Params) =>
-  (p.kind === 'cnn' ? 1 + (p.layers as number) * 0.1 + (p.kernel === 5 ? 0.2 : 0) : Math.log(p.width as number) / 10) -
-  Math.abs(Math.log10(p.lr as number) + 2.5) * 0.1 -
-  (p.dropout as number);
 
 function recording(inner: Strategy, skipTellAt = -1): Strategy & { raw: Params[] } {
   const raw: Params[] = [];

@@ -11,41 +11,8 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import { TpeStrategy } from '../../src/strategy/tpe.js';
 import type { Strategy } from '../../src/strategy/types.js';
+import { mean, search, SYN_SPACE, synthetic } from './fixtures.js';
 
-const LEVELS = ['a', 'b', 'c', 'd', 'e'];
-const W = [0, 0.3, 0.6, 1, 0.2];
-export const SYN_SPACE: SearchSpace = {
-  params: {
-    c0: { type: 'categorical', choices: LEVELS },
-    c1: { type: 'categorical', choices: LEVELS },
-    c2: { type: 'categorical', choices: LEVELS },
-    c3: { type: 'categorical', choices: LEVELS },
-    x: { type: 'float', low: 0, high: 1 },
-  },
-};
-/** Maximum 3.0 at c* = 'd', x = 0.7. */
-export function synthetic(p: Params): number {
-  const idx = (k: string) => LEVELS.indexOf(p[k] as string);
-  let f = 0;
-  for (let k = 0; k < 4; k++) f += (W[idx(`c${k}`)]! * (k + 1)) / 4;
-  if (idx('c0') === idx('c1')) f += 0.5;
-  if (typeof p.x === 'number') f -= 2 * (p.x - 0.7) ** 2;
-  return f;
-}
-
-/** Trials until the best value is within `tol` of the optimum (cap: nTrials + 1), and the best value found. */
-export async function search(make: () => Strategy, space: SearchSpace, seed: number, nTrials: number, opt = 3, tol = 0.1): Promise<{ hit: number; best: number }> {
-  const exp = Experiment.open({ store: new MemoryStore(), name: 's', strategy: make(), space, seed });
-  // Yield to the event loop between trials (keeps the test runner's RPC alive during long CPU stretches).
-  const trials = await exp.optimize(async (t) => {
-    await new Promise((r) => setImmediate(r));
-    return synthetic(t.params);
-  }, { nTrials });
-  const hit = trials.findIndex((t) => t.values![0]! >= opt - tol);
-  return { hit: hit < 0 ? nTrials + 1 : hit + 1, best: Math.max(...trials.map((t) => t.values![0]!)) };
-}
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('tpe', () => {
   it('gets closer to the optimum of a categorical + numeric space than random in 60 trials (12 seeds)', async () => {
