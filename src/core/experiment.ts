@@ -234,7 +234,8 @@ export class Experiment implements TrialHost {
   async ask(fixed: Params = {}): Promise<Trial> {
     const history = this.trials();
     const number = history.length;
-    const ctx = this.context(history, number);
+    const attrs: Record<string, unknown> = {};
+    const ctx: StrategyContext = { ...this.context(history, number), setAttr: (key, value) => void (attrs[key] = value) };
     const proposed = { ...(await this.strategy.ask(ctx)), ...fixed };
     const space = ctx.space;
     let params: Params = {};
@@ -249,7 +250,7 @@ export class Experiment implements TrialHost {
       }
       validateParams(space, params, `strategy ${this.strategy.name} proposed params`);
     }
-    const rec = this.store.createTrial(this.id, { state: 'RUNNING', params, distributions: specs, owner: OWNER });
+    const rec = this.store.createTrial(this.id, { state: 'RUNNING', params, distributions: specs, owner: OWNER, attrs });
     const trial = new Trial(this, rec, proposed);
     const timer = setInterval(() => this.store.heartbeat(rec.id), HEARTBEAT_MS);
     timer.unref();

@@ -10,7 +10,8 @@
  * COMPLETE trials replayed in trial order, the first N forming the population and each later one
  * entering while the oldest (or worst) leaves. Failed and pruned trials never enter. Running trials
  * count as proposed: the random warm-up ends once N configurations are proposed, and no
- * configuration in the history (running ones included) is proposed again.
+ * configuration in the history (running ones included) is proposed again. A mutated child records
+ * its tournament winner's number as trial attr `parent` (for weight inheritance).
  *
  * Several objectives (`directions.length > 1`): the tournament ranks by non-dominated front, then by
  * crowding distance (NSGA-II), and `removal: 'worst'` removes a member of the last front with the
@@ -144,7 +145,11 @@ export class EvolutionStrategy implements Strategy {
         base = crossover(space, parent.params, other.params, ctx.rng);
       }
       const child = mutate(space, base, ctx.rng, { sigma: this.opts.sigma });
-      if (!seen.has(paramsKey(child))) return child;
+      if (!seen.has(paramsKey(child))) {
+        // The tournament winner the child was mutated from (weight inheritance starts from its weights).
+        ctx.setAttr?.('parent', parent.number);
+        return child;
+      }
     }
     return randomUnseen(space, ctx.rng, seen);
   }

@@ -25,6 +25,8 @@ export interface StrategyContext {
   /** Random stream derived from (seed, trialNumber): reproducible and resume-safe. */
   rng: Rng;
   state: StrategyStateAccess;
+  /** Records an attribute on the trial being decided (e.g. evolution's `parent`); set by Experiment.ask. */
+  setAttr?: (key: string, value: unknown) => void;
 }
 
 export interface Strategy {
