@@ -259,7 +259,14 @@ export class TrainingEvaluator {
   async train(
     params: Params,
     fidelity: Fidelity = this.fidelity,
-    o: { trial?: Trial; test?: boolean; resume?: Checkpoint; checkpoint?: boolean } = {},
+    o: {
+      trial?: Trial;
+      test?: boolean;
+      resume?: Checkpoint;
+      checkpoint?: boolean;
+      /** Wall-clock deadline (Date.now() ms): training stops after the batch that passes it, keeping the weights. */
+      deadline?: number;
+    } = {},
   ): Promise<TrainResult> {
     const f = this.resolve(fidelity);
     const backend = await this.ready();
@@ -342,7 +349,7 @@ export class TrainingEvaluator {
           }
           trainSeen += end - start;
           start = end;
-          if (trial?.signal.aborted) break;
+          if (trial?.signal.aborted || (o.deadline !== undefined && Date.now() >= o.deadline)) break;
           await yieldToEventLoop();
         }
         const meanLoss = lossSum / Math.max(1, lossCount);
@@ -369,6 +376,7 @@ export class TrainingEvaluator {
             throw new TrialPruned(`pruned after epoch ${epoch} (validation ${value.toFixed(4)})`);
           }
         }
+        if (o.deadline !== undefined && Date.now() >= o.deadline) break;
         await yieldToEventLoop();
       }
       const result: TrainResult = {
@@ -395,7 +403,7 @@ export class TrainingEvaluator {
       if (o.checkpoint) {
         const state = await optimizer.getWeights();
         result.checkpoint = {
-          epochs: f.epochs!,
+          epochs: epochs.at(-1)!.epoch,
           weights: model.getWeights().map((w) => w.clone()),
           optimizer: state.map((w) => ({ name: w.name, tensor: w.tensor.clone() })),
         };
