@@ -33,6 +33,7 @@ function sameSpec(a: ParamSpec, b: ParamSpec): boolean {
 
 export class Trial {
   readonly id: number;
+  readonly experimentId: number;
   readonly number: number;
   readonly params: Params;
   /** Simulated seconds charged by tabular evaluators; summed into the experiment's simulated clock. */
@@ -53,6 +54,7 @@ export class Trial {
     proposed: Params,
   ) {
     this.id = record.id;
+    this.experimentId = record.experimentId;
     this.number = record.number;
     this.params = { ...record.params };
     this.specs = { ...record.distributions };
@@ -129,6 +131,16 @@ export class Trial {
 
   setAttr(key: string, value: unknown): void {
     this.host.store.setAttrs(this.id, { [key]: value });
+  }
+
+  /** This trial's attributes as stored now (those a strategy set at ask time included). */
+  get attrs(): Readonly<Record<string, unknown>> {
+    return this.host.store.getTrial(this.id)?.attrs ?? {};
+  }
+
+  /** The experiment's trials as stored now (a trial run by an executor away from the store sees only itself). */
+  history(): readonly TrialRecord[] {
+    return this.host.store.getTrials(this.experimentId);
   }
 
   /** Wall and CPU seconds since the trial started, plus what evaluators charged. */
