@@ -28,6 +28,7 @@ import type {
 import type { Strategy, StrategyContext } from '../strategy/types.js';
 import { score } from '../strategy/types.js';
 import { GridExhausted } from '../strategy/grid.js';
+import { TrialNumberTaken } from '../store/errors.js';
 import { Rng } from '../util/rng.js';
 import type { TrialHost } from './host.js';
 import { Trial, TrialPruned } from './trial.js';
@@ -78,6 +79,8 @@ export interface TellOptions {
 }
 
 const HEARTBEAT_MS = 5_000;
+/** Decisions retried when other asks keep creating trials first. */
+const MAX_ASK_ATTEMPTS = 1000;
 export const OWNER = `${os.hostname()}:${process.pid}`;
 
 function processAlive(pid: number): boolean {
@@ -230,16 +233,48 @@ export class Experiment implements TrialHost {
     return this.pruner.shouldPrune({ trial: rec, history, directions: this.directions });
   }
 
-  /** Asks the strategy for the next configuration and records it as a RUNNING trial. */
+  /**
+   * Asks the strategy for the next configuration and records it as a RUNNING trial, with the attrs
+   * the strategy set (`ctx.setAttr`) written in the same step. The trial is created only if no other
+   * trial was created since the history the strategy decided from was read (another ask of this
+   * process, or another process on the same storage); otherwise the strategy decides again from the
+   * new history, so two asks never take the same decision (e.g. promote the same trial twice).
+   */
   async ask(fixed: Params = {}): Promise<Trial> {
+    for (let attempt = 0; ; attempt++) {
+      const d = await this.decide(fixed);
+      let rec: TrialRecord;
+      try {
+        rec = this.store.createTrial(this.id, {
+          state: 'RUNNING',
+          params: d.params,
+          distributions: d.specs,
+          owner: OWNER,
+          attrs: d.attrs,
+          expectNumber: d.number,
+        });
+      } catch (e) {
+        if (e instanceof TrialNumberTaken && attempt < MAX_ASK_ATTEMPTS) continue;
+        throw e;
+      }
+      const trial = new Trial(this, rec, d.proposed);
+      const timer = setInterval(() => this.store.heartbeat(rec.id), HEARTBEAT_MS);
+      timer.unref();
+      this.running.set(rec.id, { trial, timer, proposed: d.proposed });
+      return trial;
+    }
+  }
+
+  /** The strategy's decision for the next trial number from the current history. */
+  private async decide(fixed: Params) {
     const history = this.trials();
     const number = history.length;
     const attrs: Record<string, unknown> = {};
     const ctx: StrategyContext = { ...this.context(history, number), setAttr: (key, value) => void (attrs[key] = value) };
     const proposed = { ...(await this.strategy.ask(ctx)), ...fixed };
     const space = ctx.space;
-    let params: Params = {};
-    let specs: Record<string, ParamSpec> = {};
+    const params: Params = {};
+    const specs: Record<string, ParamSpec> = {};
     if (this.config.space && space) {
       // Declarative: complete the proposal (strategies may propose part of it) and check it.
       const rng = this.rngFor(number, 'fill');
@@ -250,12 +285,7 @@ export class Experiment implements TrialHost {
       }
       validateParams(space, params, `strategy ${this.strategy.name} proposed params`);
     }
-    const rec = this.store.createTrial(this.id, { state: 'RUNNING', params, distributions: specs, owner: OWNER, attrs });
-    const trial = new Trial(this, rec, proposed);
-    const timer = setInterval(() => this.store.heartbeat(rec.id), HEARTBEAT_MS);
-    timer.unref();
-    this.running.set(rec.id, { trial, timer, proposed });
-    return trial;
+    return { number, params, specs, proposed, attrs };
   }
 
   /** Records a trial's result. Values may be one number per objective; cost defaults to what was measured. */

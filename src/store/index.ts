@@ -1,11 +1,11 @@
 /** Opens a store from a storage URL: `sqlite:path/to/file.db` (default scheme) or `memory:`. */
 import { MemoryStore } from './memory.js';
 import { SqliteStore } from './sqlite.js';
-import { StorageError } from './errors.js';
+import { StorageError, TrialNumberTaken } from './errors.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
-export { MemoryStore, SqliteStore, StorageError };
+export { MemoryStore, SqliteStore, StorageError, TrialNumberTaken };
 
 export function openStore(url: string): Store {
   if (url === 'memory:' || url === 'memory') return new MemoryStore();

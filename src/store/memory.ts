@@ -10,6 +10,7 @@ import type {
   TrialState,
 } from './types.js';
 import { emptyCost } from './types.js';
+import { TrialNumberTaken } from './errors.js';
 
 export class MemoryStore implements Store {
   private experiments = new Map<string, ExperimentRecord>();
@@ -39,6 +40,7 @@ export class MemoryStore implements Store {
   createTrial(experimentId: number, init: NewTrial): TrialRecord {
     const list = this.trialsByExp.get(experimentId);
     if (!list) throw new Error(`no experiment with id ${experimentId}`);
+    if (init.expectNumber !== undefined && init.expectNumber !== list.length) throw new TrialNumberTaken(init.expectNumber, list.length);
     const now = Date.now();
     const rec: TrialRecord = {
       id: this.nextTrialId++,

@@ -18,7 +18,7 @@ import type {
   TrialState,
 } from './types.js';
 import { emptyCost } from './types.js';
-import { StorageError } from './errors.js';
+import { StorageError, TrialNumberTaken } from './errors.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -252,6 +252,7 @@ export class SqliteStore implements Store {
     return this.db
       .transaction(() => {
         const { n } = this.stmts.nextNumber!.get(experimentId) as { n: number };
+        if (init.expectNumber !== undefined && init.expectNumber !== n) throw new TrialNumberTaken(init.expectNumber, n);
         const now = Date.now();
         const info = this.stmts.trialInsert!.run({
           experiment_id: experimentId,

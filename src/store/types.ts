@@ -70,6 +70,11 @@ export interface NewTrial {
   distributions: Record<string, ParamSpec>;
   owner: string | null;
   attrs?: Record<string, unknown>;
+  /**
+   * Create the trial only if it gets this number, i.e. no trial was created since the caller read
+   * the history it decided from; otherwise `createTrial` throws TrialNumberTaken and creates nothing.
+   */
+  expectNumber?: number;
 }
 
 export interface TrialFinish {
@@ -85,7 +90,7 @@ export interface Store {
   openExperiment(name: string, config: ExperimentConfig): ExperimentRecord;
   getExperiment(name: string): ExperimentRecord | null;
   listExperiments(): ExperimentRecord[];
-  /** Creates a trial with the next number of the experiment, atomically. */
+  /** Creates a trial with the next number of the experiment, atomically (see NewTrial.expectNumber). */
   createTrial(experimentId: number, init: NewTrial): TrialRecord;
   /** Moves a WAITING trial to RUNNING under `owner`; false when it was not WAITING (another worker took it). */
   claimTrial(trialId: number, owner: string): boolean;
