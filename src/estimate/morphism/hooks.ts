@@ -1,14 +1,16 @@
 /**
  * The seam between weight inheritance and a training evaluator. A trainer that builds `model` from
- * `graph` calls `hook.init(ctx)` before its first step and `hook.save(ctx)` after its last one;
- * `morphismInheritance` implements both with an ArtifactStore:
+ * `graph` calls `hook.init(ctx)` before its first step and `hook.save(ctx)` after its last one
+ * (TrainingEvaluator does with its `inherit` option); `morphismInheritance` implements both with an
+ * ArtifactStore:
  *
- * - save: the trained weights and the graph go to `trial-<number>/weights.bin` and `graph.json`;
- *   trial attr `weights` = 'trial-<number>' (so `nearestParent(..., (t) => !!t.attrs.weights)`).
- * - init: `parentOf(ctx)` names a finished trial (the strategy's parent, or `nearestParent` in the
- *   history); if it has stored weights, `inheritWeights(parentGraph, parentWeights, graph)` is
- *   written into the model and the report returned (and set as trial attr `inherit` when the
- *   context has a trial). No parent, or no stored weights: the model keeps its initialisation.
+ * - save: the trained weights and the graph go to `[experiment-<id>/]trial-<number>/weights.bin`
+ *   and `graph.json`; trial attr `weights` = that key (so `nearestParent(..., hasStoredWeights)`).
+ * - init: `parentOf(ctx)` names a finished trial (default `parentFromHistory`: the strategy's
+ *   `parent` attr, else `nearestParent` in the history); if it has stored weights,
+ *   `inheritWeights(parentGraph, parentWeights, graph)` is written into the model and the report
+ *   returned (and set as trial attr `inherit` when the context has `setAttr`). No parent, or no
+ *   stored weights: the model keeps its initialisation.
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type { ArtifactStore } from '../../run/artifacts.js';
@@ -22,6 +24,11 @@ import { readWeights, writeWeights } from './weights.js';
 export interface WeightHookContext {
   /** Trial number (the artifact key); absent for runs outside an experiment. */
   trialNumber?: number;
+  /** Experiment id: artifact keys are prefixed with `experiment-<id>/` when given (several experiments, one store). */
+  experimentId?: number;
+  /** The trial's attrs at start (a strategy's `parent`) and the experiment's trials, for `parentOf`. */
+  attrs?: Readonly<Record<string, unknown>>;
+  history?: readonly TrialRecord[];
   params: Params;
   graph: ArchGraph;
   model: tfType.LayersModel;
@@ -31,6 +38,8 @@ export interface WeightHookContext {
 
 export interface InheritSummary {
   parent: number;
+  /** Epochs of training behind the inherited weights: the parent's own plus what it inherited (0 when unknown). */
+  parentEpochs: number;
   functionPreserving: boolean;
   counts: Record<string, number>;
   nodes: { id: string; status: string; from?: string }[];
@@ -43,17 +52,20 @@ export interface WeightInitHook {
 
 export interface MorphismInheritanceOptions extends InheritOptions {
   store: ArtifactStore;
-  /** The trial whose weights to start from, or null to start fresh. */
-  parentOf: (ctx: WeightHookContext) => number | null | Promise<number | null>;
+  /** The trial whose weights to start from, or null to start fresh (default `parentFromHistory`). */
+  parentOf?: (ctx: WeightHookContext) => number | null | Promise<number | null>;
   tf: typeof tfType;
 }
 
+const keyOf = (ctx: WeightHookContext, trial: number) => (ctx.experimentId === undefined ? '' : `experiment-${ctx.experimentId}/`) + trialKey(trial);
+
 export function morphismInheritance(o: MorphismInheritanceOptions): WeightInitHook {
+  const parentOf = o.parentOf ?? parentFromHistory;
   return {
     async init(ctx) {
-      const parent = await o.parentOf(ctx);
+      const parent = await parentOf(ctx);
       if (parent === null || parent === ctx.trialNumber) return null;
-      const stored = await loadTrialWeights(o.store, parent);
+      const stored = await loadTrialWeights(o.store, keyOf(ctx, parent));
       if (!stored) return null;
       const r = inheritWeights(stored.graph, stored.weights, ctx.graph, { seed: o.seed ?? ctx.trialNumber ?? 0, split: o.split, stats: o.stats });
       writeWeights(ctx.model, ctx.graph, r.weights, o.tf);
@@ -61,6 +73,7 @@ export function morphismInheritance(o: MorphismInheritanceOptions): WeightInitHo
       for (const n of r.nodes) counts[n.status] = (counts[n.status] ?? 0) + 1;
       const summary: InheritSummary = {
         parent,
+        parentEpochs: trainedEpochs(ctx.history?.find((t) => t.number === parent)),
         functionPreserving: r.functionPreserving,
         counts,
         nodes: r.nodes.map((n) => ({ id: n.id, status: n.status, ...(n.from && n.from !== n.id ? { from: n.from } : {}) })),
@@ -70,10 +83,32 @@ export function morphismInheritance(o: MorphismInheritanceOptions): WeightInitHo
     },
     async save(ctx) {
       if (ctx.trialNumber === undefined) return;
-      await saveTrialWeights(o.store, ctx.trialNumber, ctx.graph, readWeights(ctx.model, ctx.graph));
-      ctx.setAttr?.('weights', trialKey(ctx.trialNumber));
+      const key = keyOf(ctx, ctx.trialNumber);
+      await saveTrialWeights(o.store, key, ctx.graph, readWeights(ctx.model, ctx.graph));
+      ctx.setAttr?.('weights', key);
     },
   };
+}
+
+/** Epochs behind a trial's final weights: its own (attrs.training.epochs) plus those it inherited. */
+export function trainedEpochs(t: TrialRecord | undefined): number {
+  if (!t) return 0;
+  const own = (t.attrs.training as { epochs?: number } | undefined)?.epochs ?? 0;
+  const inherited = (t.attrs.inherit as { parentEpochs?: number } | undefined)?.parentEpochs ?? 0;
+  return own + inherited;
+}
+
+export const hasStoredWeights = (t: TrialRecord): boolean => typeof t.attrs.weights === 'string';
+
+/**
+ * The default parent: the strategy's choice (trial attr `parent`, set by evolution) when that trial
+ * has stored weights, else the nearest finished trial with stored weights (BO, TPE, random).
+ */
+export function parentFromHistory(ctx: WeightHookContext): number | null {
+  const history = ctx.history ?? [];
+  const own = ctx.attrs?.parent;
+  if (typeof own === 'number' && history.some((t) => t.number === own && t.state === 'COMPLETE' && hasStoredWeights(t))) return own;
+  return ctx.trialNumber === undefined ? null : nearestParent(history, ctx.params, ctx.trialNumber, hasStoredWeights);
 }
 
 /**
