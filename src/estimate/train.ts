@@ -38,6 +38,7 @@ import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
 import { Rng } from '../util/rng.js';
 import { type Fidelity, withDefaults } from './fidelity.js';
+import { trialHookContext, type WeightInitHook } from './morphism/hooks.js';
 import {
   checkFidelity,
   evaluateModel,
@@ -83,6 +84,12 @@ export interface TrainingEvaluatorOptions {
   evalBatchSize?: number;
   /** Called after every epoch (progress logging). */
   onEpoch?: (e: EpochInfo) => void;
+  /**
+   * Weight inheritance (e.g. `morphismInheritance`): a trial's model starts from its parent's
+   * weights (`init` after the build; attr `inherit` gets the summary plus `startValue`, the
+   * validation metric before any step, and `seconds` spent) and leaves its own (`save` at the end).
+   */
+  inherit?: WeightInitHook;
 }
 
 export interface EpochInfo {
@@ -147,6 +154,7 @@ export class TrainingEvaluator {
   readonly backendChoice: 'auto' | BackendChoice;
   readonly evalBatchSize: number;
   private readonly onEpoch?: (e: EpochInfo) => void;
+  readonly inherit?: WeightInitHook;
   private readonly prepared = new Map<string, Prepared>();
   private backendName: string | null = null;
 
@@ -168,6 +176,7 @@ export class TrainingEvaluator {
     this.backendChoice = o.backend ?? 'auto';
     this.evalBatchSize = o.evalBatchSize ?? 256;
     this.onEpoch = o.onEpoch;
+    this.inherit = o.inherit;
     const { train, val } = o.data;
     if (train.y.length === 0) throw new Error(`training set ${train.name} is empty`);
     if (val.y.length === 0) throw new Error(`validation set ${val.name} is empty`);
@@ -307,6 +316,12 @@ export class TrainingEvaluator {
         } finally {
           tf.dispose(state.map((w) => w.tensor));
         }
+      } else if (trial && this.inherit) {
+        const s = await this.inherit.init({ ...trialHookContext(trial, params, graph, model), setAttr: undefined });
+        if (s) {
+          const startValue = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
+          trial.setAttr('inherit', { ...s, startValue, seconds: (performance.now() - t0) / 1000 });
+        }
       }
       const { train } = data;
       const n = train.y.length;
@@ -399,6 +414,7 @@ export class TrainingEvaluator {
       if (trial) {
         trial.costExtra.peakMemoryBytes = result.peakMemoryBytes;
         this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
+        await this.inherit?.save(trialHookContext(trial, params, graph, model));
       }
       if (o.checkpoint) {
         const state = await optimizer.getWeights();

@@ -13,6 +13,7 @@
  *   stored weights: the model keeps its initialisation.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import type { Trial } from '../../core/trial.js';
 import type { ArtifactStore } from '../../run/artifacts.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import type { Params } from '../../space/params.js';
@@ -87,6 +88,20 @@ export function morphismInheritance(o: MorphismInheritanceOptions): WeightInitHo
       await saveTrialWeights(o.store, key, ctx.graph, readWeights(ctx.model, ctx.graph));
       ctx.setAttr?.('weights', key);
     },
+  };
+}
+
+/** The hook context of a trial run by an experiment (its number, experiment, attrs and history). */
+export function trialHookContext(trial: Trial, params: Params, graph: ArchGraph, model: tfType.LayersModel): WeightHookContext {
+  return {
+    trialNumber: trial.number,
+    experimentId: trial.experimentId,
+    attrs: trial.attrs,
+    history: trial.history(),
+    params,
+    graph,
+    model,
+    setAttr: (k, v) => trial.setAttr(k, v),
   };
 }
 
