@@ -7,6 +7,7 @@ import type { BackendChoice } from '../nn/backend.js';
 import { cellSpace, chainFlatSpace, chainSpace, dagSpace, nb201ArchSpace, type ArchSpace } from '../space/arch/index.js';
 import { SpaceError } from '../space/params.js';
 import type { Fidelity } from './fidelity.js';
+import type { WeightInitHook } from './morphism/hooks.js';
 import type { EpochInfo, OptimizerName, TrainingData, TrainingEvaluator } from './train.js';
 
 /** Spaces trained for real (nb201-cell: the NAS-Bench-201 cell trained, not looked up). */
@@ -39,6 +40,7 @@ export function archSpaceFor(name: string, inputShape: number[], dataset: string
 export async function createTrainingEvaluator(
   s: TrainingSetup,
   onEpoch?: (e: EpochInfo) => void,
+  inherit?: WeightInitHook,
 ): Promise<{ evaluator: TrainingEvaluator; data: TrainingData; archSpace: ArchSpace }> {
   const { loadTrainingData } = await import('./train-data.js');
   const data = loadTrainingData(s.dataset, { target: s.target, seed: s.seed, valFraction: s.valFraction });
@@ -55,6 +57,7 @@ export async function createTrainingEvaluator(
     seed: s.seed,
     backend: s.backend,
     onEpoch,
+    inherit,
   });
   return { evaluator, data, archSpace };
 }
