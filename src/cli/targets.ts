@@ -3,6 +3,7 @@
  * user objective module (`--objective file.mjs` exporting `objective(trial)` or a default function).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
@@ -59,6 +60,13 @@ export interface TargetOptions {
   /** Fidelity of the final retraining for the test evaluation (defaults: the search's). */
   finalEpochs?: number;
   finalDataFraction?: number;
+  /** Trained spaces: start each trial from its parent's weights (network morphism), in-process only. */
+  inheritWeights?: boolean;
+  /** Where the weights go (default: `<storage file>.artifacts`). */
+  artifacts?: string;
+  storage?: string;
+  executor?: string;
+  workers?: number;
 }
 
 export { TRAINING_SPACES };
@@ -109,12 +117,17 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     backend: backend as 'auto' | BackendChoice,
     ...(o.valFraction !== undefined ? { valFraction: o.valFraction } : {}),
   };
+  const weightsDir = o.inheritWeights ? inheritDir(o) : null;
   let finalRun = false; // per-epoch lines only for the (long) final retraining; trials print one line each
-  const { evaluator: ev, data, archSpace } = await createTrainingEvaluator(setup, (e) => {
-    if (finalRun) {
-      console.log(`  final retraining epoch ${e.epoch}: loss ${e.loss.toFixed(4)} val ${e.value.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`);
-    }
-  });
+  const { evaluator: ev, data, archSpace } = await createTrainingEvaluator(
+    setup,
+    (e) => {
+      if (finalRun) {
+        console.log(`  final retraining epoch ${e.epoch}: loss ${e.loss.toFixed(4)} val ${e.value.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`);
+      }
+    },
+    weightsDir ? await inheritHook(weightsDir) : undefined,
+  );
   try {
     await ev.ready(); // a forced backend that cannot start is a usage error, not a failed trial each
   } catch (e) {
@@ -148,6 +161,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
       valFraction: o.valFraction ?? null,
       trainSamples: data.train.y.length,
       valSamples: data.val.y.length,
+      ...(weightsDir ? { inheritWeights: true } : {}),
     },
     evaluateTest:
       data.test && data.test.y.length > 0
@@ -163,8 +177,32 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
   };
 }
 
+/** `--inherit-weights`: in-process only; weights under --artifacts DIR, else `<storage file>.artifacts`. */
+function inheritDir(o: TargetOptions): string {
+  if ((o.executor ?? 'inprocess') !== 'inprocess' || o.workers !== undefined) {
+    throw new UsageError('--inherit-weights runs trials in-process only (a trial process does not see the history to pick a parent): drop --executor/--workers');
+  }
+  if (o.artifacts !== undefined) {
+    if (/^rediss?:\/\//.test(o.artifacts)) throw new UsageError(`--artifacts ${o.artifacts}: --inherit-weights keeps weights in a directory; give --artifacts DIR`);
+    return path.resolve(o.artifacts);
+  }
+  const storage = o.storage ?? 'sqlite:tsnas.db';
+  if (storage === 'memory:' || storage === 'memory') return fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-weights-'));
+  return path.resolve(`${storage.replace(/^sqlite:/i, '')}.artifacts`);
+}
+
+async function inheritHook(dir: string) {
+  const [tf, { morphismInheritance }, { DirArtifactStore }] = await Promise.all([
+    import('@tensorflow/tfjs'),
+    import('../estimate/morphism/hooks.js'),
+    import('../run/artifacts.js'),
+  ]);
+  return morphismInheritance({ store: new DirArtifactStore(dir), tf });
+}
+
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
   if ((TRAINING_SPACES as readonly string[]).includes(o.space)) return trainingTarget(o);
+  if (o.inheritWeights) throw new UsageError(`--inherit-weights: --space ${o.space} is not trained here; use a trained space (${TRAINING_SPACES.join(', ')})`);
   if (o.space === 'nb201') {
     const dataset = (o.dataset ?? 'cifar10') as Nb201Dataset;
     if (dataset !== 'cifar10' && dataset !== 'cifar100') {

@@ -122,7 +122,11 @@ export const hasStoredWeights = (t: TrialRecord): boolean => typeof t.attrs.weig
 export function parentFromHistory(ctx: WeightHookContext): number | null {
   const history = ctx.history ?? [];
   const own = ctx.attrs?.parent;
-  if (typeof own === 'number' && history.some((t) => t.number === own && t.state === 'COMPLETE' && hasStoredWeights(t))) return own;
+  if (typeof own === 'number') {
+    // A history without it (a trial process away from the store) leaves the check to the artifact store.
+    const rec = history.find((t) => t.number === own);
+    if (!rec || (rec.state === 'COMPLETE' && hasStoredWeights(rec))) return own;
+  }
   return ctx.trialNumber === undefined ? null : nearestParent(history, ctx.params, ctx.trialNumber, hasStoredWeights);
 }
 
