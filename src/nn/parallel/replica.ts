@@ -1,0 +1,108 @@
+/**
+ * One replica of a data-parallel training run (src/nn/parallel/trainer.ts): the model, its optimizer
+ * and the three things every replica does, on the main thread and in each worker alike, so that the
+ * replicas stay bitwise identical:
+ *   - the gradient of the mean loss over one shard of a batch, flattened into a Float32Array
+ *     (trainable variables in `model.trainableWeights` order);
+ *   - the optimizer update from a flat (already averaged) gradient;
+ *   - reading and writing the non-trainable weights (batch-norm moving statistics), flattened.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type Dataset } from '../../data/dataset.js';
+import { makeBatch, setLearningRate, withSeededMathRandom } from '../../estimate/train-util.js';
+import type { Rng } from '../../util/rng.js';
+
+export class Replica {
+  readonly vars: tf.Variable[];
+  /** Number of trainable values (length of a flat gradient). */
+  readonly size: number;
+
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly optimizer: tf.Optimizer,
+    private readonly task: Dataset['task'],
+  ) {
+    this.vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.size = this.vars.reduce((a, v) => a + v.size, 0);
+  }
+
+  /**
+   * Writes the gradient of the mean loss over samples order[start..end) of `data` into `out` and
+   * returns that mean loss. `rng` drives dropout (Math.random, as in the single-thread path).
+   */
+  shardGradient(data: Dataset, order: ArrayLike<number>, start: number, end: number, rng: Rng, out: Float32Array): number {
+    const [xb, yb] = makeBatch(data, order, start, end);
+    try {
+      const { value, grads } = withSeededMathRandom(rng, () =>
+        tf.tidy(() =>
+          tf.variableGrads(() => {
+            const y = this.model.apply(xb, { training: true }) as tf.Tensor;
+            return (this.task === 'classification' ? tf.losses.softmaxCrossEntropy(yb, y) : tf.losses.meanSquaredError(yb, y)) as tf.Scalar;
+          }, this.vars),
+        ),
+      );
+      try {
+        let off = 0;
+        for (const v of this.vars) {
+          out.set(grads[v.name]!.dataSync() as Float32Array, off);
+          off += v.size;
+        }
+        return value.dataSync()[0]!;
+      } finally {
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+    } finally {
+      xb.dispose();
+      yb.dispose();
+    }
+  }
+
+  /** One optimizer step with the flat gradient `g` at learning rate `lr`. */
+  apply(g: Float32Array, lr: number): void {
+    if (getLr(this.optimizer) !== lr) setLearningRate(this.optimizer, lr);
+    tf.tidy(() => {
+      let off = 0;
+      const named = this.vars.map((v) => {
+        // A copy: on some backends a tensor keeps the array it was made from, and `g` is reused.
+        const tensor = tf.tensor(g.slice(off, off + v.size), v.shape);
+        off += v.size;
+        return { name: v.name, tensor };
+      });
+      this.optimizer.applyGradients(named);
+    });
+  }
+
+  /** The non-trainable weights (batch-norm moving statistics), flattened. */
+  readStats(): Float32Array {
+    const ws = this.model.nonTrainableWeights;
+    const out = new Float32Array(ws.reduce((a, w) => a + w.read().size, 0));
+    let off = 0;
+    for (const w of ws) {
+      const d = w.read().dataSync() as Float32Array;
+      out.set(d, off);
+      off += d.length;
+    }
+    return out;
+  }
+
+  writeStats(flat: Float32Array): void {
+    let off = 0;
+    for (const w of this.model.nonTrainableWeights) {
+      const t = w.read();
+      tf.tidy(() => {
+        w.write(tf.tensor(flat.slice(off, off + t.size), t.shape));
+      });
+      off += t.size;
+    }
+  }
+
+  /** Every weight (trainable and not), flattened, in getWeights() order (for tests). */
+  readWeights(): Float32Array[] {
+    return this.model.getWeights().map((w) => w.dataSync() as Float32Array);
+  }
+}
+
+/** The optimizer's current learning rate (every tfjs optimizer keeps it in `learningRate`). */
+export function getLr(optimizer: tf.Optimizer): number {
+  return (optimizer as unknown as { learningRate: number }).learningRate;
+}

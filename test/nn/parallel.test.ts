@@ -1,0 +1,158 @@
+/**
+ * Data-parallel training across worker threads (src/nn/parallel): 2 replicas give the weights of
+ * single-thread training on the same batches, stay bitwise in sync, train batch norm, fail a run
+ * (not hang it) when a worker dies, and leave no thread behind.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../../src/data/dataset.js';
+import { makeBatch, makeOptimizer } from '../../src/estimate/train-util.js';
+import { initBackend } from '../../src/nn/backend.js';
+import { buildModel } from '../../src/nn/builder.js';
+import { liveTrainingThreads, ParallelTrainer, trainingThreads } from '../../src/nn/parallel/trainer.js';
+import type { ArchGraph, OpSpec } from '../../src/space/arch/graph.js';
+import { Rng } from '../../src/util/rng.js';
+
+/** n samples of d features, 3 classes by the sign pattern of two features. */
+function data(n: number, d: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * d);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) x[i * d + j] = rng.normal();
+    y[i] = x[i * d]! > 0 ? (x[i * d + 1]! > 0 ? 2 : 1) : 0;
+  }
+  return { name: 'signs', task: 'classification', x, shape: [d], y, numClasses: 3, classNames: ['a', 'b', 'c'] };
+}
+
+function chain(d: number, ops: OpSpec[]): ArchGraph {
+  const nodes: ArchGraph['nodes'] = [{ id: 'in', kind: 'input', shape: [d] }];
+  ops.forEach((op, i) => nodes.push({ id: `o${i}`, kind: 'op', op, input: i === 0 ? 'in' : `o${i - 1}` }));
+  nodes.push({ id: 'out', kind: 'output', input: `o${ops.length - 1}` });
+  return { nodes };
+}
+
+const MLP = chain(12, [{ type: 'dense', units: 32 }, { type: 'act', fn: 'relu' }, { type: 'dense', units: 16 }, { type: 'act', fn: 'relu' }, { type: 'dense', units: 3 }]);
+const MLP_BN = chain(12, [{ type: 'dense', units: 32 }, { type: 'bn' }, { type: 'act', fn: 'relu' }, { type: 'dense', units: 3 }]);
+
+function build(graph: ArchGraph, seed: number): tf.LayersModel {
+  const saved = Math.random;
+  const rng = new Rng(seed);
+  Math.random = () => rng.random();
+  try {
+    return buildModel(graph);
+  } finally {
+    Math.random = saved;
+  }
+}
+
+const order = (n: number, epoch: number) => Rng.derive(7, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+});
+
+describe('ParallelTrainer', () => {
+  it('2 threads give the single-thread weights on the same batches (sgd, 1e-5 relative) and the replicas stay identical', async () => {
+    const ds = data(100, 12, 1);
+    const batch = 32; // 4 steps per epoch, the last one of 4 samples (shards of 2)
+    const single = build(MLP, 3);
+    const sOpt = makeOptimizer('sgd', 0.1);
+    const sVars = single.trainableWeights.map((w) => w.read() as tf.Variable);
+    const par = build(MLP, 3);
+    const pOpt = makeOptimizer('sgd', 0.1);
+    const t = await ParallelTrainer.start({ threads: 2, backend: 'wasm', graph: MLP, model: par, optimizer: pOpt, optimizerName: 'sgd', data: ds, seed: 0 });
+    try {
+      const lossesS: number[] = [];
+      const lossesP: number[] = [];
+      for (let epoch = 1; epoch <= 2; epoch++) {
+        const ord = order(ds.y.length, epoch);
+        t.epoch(epoch, ord);
+        for (let start = 0; start < ds.y.length; start += batch) {
+          const end = Math.min(ds.y.length, start + batch);
+          const [xb, yb] = makeBatch(ds, ord, start, end);
+          const l = tf.tidy(() => sOpt.minimize(() => tf.losses.softmaxCrossEntropy(yb, single.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar, true, sVars)!.dataSync()[0]!);
+          tf.dispose([xb, yb]);
+          lossesS.push(l);
+          lossesP.push(await t.step(start, end));
+        }
+      }
+      expect(lossesP.length).toBe(8);
+      for (let i = 0; i < lossesS.length; i++) expect(Math.abs(lossesP[i]! - lossesS[i]!)).toBeLessThan(1e-5 * Math.abs(lossesS[i]!));
+      const ws = single.getWeights().map((w) => w.dataSync());
+      const [main, worker] = await t.replicaWeights();
+      let maxRel = 0;
+      ws.forEach((w, k) => {
+        const scale = Math.max(...Array.from(w, Math.abs));
+        for (let i = 0; i < w.length; i++) maxRel = Math.max(maxRel, Math.abs(main![k]![i]! - w[i]!) / scale);
+      });
+      expect(maxRel).toBeLessThan(1e-5);
+      expect(maxRel).toBeGreaterThan(0); // the sums really were split (else the test compares a path with itself)
+      expect(worker!.map((w) => Array.from(w))).toEqual(main!.map((w) => Array.from(w)));
+      // The weights moved: training happened.
+      expect(lossesS.at(-1)!).toBeLessThan(lossesS[0]!);
+    } finally {
+      await t.close();
+      single.dispose();
+      par.dispose();
+      sOpt.dispose();
+      pOpt.dispose();
+    }
+    expect(liveTrainingThreads()).toBe(0);
+  });
+
+  it('trains batch norm (loss decreases) and averages the moving statistics into every replica', async () => {
+    const ds = data(256, 12, 2);
+    const model = build(MLP_BN, 4);
+    const opt = makeOptimizer('adam', 0.01);
+    const t = await ParallelTrainer.start({ threads: 2, backend: 'wasm', graph: MLP_BN, model, optimizer: opt, optimizerName: 'adam', data: ds, seed: 0 });
+    try {
+      const epochLoss: number[] = [];
+      for (let epoch = 1; epoch <= 4; epoch++) {
+        t.epoch(epoch, order(ds.y.length, epoch));
+        let sum = 0;
+        for (let start = 0; start < ds.y.length; start += 32) sum += await t.step(start, start + 32);
+        epochLoss.push(sum / 8);
+        await t.syncStats();
+      }
+      expect(epochLoss[3]!).toBeLessThan(0.7 * epochLoss[0]!);
+      const [main, worker] = await t.replicaWeights();
+      expect(worker!.map((w) => Array.from(w))).toEqual(main!.map((w) => Array.from(w)));
+      const movingMean = model.nonTrainableWeights[0]!.read().dataSync();
+      expect(Math.max(...Array.from(movingMean, Math.abs))).toBeGreaterThan(0); // moved from its zero init
+    } finally {
+      await t.close();
+      model.dispose();
+      opt.dispose();
+    }
+  });
+
+  it('a worker that dies fails the step with its error instead of hanging; no thread is left', async () => {
+    const ds = data(64, 12, 3);
+    const model = build(MLP, 5);
+    const opt = makeOptimizer('sgd', 0.1);
+    const t = await ParallelTrainer.start({ threads: 3, backend: 'wasm', graph: MLP, model, optimizer: opt, optimizerName: 'sgd', data: ds, seed: 0 });
+    expect(liveTrainingThreads()).toBe(2);
+    try {
+      t.epoch(1, order(64, 1));
+      await t.step(0, 32);
+      await t.workers[1]!.terminate();
+      await expect(t.step(32, 64)).rejects.toThrow(/training thread 2 exited/);
+      await expect(t.step(0, 32)).rejects.toThrow(/training thread 2 exited/);
+    } finally {
+      await t.close();
+      model.dispose();
+      opt.dispose();
+    }
+    expect(liveTrainingThreads()).toBe(0);
+  });
+
+  it("'auto' threads divide the cores among the pool's trial processes", () => {
+    const cores = (globalThis as { navigator?: unknown }) && trainingThreads('auto', {});
+    expect(cores).toBeGreaterThanOrEqual(1);
+    expect(trainingThreads('auto', { TSNAS_POOL_WORKERS: '1000' })).toBe(1);
+    expect(trainingThreads('auto', { TSNAS_POOL_WORKERS: '2' })).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(trainingThreads(3)).toBe(3);
+    expect(() => trainingThreads(0)).toThrow(/threads must be an integer >= 1/);
+  });
+});
