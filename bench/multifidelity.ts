@@ -21,9 +21,9 @@
 import { runParallel } from './parallel.js';
 import os from 'node:os';
 import { Command } from 'commander';
-import { Experiment } from '../src/core/experiment.js';
+import { bestOf, Experiment } from '../src/core/experiment.js';
 import { Nb201Evaluator, loadNb201Table, type Nb201Epochs } from '../src/estimate/nb201.js';
-import { Asha, Bohb, bestAtHighestFidelity, Hyperband, SuccessiveHalving, type JobScheduler } from '../src/estimate/schedulers/index.js';
+import { Asha, Bohb, Hyperband, SuccessiveHalving, type JobScheduler } from '../src/estimate/schedulers/index.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { Rng } from '../src/util/rng.js';
 import { createStrategy } from '../src/strategy/index.js';
@@ -83,8 +83,8 @@ async function runOne(job: Job, run: number): Promise<RunResult> {
     budgetSeconds: job.maxBudget,
     onTrialEnd: (t, e) => {
       spent += t.cost.simulatedSeconds;
-      const pick = bestAtHighestFidelity(sched.jobs({ history: e.trials(), directions: e.directions }));
-      if (pick) curve.push([spent, test(pick.trial)]);
+      const pick = bestOf(e.trials(), e.directions);
+      if (pick) curve.push([spent, test(pick)]);
     },
   });
   const promotions = sched.jobs({ history: exp.trials(), directions: exp.directions }).filter((j) => j.job.parent !== null).length;

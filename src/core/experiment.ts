@@ -373,15 +373,31 @@ export function simulatedSpent(trials: readonly TrialRecord[]): number {
   return s;
 }
 
+/**
+ * The best COMPLETE trial by the first objective (ties: the earlier one). Trials run by a
+ * multi-fidelity scheduler (`attrs.job.budget`) compete only at the largest budget any of them
+ * completed: a 200-epoch value is not comparable with a 12-epoch one.
+ */
 export function bestOf(trials: readonly TrialRecord[], directions: readonly Direction[]): TrialRecord | null {
+  let top = -Infinity;
+  for (const t of trials) {
+    const b = jobBudget(t);
+    if (b !== null && b > top && score(t, directions) !== null) top = b;
+  }
   let best: TrialRecord | null = null;
   let bestScore = -Infinity;
   for (const t of trials) {
     const s = score(t, directions);
-    if (s !== null && s > bestScore) {
+    if (s === null || (top > -Infinity && jobBudget(t) !== top)) continue;
+    if (s > bestScore) {
       best = t;
       bestScore = s;
     }
   }
   return best;
+}
+
+function jobBudget(t: TrialRecord): number | null {
+  const b = (t.attrs.job as { budget?: unknown } | undefined)?.budget;
+  return typeof b === 'number' ? b : null;
 }

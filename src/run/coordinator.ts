@@ -26,6 +26,7 @@ export function jobFor(exp: Experiment, rec: TrialRecord, objective: ObjectiveSp
     distributions: { ...rec.distributions },
     proposed: (rec.attrs.proposed as TrialJob['proposed']) ?? proposed,
     objective,
+    attrs: { ...rec.attrs },
   };
 }
 

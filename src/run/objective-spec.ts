@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
 import { Nb201Evaluator, type Nb201Dataset, type Nb201Epochs } from '../estimate/nb201.js';
 import type { TrainingSetup } from '../estimate/train-setup.js';
+import { jobObjective, type JobObjective } from '../estimate/schedulers/job.js';
 
 export type ObjectiveSpec =
   /** NAS-Bench-201 tabular objective; `dir` omitted: the worker's TSNAS_NB201_DIR or default folder. */
@@ -16,7 +17,13 @@ export type ObjectiveSpec =
   /** A module exporting an objective function (`exportName`, else `objective`, else default). */
   | { kind: 'module'; file: string; exportName?: string }
   /** Real training of an architecture space (data loaded and evaluator built in the trial process). */
-  | { kind: 'train'; setup: TrainingSetup };
+  | { kind: 'train'; setup: TrainingSetup }
+  /**
+   * The inner objective run at each trial's multi-fidelity job (`attrs.job`, stored by a scheduler
+   * strategy): NB201 trains to the job's 12/200 epochs, training continues to `job.budget` epochs
+   * (from the parent's checkpoint when this process has it), a module exports `jobObjective(trial, job)`.
+   */
+  | { kind: 'jobs'; objective: ObjectiveSpec };
 
 export class ObjectiveSpecError extends Error {
   override name = 'ObjectiveSpecError';
@@ -45,16 +52,37 @@ async function load(spec: ObjectiveSpec): Promise<Objective> {
     const { createTrainingEvaluator } = await import('../estimate/train-setup.js');
     return (await createTrainingEvaluator(spec.setup)).evaluator.objective;
   }
-  if (spec.kind === 'module') {
-    if (!fs.existsSync(spec.file)) throw new ObjectiveSpecError(`objective module ${spec.file}: no such file on this machine`);
-    const mod = (await import(pathToFileURL(path.resolve(spec.file)).href)) as Record<string, unknown>;
-    const fn = spec.exportName ? mod[spec.exportName] : (mod.objective ?? mod.default);
-    if (typeof fn !== 'function') {
-      throw new ObjectiveSpecError(`objective module ${spec.file}: export a function named ${spec.exportName ?? 'objective (or a default export)'}`);
-    }
-    return fn as Objective;
-  }
+  if (spec.kind === 'module') return exported(spec, await loadModule(spec.file), spec.exportName ?? ['objective', 'default']) as Objective;
+  if (spec.kind === 'jobs') return jobObjective(await loadJobObjective(spec.objective));
   throw new ObjectiveSpecError(`unknown objective spec ${JSON.stringify(spec)}`);
+}
+
+async function loadJobObjective(spec: ObjectiveSpec): Promise<JobObjective> {
+  if (spec.kind === 'nb201') {
+    const ev = new Nb201Evaluator({ dir: spec.dir, dataset: spec.dataset });
+    return (trial, job) => ev.trainTo(trial, job.budget as Nb201Epochs, job.previousBudget as 0 | Nb201Epochs);
+  }
+  if (spec.kind === 'train') {
+    const [{ createTrainingEvaluator }, { trainingJobObjective }] = await Promise.all([
+      import('../estimate/train-setup.js'),
+      import('../estimate/train-jobs.js'),
+    ]);
+    return trainingJobObjective((await createTrainingEvaluator(spec.setup)).evaluator).objective;
+  }
+  if (spec.kind === 'module') return exported(spec, await loadModule(spec.file), ['jobObjective']) as JobObjective;
+  throw new ObjectiveSpecError(`objective spec ${JSON.stringify(spec)} cannot run multi-fidelity jobs`);
+}
+
+async function loadModule(file: string): Promise<Record<string, unknown>> {
+  if (!fs.existsSync(file)) throw new ObjectiveSpecError(`objective module ${file}: no such file on this machine`);
+  return (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+}
+
+/** The first function exported under one of `names`. */
+function exported(spec: { file: string }, mod: Record<string, unknown>, names: string | string[]): (...a: never[]) => unknown {
+  const list = typeof names === 'string' ? [names] : names;
+  for (const n of list) if (typeof mod[n] === 'function') return mod[n] as (...a: never[]) => unknown;
+  throw new ObjectiveSpecError(`objective module ${spec.file}: export a function named ${list.join(' (or ')}${list.length > 1 ? ')' : ''}`);
 }
 
 /** The spec for what the CLI's `--space`/`--objective` name (see cli/targets.ts). */

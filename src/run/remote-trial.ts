@@ -97,7 +97,7 @@ export async function runTrialJob(
     values: null,
     intermediate: [],
     cost: emptyCost(),
-    attrs: {},
+    attrs: { ...job.attrs },
     error: null,
     createdAt: Date.now(),
     finishedAt: null,

@@ -20,6 +20,8 @@ export interface TrialJob {
   /** Strategy proposal for define-by-run parameters. */
   proposed: Params;
   objective: ObjectiveSpec;
+  /** The trial's attrs when submitted (what the strategy stored at ask time, e.g. a scheduler's job). */
+  attrs?: Record<string, unknown>;
 }
 
 export type TrialEvent =

@@ -6,6 +6,7 @@ import { TpeStrategy } from './tpe.js';
 import { EvolutionStrategy } from './evolution.js';
 import { ReinforceStrategy } from './reinforce.js';
 import type { Strategy } from './types.js';
+import { Asha, Bohb, Hyperband, SuccessiveHalving, type BohbOptions, type HyperbandOptions } from '../estimate/schedulers/index.js';
 
 export * from './types.js';
 export { GridStrategy, GridExhausted } from './grid.js';
@@ -20,6 +21,31 @@ export class UnknownStrategyError extends Error {
   override name = 'UnknownStrategyError';
 }
 
+/** Strategy options that cannot work (bad budgets, eta, model); the message names the option. */
+export class StrategyOptionsError extends Error {
+  override name = 'StrategyOptionsError';
+  readonly userError = true;
+}
+
+/**
+ * Multi-fidelity schedulers (src/estimate/schedulers): each trial is a job at a budget (epochs, ...),
+ * stored in its attrs; run them with a job objective (`scheduler.wrap`, or the 'jobs' objective spec).
+ * Options: budgets (increasing list) or minBudget/maxBudget (integer: true rounds them), eta; sh: n0;
+ * bohb: model ('tpe' | 'bo'), randomFraction, minPoints.
+ */
+export const SCHEDULER_STRATEGIES = ['sh', 'hyperband', 'asha', 'bohb'] as const;
+
+function scheduler(name: string, make: (o: BohbOptions) => Strategy) {
+  return (o: Record<string, unknown>): Strategy => {
+    try {
+      return make(o as BohbOptions);
+    } catch (e) {
+      if (e instanceof RangeError) throw new StrategyOptionsError(`${name} options: ${e.message}`);
+      throw e;
+    }
+  };
+}
+
 type Factory = (options: Record<string, unknown>) => Strategy;
 
 const registry = new Map<string, Factory>([
@@ -29,6 +55,10 @@ const registry = new Map<string, Factory>([
   ['bo', (o) => new BoStrategy(o)],
   ['evolution', (o) => new EvolutionStrategy(o)],
   ['reinforce', (o) => new ReinforceStrategy(o)],
+  ['sh', scheduler('sh', (o: HyperbandOptions) => new SuccessiveHalving(o))],
+  ['hyperband', scheduler('hyperband', (o: HyperbandOptions) => new Hyperband(o))],
+  ['asha', scheduler('asha', (o) => new Asha(o))],
+  ['bohb', scheduler('bohb', (o) => new Bohb(o))],
 ]);
 
 export function registerStrategy(name: string, factory: Factory): void {

@@ -99,9 +99,7 @@ describe('successive halving and Hyperband', () => {
     const exp = Experiment.open({ store: new MemoryStore(), name: 'wait', strategy: sched, space: X_SPACE, seed: 2 });
     const start = async () => {
       const t = await exp.ask();
-      const job = sched.jobFor(t);
-      t.setAttr('job', job);
-      return { t, job };
+      return { t, job: t.attrs.job as Job };
     };
     const a = [await start(), await start(), await start()];
     expect(a.map((x) => x.job.rung)).toEqual([0, 0, 0]);
@@ -121,9 +119,7 @@ describe('ASHA', () => {
     const exp = Experiment.open({ store: new MemoryStore(), name: 'asha', strategy: sched, space: X_SPACE, seed: 3 });
     const start = async () => {
       const t = await exp.ask();
-      const job = sched.jobFor(t);
-      t.setAttr('job', job);
-      return { t, job };
+      return { t, job: t.attrs.job as Job };
     };
     const [a, b, c] = [await start(), await start(), await start()];
     await exp.tell(a.t, 0.2);

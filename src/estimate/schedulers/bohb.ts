@@ -2,21 +2,24 @@
  * BOHB (Falkner et al., ICML 2018): Hyperband's brackets, with new configurations proposed by a TPE
  * model fitted on the largest budget that has enough observations (at least `minPoints`, default
  * the number of parameters + 1); a fraction `randomFraction` (default 1/3) stays uniformly random.
- * The model is any Strategy (`model`; default tsnas's TPE, multivariate as BOHB's KDE, top 15% as
- * good) asked with the history restricted to the jobs of that budget, so a continuation's value at
- * budget b counts as an observation of its configuration at b. A proposal already tried at any budget
- * is replaced by a random unseen configuration.
+ * The model is any Strategy (`model`: 'tpe', the default, tsnas's TPE, multivariate as BOHB's KDE,
+ * top 15% as good; 'bo', tsnas's GP ("BOHB-GP"); or a Strategy object) asked with a history in which
+ * only the jobs of that budget are observations (a continuation's value at budget b counts as an
+ * observation of its configuration at b) and every other trial is shown as not finished, so the
+ * model does not propose it again. A proposal already tried at any budget is replaced by a random
+ * unseen configuration.
  */
 import { paramsKey, type Params } from '../../space/params.js';
 import type { TrialRecord } from '../../store/types.js';
+import { BoStrategy } from '../../strategy/bo.js';
 import { TpeStrategy } from '../../strategy/tpe.js';
 import type { Strategy, StrategyContext } from '../../strategy/types.js';
 import { Hyperband, type HyperbandOptions } from './hyperband.js';
 import type { Job } from './job.js';
 
 export interface BohbOptions extends HyperbandOptions {
-  /** Model asked for new configurations (default: TpeStrategy, multivariate, gamma 0.15). */
-  model?: Strategy;
+  /** Model asked for new configurations: 'tpe' (default: multivariate, gamma 0.15), 'bo' (GP) or a Strategy. */
+  model?: 'tpe' | 'bo' | Strategy;
   /** Share of new configurations drawn uniformly at random. Default 1/3. */
   randomFraction?: number;
   /** Observations a budget needs before the model is fitted on it. Default: parameters + 1. */
@@ -33,12 +36,16 @@ export class Bohb extends Hyperband {
 
   constructor(opts: BohbOptions = {}) {
     super(opts);
-    this.model = opts.model ?? new TpeStrategy({ nStartup: 1, multivariate: true, gamma: 0.15 }, 'bohb-tpe');
+    const m = opts.model ?? 'tpe';
+    if (m === 'tpe') this.model = new TpeStrategy({ nStartup: 1, multivariate: true, gamma: 0.15 }, 'bohb-tpe');
+    else if (m === 'bo') this.model = new BoStrategy({ nStartup: 1 });
+    else if (typeof m === 'object' && typeof m.ask === 'function') this.model = m;
+    else throw new RangeError(`bohb model must be "tpe", "bo" or a Strategy (got ${JSON.stringify(m)})`);
     this.randomFraction = opts.randomFraction ?? 1 / 3;
     this.minPoints = opts.minPoints;
   }
 
-  protected override sample(ctx: StrategyContext, job: Job): Params {
+  protected override async sample(ctx: StrategyContext, job: Job): Promise<Params> {
     this.lastModelBudget = null;
     if (!ctx.space || ctx.rng.random() < this.randomFraction) return super.sample(ctx, job);
     const need = this.minPoints ?? Object.keys(ctx.space.params).length + 1;
@@ -48,8 +55,9 @@ export class Bohb extends Hyperband {
       const at = jobs.filter((j) => j.job.budget === b);
       if (at.length < need) continue;
       this.lastModelBudget = b;
-      const history: TrialRecord[] = at.map((j) => j.trial);
-      const p = this.model.ask({ ...ctx, history }) as Params;
+      const observed = new Set(at.map((j) => j.trial.id));
+      const history: TrialRecord[] = ctx.history.map((t) => (observed.has(t.id) ? t : { ...t, state: 'RUNNING', values: null }));
+      const p = (await this.model.ask({ ...ctx, history, setAttr: undefined })) as Params;
       const seen = new Set(ctx.history.map((t) => paramsKey(t.params)));
       return seen.has(paramsKey(p)) ? super.sample(ctx, job) : p;
     }

@@ -18,6 +18,8 @@ export interface BracketOptions {
   eta?: number;
   /** Explicit increasing rung budgets (overrides min/max geometric budgets). */
   budgets?: readonly number[];
+  /** Round geometric budgets to whole numbers (budgets in epochs). */
+  integer?: boolean;
 }
 
 export interface Rung {
@@ -51,7 +53,13 @@ export function rungBudgets(o: BracketOptions): number[] {
     throw new RangeError(`give budgets, or 0 < minBudget <= maxBudget (got ${r}, ${R})`);
   }
   const sMax = Math.floor(Math.log(R / r) / Math.log(eta) + EPS);
-  return Array.from({ length: sMax + 1 }, (_, i) => R * eta ** (i - sMax));
+  const b = Array.from({ length: sMax + 1 }, (_, i) => R * eta ** (i - sMax));
+  if (!o.integer) return b;
+  const whole = b.map((x) => Math.round(x));
+  if (whole.some((x, i) => x < 1 || (i > 0 && x <= whole[i - 1]!))) {
+    throw new RangeError(`whole-number budgets from ${r} to ${R} with eta ${eta} repeat (${JSON.stringify(whole)}); give a larger eta or budgets`);
+  }
+  return whole;
 }
 
 /** s_max: the number of halvings of the most exploratory bracket. */

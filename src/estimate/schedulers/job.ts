@@ -3,15 +3,17 @@
  * history alone, the next *job*: either a new configuration at the first rung, or the promotion of
  * a configuration that finished rung i to rung i + 1 (the trial continues where its parent stopped,
  * so it pays only the extra budget). Each job is one trial; its job (bracket, rung, budget, parent)
- * is written to `attrs.job` when it starts, so decisions survive resume and several workers can
- * share a store: a RUNNING job counts as taken.
+ * is stored in `attrs.job` by the ask that creates the trial (`ctx.setAttr`), so decisions survive
+ * resume and several workers can share a store: a RUNNING job counts as taken, and two asks cannot
+ * both promote one configuration (Experiment.ask decides again if another trial was created first).
  *
  *   const hb = new Hyperband({ budgets: [12, 200], eta: 3 });
  *   const exp = Experiment.open({ store, name, strategy: hb, space, seed });
  *   await exp.optimize(hb.wrap((trial, job) => train(trial.params, job.previousBudget, job.budget)));
  *
  * The wrapped objective must report its value at `job.budget` (`trial.report(value, job.budget)`)
- * and return it; schedulers rank the rung by the returned value.
+ * and return it; schedulers rank the rung by the returned value. `jobObjective` does the same
+ * without the scheduler at hand (a trial process of an executor reads the job from the trial's attrs).
  */
 import type { Objective } from '../../core/experiment.js';
 import type { Trial } from '../../core/trial.js';
@@ -45,7 +47,7 @@ export interface JobTrial {
 }
 
 /** The job stored on a trial, if any. */
-export function jobOf(t: TrialRecord): Job | null {
+export function jobOf(t: Pick<TrialRecord, 'attrs'>): Job | null {
   const j = t.attrs.job as Job | undefined;
   return j && typeof j === 'object' && typeof j.budget === 'number' ? j : null;
 }
@@ -63,14 +65,12 @@ function holdsSlot(t: TrialRecord): boolean {
 
 export abstract class JobScheduler implements Strategy {
   abstract readonly name: string;
-  /** Jobs decided by this process, by trial number, until the trial records them in attrs. */
-  private readonly decided = new Map<number, Job>();
 
   /** The next job from the history's jobs. */
   protected abstract decide(ctx: StrategyContext, jobs: JobTrial[]): Decision;
 
   /** A new configuration for `job` (rung 0). Default: uniform random, avoiding seen configurations. */
-  protected sample(ctx: StrategyContext, _job: Job): Params {
+  protected sample(ctx: StrategyContext, _job: Job): Params | Promise<Params> {
     if (!ctx.space) return {};
     const seen = new Set(ctx.history.map((t) => paramsKey(t.params)));
     let p = sampleSpace(ctx.space, ctx.rng);
@@ -82,50 +82,41 @@ export abstract class JobScheduler implements Strategy {
   jobs(ctx: Pick<StrategyContext, 'history' | 'directions'>): JobTrial[] {
     const out: JobTrial[] = [];
     for (const t of ctx.history) {
-      const job = jobOf(t) ?? this.decided.get(t.number);
+      const job = jobOf(t);
       if (!job || job.scheduler !== this.name || !holdsSlot(t)) continue;
       out.push({ trial: t, job, score: score(t, ctx.directions) });
     }
     return out;
   }
 
-  ask(ctx: StrategyContext): Params {
+  ask(ctx: StrategyContext): Params | Promise<Params> {
+    if (!ctx.setAttr) throw new Error(`scheduler ${this.name}: ask through Experiment.ask, which stores each trial's job`);
     const d = this.decide(ctx, this.jobs(ctx));
-    this.decided.set(ctx.trialNumber, d.job);
+    ctx.setAttr('job', d.job);
     return d.params ?? this.sample(ctx, d.job);
   }
 
-  /** The job decided for a trial (from its attrs, else this process's decision). */
-  jobFor(trial: Pick<Trial, 'number'>, record?: TrialRecord | null): Job {
-    const job = (record && jobOf(record)) ?? this.decided.get(trial.number);
-    if (!job) throw new Error(`trial ${trial.number} was not asked by scheduler ${this.name}; run it through exp.optimize(scheduler.wrap(objective))`);
-    return job;
-  }
-
-  /** Turns a job objective into an Experiment objective: records the job on the trial, then runs it. */
+  /** Turns a job objective into an Experiment objective for this scheduler's trials. */
   wrap(objective: JobObjective): Objective {
-    return async (trial: Trial) => {
-      const job = this.jobFor(trial);
-      trial.setAttr('job', job);
-      return objective(trial, job);
-    };
+    return jobObjective(objective, this.name);
   }
+}
+
+/**
+ * An Experiment objective that runs `objective` at the job a scheduler stored on the trial (only
+ * jobs of scheduler `scheduler`, when given).
+ */
+export function jobObjective(objective: JobObjective, scheduler?: string): Objective {
+  return (trial: Trial) => {
+    const job = jobOf(trial);
+    if (!job || (scheduler !== undefined && job.scheduler !== scheduler)) {
+      throw new Error(`trial ${trial.number} has no job of scheduler ${scheduler ?? '(any)'}; ask it through a multi-fidelity scheduler (hyperband, sh, asha, bohb)`);
+    }
+    return objective(trial, job);
+  };
 }
 
 /** Ranks finished jobs best first (ties: earlier trial first); non-COMPLETE jobs are left out. */
 export function ranked(jobs: readonly JobTrial[]): JobTrial[] {
   return jobs.filter((j) => j.score !== null).sort((a, b) => b.score! - a.score! || a.trial.number - b.trial.number);
-}
-
-/**
- * The configuration a multi-fidelity search would return: among jobs observed at the largest budget
- * any job completed, the best one.
- */
-export function bestAtHighestFidelity(jobs: readonly JobTrial[]): JobTrial | null {
-  let best: JobTrial | null = null;
-  for (const j of jobs) {
-    if (j.score === null) continue;
-    if (!best || j.job.budget > best.job.budget || (j.job.budget === best.job.budget && j.score > best.score!)) best = j;
-  }
-  return best;
 }
