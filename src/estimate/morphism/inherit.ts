@@ -284,7 +284,8 @@ export function inheritWeights(
         return;
       }
       let map = inMap;
-      let exact = inExact && sameParams(n.op, p.op);
+      // Dropout is the identity at inference whatever its rate.
+      let exact = inExact && (sameParams(n.op, p.op) || t === 'dropout');
       if (t === 'flatten') {
         const [h, w, c] = cShape(n.input) as [number, number, number];
         const [ph, pw, pc] = pShape(p.input) as [number, number, number];
