@@ -8,7 +8,8 @@ import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
 import { resolveTarget } from './targets.js';
 
-import { createExecutor, keepRunningFor, objectiveSpecFor, runWithExecutor, checkRedis, type ExecutorKind } from '../run/index.js';
+import { createExecutor, keepRunningFor, objectiveSpecFor, resolveObjectiveSpec, runWithExecutor, checkRedis, type ExecutorKind, type ObjectiveSpec } from '../run/index.js';
+import { isScheduler, rungSummary, schedulerOptions } from './schedulers.js';
 
 function num(name: string, positive = true) {
   return (v: string): number => {
@@ -36,7 +37,7 @@ export function registerSearch(program: Command): void {
       '--space <name|file.json>',
       'nb201 (tabular benchmark); chain, dag, cell or nb201-cell (trained for real on --dataset); or a JSON space file used with --objective',
     )
-    .option('--strategy <name>', 'search strategy', 'random')
+    .option('--strategy <name>', 'random, grid, tpe, bo, evolution, reinforce; multi-fidelity schedulers: sh, hyperband, asha, bohb', 'random')
     .option('--options <json>', 'strategy options as a JSON object', '{}')
     .option('--objective <file.mjs>', 'module exporting objective(trial) for a JSON space')
     .option('--direction <dir>', 'maximize or minimize (JSON spaces)', 'maximize')
@@ -83,8 +84,17 @@ export function registerSearch(program: Command): void {
         throw new UsageError('search: give a stop condition: --trials N, --budget-seconds S or --timeout S');
       }
       const options = parseJsonOption('--options', o.options);
-      const strategy = createStrategy(o.strategy, options);
+      const scheduled = isScheduler(o.strategy);
+      if (scheduled && o.inheritWeights) {
+        throw new UsageError(`--inherit-weights: --strategy ${o.strategy} already continues a promoted trial from its parent's checkpoint; drop one of them`);
+      }
+      const early = scheduled ? null : createStrategy(o.strategy, options); // unknown names fail before data loads
       const target = await resolveTarget(o);
+      // Schedulers: budgets from the target (nb201 tables, epochs); each trial runs at its job's budget.
+      const strategyOptions = scheduled ? schedulerOptions(o.strategy, options, target) : options;
+      const strategy = early ?? createStrategy(o.strategy, strategyOptions);
+      const spec = scheduled || kind !== 'inprocess' || o.workers !== undefined ? (target.spec ?? objectiveSpecFor(o)) : null;
+      const runSpec: ObjectiveSpec | null = spec && scheduled ? { kind: 'jobs', objective: spec } : spec;
       const store = openStore(o.storage);
       const name = o.name ?? `${target.label ?? target.spaceName}-${o.strategy}-seed${o.seed}`;
       try {
@@ -92,7 +102,7 @@ export function registerSearch(program: Command): void {
           store,
           name,
           strategy,
-          strategyOptions: options,
+          strategyOptions,
           space: target.space,
           spaceName: target.spaceName,
           directions: target.directions,
@@ -132,13 +142,15 @@ export function registerSearch(program: Command): void {
             });
           },
         };
-        if (kind === 'inprocess' && o.workers === undefined) await exp.optimize(target.objective, runOpts);
-        else {
+        if (kind === 'inprocess' && o.workers === undefined) {
+          await exp.optimize(runSpec ? await resolveObjectiveSpec(runSpec) : target.objective, runOpts);
+        } else {
           const executor = createExecutor({ executor: kind, workers: o.workers, redis: o.redis, queue: o.queue, maxOldSpaceMb: o.maxOldSpaceSize, artifacts: o.artifacts }, exp);
-          await runWithExecutor(exp, executor, { ...runOpts, objective: target.spec ?? objectiveSpecFor(o) });
+          await runWithExecutor(exp, executor, { ...runOpts, objective: runSpec! });
         }
         bar?.stop();
         summarize(exp);
+        if (scheduled) console.log(rungSummary(exp.trials()));
         const bestTrial = exp.bestTrial();
         if (target.evaluateTest && o.evaluateTest !== false && bestTrial) {
           console.log(`retraining best trial #${bestTrial.number} and evaluating it on the test set...`);
