@@ -7,6 +7,8 @@ import { registerSearch } from './search.js';
 import { registerWorker } from './worker.js';
 import { registerReport } from './report.js';
 import { registerDashboard } from './dashboard.js';
+import { registerFit } from './fit.js';
+import { registerPredict } from './predict.js';
 
 const program = new Command()
   .name('tsnas')
@@ -20,6 +22,8 @@ registerInspect(program);
 registerWorker(program);
 registerReport(program);
 registerDashboard(program);
+registerFit(program);
+registerPredict(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,119 @@
+/**
+ * The final retraining of the chosen architecture on train + validation at the plan's final
+ * fidelity, within a deadline: the epoch count is the plan's, cut to what fits before the deadline
+ * at the throughput measured for the best trial (scaled by the FLOPs ratio of the final and search
+ * graphs); training also stops inside an epoch if the deadline passes, keeping the weights.
+ * The weights go into a model built with a softmax output (classification), the one exported.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { type Dataset, sampleSize, subset } from '../data/dataset.js';
+import type { Fidelity } from '../estimate/fidelity.js';
+import { disposeCheckpoint, type EpochInfo, TrainingEvaluator, type TrainResult } from '../estimate/train.js';
+import type { BackendChoice } from '../nn/backend.js';
+import { buildModel } from '../nn/builder.js';
+import { countCost } from '../nn/cost.js';
+import type { ArchGraph } from '../space/arch/graph.js';
+import type { ArchSpace } from '../space/arch/types.js';
+import type { Params } from '../space/params.js';
+import type { TrialRecord } from '../store/types.js';
+import type { FitPlan } from './policy.js';
+
+/** Samples of the validation part watched during the final retraining (it trains on them too). */
+const WATCH_SAMPLES = 1000;
+
+export function concatDatasets(a: Dataset, b: Dataset, name: string): Dataset {
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  const y = a.y instanceof Int32Array ? new Int32Array(a.y.length + b.y.length) : new Float32Array(a.y.length + b.y.length);
+  y.set(a.y);
+  y.set(b.y, a.y.length);
+  if (sampleSize(a) !== sampleSize(b)) throw new Error(`concatDatasets: ${a.name} and ${b.name} differ in sample shape`);
+  return { ...a, name, x, y };
+}
+
+export interface FinalOptions {
+  archSpace: ArchSpace;
+  parts: { train: Dataset; val: Dataset; test: Dataset };
+  params: Params;
+  plan: FitPlan;
+  seed: number;
+  backend: 'auto' | BackendChoice;
+  /** Date.now() ms by which the whole fit ends: training stops earlier, keeping time for the test evaluation and the export. */
+  deadline?: number;
+  budgetSeconds?: number;
+  /** The search trial the params come from (its measured throughput sizes the run). */
+  trial: TrialRecord | null;
+  onEpoch?: (e: EpochInfo, epochs: number) => void;
+}
+
+export interface FinalResult {
+  model: tf.LayersModel;
+  graph: ArchGraph;
+  fidelity: Fidelity;
+  /** Epochs asked for (the deadline may have stopped training earlier: see train.epochs). */
+  plannedEpochs: number;
+  train: TrainResult;
+  /** The test part at the final fidelity (resolution applied), as the model takes it. */
+  test: Dataset;
+  /** Estimated training samples/s of the final graph (null when nothing was measured). */
+  estimatedSamplesPerSecond: number | null;
+  /** Whether training was stopped by its deadline. */
+  stoppedByDeadline: boolean;
+}
+
+/** Training samples/s of the final graph, from the trial's measured throughput and the FLOPs ratio. */
+export function estimateThroughput(trial: TrialRecord | null, finalFlops: number): number | null {
+  const sps = (trial?.attrs.training as { samplesPerSecond?: number } | undefined)?.samplesPerSecond;
+  const flops = trial?.cost.flops;
+  if (!sps || !Number.isFinite(sps)) return null;
+  return flops && finalFlops > 0 ? (sps * flops) / finalFlops : sps;
+}
+
+/** Seconds to keep after the final training for the test evaluation and the export. */
+export function exportMargin(testSamples: number, sps: number | null, budgetSeconds: number): number {
+  // Inference runs ~3x faster than a training step; 1.5x safety, plus a second to write files.
+  return sps ? (1.5 * testSamples) / (3 * sps) + 1 : 0.05 * budgetSeconds + 2;
+}
+
+export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
+  const { plan, parts } = o;
+  const merged = concatDatasets(parts.train, parts.val, `${parts.train.name}+val`);
+  const watch = subset(parts.val, Array.from({ length: Math.min(WATCH_SAMPLES, parts.val.y.length) }, (_, i) => i), `${parts.val.name}[watch]`);
+  let plannedEpochs = plan.finalFidelity.epochs ?? 1;
+  const ev = new TrainingEvaluator({
+    archSpace: o.archSpace,
+    data: { train: merged, val: watch, test: parts.test },
+    fidelity: plan.finalFidelity,
+    batchSize: plan.batchSize,
+    optimizer: plan.optimizer,
+    lr: plan.lr,
+    lrSchedule: plan.lrSchedule,
+    seed: o.seed,
+    backend: o.backend,
+    onEpoch: (e) => o.onEpoch?.(e, plannedEpochs),
+  });
+  const f = ev.resolve(plan.finalFidelity);
+  const graph = ev.graph(o.params, f);
+  const prepared = ev.prepare(f);
+  const sps = estimateThroughput(o.trial, countCost(graph).flops);
+  const testSamples = prepared.test?.y.length ?? 0;
+  const stopAt = o.deadline === undefined ? undefined : o.deadline - 1000 * exportMargin(testSamples, sps, o.budgetSeconds ?? 0);
+  if (stopAt !== undefined && sps) {
+    const epochSeconds = prepared.train.y.length / sps + watch.y.length / (3 * sps);
+    const available = (stopAt - Date.now()) / 1000;
+    plannedEpochs = Math.max(1, Math.min(plannedEpochs, Math.floor(available / epochSeconds)));
+  }
+  const fidelity = { ...f, epochs: plannedEpochs };
+  const result = await ev.train(o.params, fidelity, { checkpoint: true, deadline: stopAt });
+  const stoppedByDeadline = stopAt !== undefined && Date.now() >= stopAt;
+  const classification = merged.task === 'classification';
+  const model = buildModel(graph, { outputActivation: classification ? 'softmax' : 'linear' });
+  try {
+    model.setWeights(result.checkpoint!.weights);
+  } finally {
+    disposeCheckpoint(result.checkpoint!);
+    delete result.checkpoint;
+  }
+  return { model, graph, fidelity, plannedEpochs, train: result, test: prepared.test ?? parts.test, estimatedSamplesPerSecond: sps, stoppedByDeadline };
+}

@@ -1,0 +1,332 @@
+/**
+ * `fit`: from a data source to an exported, reloadable model. It orchestrates the existing pieces:
+ * data + preprocessing (data.ts) -> profile -> plan (policy.ts) -> a stored tsnas experiment with the
+ * training evaluator (search.ts) -> final retraining on train + validation (final.ts) -> one test
+ * evaluation -> export (export.ts) and the HTML report.
+ *
+ * Time budget: the whole call (loading included) ends by start + budget. The search stops at
+ * start + plan.searchShare * budget; the final retraining gets the rest minus a margin for the test
+ * evaluation and the export, and stops at its deadline keeping its weights. Fallback when no trial
+ * finished in the search share (budget too small for one trial): the best partial trial, else the
+ * space's default architecture, is retrained in the remaining time. Budgets under
+ * MIN_BUDGET_SECONDS are an error.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { Experiment } from '../core/experiment.js';
+import type { CsvRecord } from '../data/preprocess.js';
+import type { EpochInfo } from '../estimate/train.js';
+import { TrainingEvaluator } from '../estimate/train.js';
+import { archSpaceFor } from '../estimate/train-setup.js';
+import { initBackend, type BackendChoice } from '../nn/backend.js';
+import { writeReport } from '../report/index.js';
+import type { ArchGraph } from '../space/arch/graph.js';
+import { SpaceError, type Params } from '../space/params.js';
+import { openStore } from '../store/index.js';
+import type { Store, TrialRecord } from '../store/types.js';
+import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
+import { defaultParams } from './defaults.js';
+import { saveModelDir, writeJson } from './export.js';
+import { retrainFinal } from './final.js';
+import { planFit, type DataProfile, type FitPlan } from './policy.js';
+import { predictInputs, rowsToInputs, inputShapeOf } from './predict.js';
+import { openSearch, pickBest, runSearch } from './search.js';
+
+export const MIN_BUDGET_SECONDS = 5;
+export const DEFAULT_BUDGET_SECONDS = 600;
+
+export interface FitOptions {
+  /** A CSV file, an image folder (one sub-folder per class), or mnist | fashion-mnist | iris | synthetic. */
+  data: string;
+  /** Column to predict (CSV files). */
+  target?: string;
+  /** Default 'auto' (see data.ts for the rule). */
+  task?: TaskOption;
+  /** Wall-clock budget of the whole fit: seconds, or '90s', '10m', '1h'. Default 10 minutes unless `trials` is given. */
+  timeBudget?: number | string;
+  /** Number of search trials (with or without a time budget). */
+  trials?: number;
+  space?: 'auto' | 'chain' | 'dag' | 'cell';
+  strategy?: string;
+  /** Folder to write the model, experiment.db and report.html to (must not hold a previous fit). */
+  out?: string;
+  seed?: number;
+  /** Image folders: resize every image to this side length; grayscale: one luma channel. */
+  imageSize?: number;
+  grayscale?: boolean;
+  backend?: 'auto' | BackendChoice;
+  /** Progress lines (the plan, each trial, each final epoch). */
+  onProgress?: (e: FitProgress) => void;
+}
+
+export interface FitProgress {
+  phase: 'plan' | 'search' | 'final' | 'done';
+  message: string;
+  trial?: TrialRecord;
+  epoch?: EpochInfo;
+}
+
+export interface FitTest {
+  metric: 'accuracy' | 'rmse';
+  value: number;
+  samples: number;
+}
+
+/** What fit.json holds. */
+export interface FitSummary {
+  data: string;
+  target?: string;
+  task: DataProfile['task'];
+  profile: DataProfile;
+  budget: { seconds: number | null; trials: number | null };
+  seed: number;
+  backend: string;
+  plan: FitPlan;
+  trials: { total: number; complete: number; pruned: number; failed: number };
+  best: { source: 'search' | 'partial' | 'default'; trial: number | null; validation: number | null; params: Params };
+  final: { epochs: number; plannedEpochs: number; trainSamples: number; samplesPerSecond: number; seconds: number; stoppedByDeadline: boolean };
+  test: FitTest | null;
+  cost: { flops: number; params: number };
+  seconds: { load: number; search: number; final: number; test: number; export: number; total: number };
+}
+
+export interface FitResult {
+  /** The trained model (softmax output for classification). */
+  model: tf.LayersModel;
+  /** The search, in its store (sqlite:<out>/experiment.db, or memory without `out`). */
+  experiment: Experiment;
+  plan: FitPlan;
+  params: Params;
+  graph: ArchGraph;
+  preprocessing: Preprocessing;
+  test: FitTest | null;
+  outDir: string | null;
+  summary: FitSummary;
+  /** Predictions for raw rows (tabular models: records keyed by column) or preprocessed inputs. */
+  predict(input: readonly CsvRecord[] | Float32Array): string[] | number[];
+  /** Disposes the model and closes the experiment's store. */
+  close(): void;
+}
+
+/** Seconds from a number or '90s' / '10m' / '1.5h' / '600'. */
+export function parseBudget(v: number | string): number {
+  if (typeof v === 'number') {
+    if (!(Number.isFinite(v) && v > 0)) throw new FitError(`--time-budget ${v}: give a positive duration, e.g. 10m, 90s or 600`);
+    return v;
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$/i.exec(v);
+  if (!m) throw new FitError(`--time-budget ${v}: give a duration like 10m, 90s, 1h or a number of seconds`);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const s = Number(m[1]) * (unit.startsWith('h') ? 3600 : unit.startsWith('m') ? 60 : 1);
+  if (!(s > 0)) throw new FitError(`--time-budget ${v}: give a positive duration`);
+  return s;
+}
+
+function checkOut(out: string): void {
+  for (const f of ['model.json', 'experiment.db']) {
+    if (fs.existsSync(path.join(out, f))) {
+      throw new FitError(`--out ${out}: already holds a fit (${f}); give another folder or remove it (nothing is overwritten)`);
+    }
+  }
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new FitError(`--out ${out}: is a file; give a folder`);
+}
+
+function labelsOfTest(pre: Preprocessing, ds: { y: Int32Array | Float32Array; classNames: string[] }): string[] {
+  if (pre.kind === 'tabular' && pre.spec.target.task === 'regression') {
+    const t = pre.spec.target;
+    return Array.from(ds.y, (v) => String(v * t.std + t.mean));
+  }
+  return Array.from(ds.y, (k) => ds.classNames[k]!);
+}
+
+export async function fit(o: FitOptions): Promise<FitResult> {
+  const t0 = Date.now();
+  const say = (phase: FitProgress['phase'], message: string, extra: Partial<FitProgress> = {}) => o.onProgress?.({ phase, message, ...extra });
+  const seed = o.seed ?? 0;
+  if (o.trials !== undefined && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new FitError(`--trials ${o.trials}: give a whole number >= 1`);
+  const budgetSeconds = o.timeBudget !== undefined ? parseBudget(o.timeBudget) : o.trials === undefined ? DEFAULT_BUDGET_SECONDS : undefined;
+  if (budgetSeconds !== undefined && budgetSeconds < MIN_BUDGET_SECONDS) {
+    throw new FitError(`--time-budget ${o.timeBudget}: below the minimum of ${MIN_BUDGET_SECONDS}s (loading the data, one training epoch and the export need it)`);
+  }
+  const deadline = budgetSeconds === undefined ? undefined : t0 + budgetSeconds * 1000;
+  if (o.out) checkOut(o.out);
+  const backend = o.backend ?? 'auto';
+
+  const data = loadFitData(o.data, { target: o.target, task: o.task, seed, imageSize: o.imageSize, grayscale: o.grayscale });
+  const { profile } = data;
+  const plan = planFit(profile, { seconds: budgetSeconds, trials: o.trials }, { space: o.space ?? 'auto', strategy: o.strategy ?? 'auto' });
+  if (o.trials !== undefined) plan.maxTrials = o.trials;
+  const tLoad = Date.now();
+  say(
+    'plan',
+    `fit ${o.data}: ${profile.kind} ${profile.task}, input [${profile.inputShape.join(',')}], ${profile.numClasses} ${profile.task === 'classification' ? 'classes' : 'output'}, ` +
+      `${profile.trainSize} training samples; budget ${budgetSeconds !== undefined ? `${budgetSeconds} s` : 'none'}${plan.maxTrials ? `, ${plan.maxTrials} trials` : ''}`,
+  );
+  say(
+    'plan',
+    `plan: space ${plan.space}, strategy ${plan.strategy}, search fidelity ${JSON.stringify(plan.searchFidelity)}, ` +
+      `final ${JSON.stringify(plan.finalFidelity)}, search share ${plan.searchShare}, batch ${plan.batchSize}, ${plan.optimizer} lr ${plan.lr} (${plan.lrSchedule}), early stopping ${plan.earlyStopping}`,
+  );
+  for (const r of plan.reasons) say('plan', `  because: ${r}`);
+
+  let archSpace;
+  try {
+    archSpace = archSpaceFor(plan.space, profile.inputShape, o.data);
+  } catch (e) {
+    if (e instanceof SpaceError) throw new FitError(e.message);
+    throw e;
+  }
+  const backendName = await initBackend({ backend }).catch((e: Error) => {
+    throw new FitError(`--backend ${backend}: ${e.message.replace(/^tsnas: /, '')}`);
+  });
+  const defaults = defaultParams(archSpace, profile.inputShape, profile.numClasses);
+  const evaluator = new TrainingEvaluator({
+    archSpace,
+    data: { train: data.train, val: data.val, test: data.test },
+    fidelity: plan.searchFidelity,
+    batchSize: plan.batchSize,
+    optimizer: plan.optimizer,
+    lr: plan.lr,
+    lrSchedule: plan.lrSchedule,
+    seed,
+    backend,
+  });
+
+  if (o.out) fs.mkdirSync(o.out, { recursive: true });
+  const store: Store = openStore(o.out ? `sqlite:${path.join(o.out, 'experiment.db')}` : 'memory:');
+  let model: tf.LayersModel | undefined;
+  try {
+    const searchOpts = {
+      store,
+      name: `fit-${data.label}`,
+      evaluator,
+      plan,
+      seed,
+      defaults,
+      deadline: deadline === undefined ? undefined : t0 + plan.searchShare * budgetSeconds! * 1000,
+      meta: {
+        fit: true,
+        dataset: o.data,
+        ...(o.target ? { target: o.target } : {}),
+        task: profile.task,
+        metric: profile.task === 'classification' ? 'val_accuracy' : 'neg_val_mse',
+        fidelity: plan.searchFidelity,
+        batchSize: plan.batchSize,
+        optimizer: plan.optimizer,
+        lr: plan.lr,
+        lrSchedule: plan.lrSchedule,
+        trainSamples: data.train.y.length,
+        valSamples: data.val.y.length,
+      },
+      onTrialEnd: (t: TrialRecord, e: Experiment) => {
+        const best = e.bestTrial()?.values?.[0];
+        const v = t.values?.[0];
+        say(
+          'search',
+          `trial #${t.number} ${t.state}${v !== undefined && v !== null ? ` val ${v.toFixed(4)}` : ''} ${t.cost.wallSeconds.toFixed(1)} s` +
+            `${t.error && t.state !== 'COMPLETE' ? ` (${t.error})` : ''} | best ${best === undefined || best === null ? '-' : best.toFixed(4)}`,
+          { trial: t },
+        );
+      },
+    };
+    const experiment = openSearch(searchOpts);
+    await runSearch(experiment, searchOpts);
+    const tSearch = Date.now();
+    const trials = experiment.trials();
+    const count = (s: string) => trials.filter((t) => t.state === s).length;
+    const chosen = pickBest(experiment, defaults);
+    if (!chosen) throw new FitError(`no trial finished and the ${archSpace.name} space has no default architecture; give a larger --time-budget`);
+    if (chosen.source !== 'search') {
+      say('search', `no trial finished within the search time (${plan.searchShare} of the budget): retraining the ${chosen.source === 'partial' ? 'best partially trained' : 'default'} architecture`);
+    }
+    say('final', `retraining ${chosen.trial ? `trial #${chosen.trial.number}` : 'the default architecture'} on train+validation at ${JSON.stringify(plan.finalFidelity)}...`);
+
+    const final = await retrainFinal({
+      archSpace,
+      parts: data,
+      params: chosen.params,
+      plan,
+      seed,
+      backend,
+      trial: chosen.trial,
+      deadline,
+      budgetSeconds,
+      // Every epoch that takes a while, else about ten lines.
+      onEpoch: (e, planned) =>
+        (e.seconds >= 2 || e.epoch % Math.ceil(planned / 10) === 0 || e.epoch === planned) &&
+        say('final', `  final epoch ${e.epoch}/${planned}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`, { epoch: e }),
+    });
+    model = final.model;
+    const tFinal = Date.now();
+
+    const preprocessing: Preprocessing =
+      data.preprocessing.kind === 'image'
+        ? { ...data.preprocessing, height: final.test.shape[0]!, width: final.test.shape[1]! }
+        : data.preprocessing;
+    let test: FitTest | null = null;
+    if (final.test.y.length > 0) {
+      const p = predictInputs(model, preprocessing, { x: final.test.x, shape: [...final.test.shape], n: final.test.y.length, labels: labelsOfTest(preprocessing, final.test) });
+      test = { metric: p.metric!.name, value: p.metric!.value, samples: p.metric!.count };
+      say('final', `test ${test.metric} ${test.value.toFixed(4)} on ${test.samples} samples`);
+    }
+    const tTest = Date.now();
+    const tr = final.train;
+    const summary: FitSummary = {
+      data: o.data,
+      ...(o.target ? { target: o.target } : {}),
+      task: profile.task,
+      profile,
+      budget: { seconds: budgetSeconds ?? null, trials: o.trials ?? null },
+      seed,
+      backend: backendName,
+      plan,
+      trials: { total: trials.length, complete: count('COMPLETE'), pruned: count('PRUNED'), failed: count('FAILED') },
+      best: { source: chosen.source, trial: chosen.trial?.number ?? null, validation: chosen.trial?.values?.[0] ?? null, params: chosen.params },
+      final: {
+        epochs: tr.epochs.length,
+        plannedEpochs: final.plannedEpochs,
+        trainSamples: tr.trainSamples,
+        samplesPerSecond: tr.samplesPerSecond,
+        seconds: tr.seconds,
+        stoppedByDeadline: final.stoppedByDeadline,
+      },
+      test,
+      cost: { flops: tr.cost.flops, params: tr.cost.totalParams },
+      seconds: { load: (tLoad - t0) / 1000, search: (tSearch - tLoad) / 1000, final: (tFinal - tSearch) / 1000, test: (tTest - tFinal) / 1000, export: 0, total: 0 },
+    };
+    if (o.out) {
+      await saveModelDir(o.out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
+      await writeReport(store, path.join(o.out, 'report.html'), { storage: `sqlite:${path.join(o.out, 'experiment.db')}`, names: [experiment.name] });
+    }
+    summary.seconds.export = (Date.now() - tTest) / 1000;
+    summary.seconds.total = (Date.now() - t0) / 1000;
+    if (o.out) writeJson(o.out, 'fit.json', summary);
+    say('done', `done in ${summary.seconds.total.toFixed(1)} s${o.out ? `: model in ${o.out}` : ''}`);
+    const m = model;
+    return {
+      model: m,
+      experiment,
+      plan,
+      params: chosen.params,
+      graph: final.graph,
+      preprocessing,
+      test,
+      outDir: o.out ?? null,
+      summary,
+      predict(input) {
+        const inputs =
+          input instanceof Float32Array ? { x: input, shape: inputShapeOf(preprocessing), n: input.length / inputShapeOf(preprocessing).reduce((a, b) => a * b, 1) } : rowsToInputs(preprocessing, input);
+        return predictInputs(m, preprocessing, inputs).predictions;
+      },
+      close() {
+        m.dispose();
+        store.close();
+      },
+    };
+  } catch (e) {
+    model?.dispose();
+    store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * fit's search: a normal tsnas experiment (strategy -> in-process executor -> training evaluator
+ * -> store) whose first trial is the space's default architecture, stopped at a wall-clock
+ * deadline: no trial starts after it (nor when the typical trial would not half fit before it), and
+ * the running trial is asked to stop at it (it ends PRUNED with its partial validation value).
+ */
+import { Experiment, isDone } from '../core/experiment.js';
+import type { Trial } from '../core/trial.js';
+import { LcPruner } from '../estimate/lc/pruner.js';
+import { MedianPruner } from '../estimate/median.js';
+import type { Pruner } from '../estimate/pruner.js';
+import type { TrainingEvaluator } from '../estimate/train.js';
+import type { Params } from '../space/params.js';
+import type { Store, TrialRecord } from '../store/types.js';
+import { createStrategy } from '../strategy/index.js';
+import type { Strategy } from '../strategy/types.js';
+import type { FitPlan } from './policy.js';
+
+/** A strategy whose trial #0 is `first` (a warm start); later trials are the inner strategy's. */
+export function startingWith(inner: Strategy, first: Params | undefined): Strategy {
+  if (!first) return inner;
+  return {
+    name: inner.name,
+    ask: (ctx) => (ctx.trialNumber === 0 ? { ...first } : inner.ask(ctx)),
+    ...(inner.sampleParam ? { sampleParam: inner.sampleParam.bind(inner) } : {}),
+    ...(inner.tell ? { tell: inner.tell.bind(inner) } : {}),
+  };
+}
+
+export function prunerFor(plan: FitPlan, store: Store): Pruner | undefined {
+  if (plan.earlyStopping === 'median') return new MedianPruner({ warmupSteps: 1, minCompleted: 3 });
+  if (plan.earlyStopping === 'lc') return new LcPruner({ targetStep: plan.searchFidelity.epochs ?? 1, minPoints: 3, store });
+  return undefined;
+}
+
+export interface SearchOptions {
+  store: Store;
+  name: string;
+  evaluator: TrainingEvaluator;
+  plan: FitPlan;
+  seed: number;
+  defaults?: Params;
+  meta: Record<string, unknown>;
+  /** Date.now() ms after which no trial runs. */
+  deadline?: number;
+  onTrialEnd?: (t: TrialRecord, e: Experiment) => void;
+}
+
+export function openSearch(o: SearchOptions): Experiment {
+  const { plan, evaluator: ev } = o;
+  return Experiment.open({
+    store: o.store,
+    name: o.name,
+    strategy: startingWith(createStrategy(plan.strategy, plan.strategyOptions ?? {}), o.defaults),
+    strategyOptions: plan.strategyOptions,
+    space: ev.archSpace.space,
+    spaceName: ev.archSpace.name,
+    directions: ['maximize'],
+    seed: o.seed,
+    pruner: prunerFor(plan, o.store),
+    meta: o.meta,
+  });
+}
+
+/** Runs the search until plan.maxTrials trials are done or the deadline; returns the trials it ran. */
+export async function runSearch(exp: Experiment, o: SearchOptions): Promise<TrialRecord[]> {
+  const { deadline } = o;
+  const stop = new AbortController();
+  const objective = async (trial: Trial) => {
+    const timer = deadline === undefined ? undefined : setTimeout(() => trial.requestStop('time budget reached'), Math.max(0, deadline - Date.now()));
+    try {
+      return await o.evaluator.objective(trial);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const durations: number[] = [];
+  if (deadline !== undefined && Date.now() >= deadline) return [];
+  return exp.optimize(objective, {
+    nTrials: o.plan.maxTrials,
+    timeoutSeconds: deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000),
+    signal: stop.signal,
+    onTrialEnd: (t, e) => {
+      if (isDone(t)) durations.push(t.cost.wallSeconds);
+      if (deadline !== undefined && durations.length > 0) {
+        const typical = [...durations].sort((a, b) => a - b)[durations.length >> 1]!;
+        if (deadline - Date.now() < 500 * typical) stop.abort();
+      }
+      o.onTrialEnd?.(t, e);
+    },
+  });
+}
+
+/** The configuration to retrain: the best COMPLETE trial, else the best partial (PRUNED) one, else the defaults. */
+export function pickBest(exp: Experiment, defaults: Params | undefined): { params: Params; trial: TrialRecord | null; source: 'search' | 'partial' | 'default' } | null {
+  const best = exp.bestTrial();
+  if (best) return { params: best.params, trial: best, source: 'search' };
+  const partial = exp
+    .trials()
+    .filter((t) => t.state === 'PRUNED' && t.values?.[0] !== undefined && Number.isFinite(t.values[0]))
+    .sort((a, b) => b.values![0]! - a.values![0]! || a.number - b.number)[0];
+  if (partial) return { params: partial.params, trial: partial, source: 'partial' };
+  return defaults ? { params: defaults, trial: null, source: 'default' } : null;
+}
