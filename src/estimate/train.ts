@@ -32,6 +32,7 @@ import { downscale } from '../data/resize.js';
 import { type Dataset, outputUnits, sampleSize, takeFraction } from '../data/dataset.js';
 import { initBackend, type BackendChoice } from '../nn/backend.js';
 import { buildModel } from '../nn/builder.js';
+import { ParallelTrainer, trainingThreads } from '../nn/parallel/trainer.js';
 import { countCost, type Cost } from '../nn/cost.js';
 import type { Params } from '../space/params.js';
 import type { ArchGraph } from '../space/arch/graph.js';
@@ -82,6 +83,13 @@ export interface TrainingEvaluatorOptions {
   backend?: 'auto' | BackendChoice;
   /** Batch size for evaluation forward passes (default 256). */
   evalBatchSize?: number;
+  /**
+   * Threads of one training run (default 1): n > 1 trains data-parallel on n replicas (the main
+   * thread and n - 1 worker threads, src/nn/parallel); 'auto' divides the cores among the local
+   * pool's trial processes. Same batches and update as 1 thread, up to float summation order
+   * (batch norm: per-shard batch statistics; dropout: per-replica streams).
+   */
+  threads?: number | 'auto';
   /** Called after every epoch (progress logging). */
   onEpoch?: (e: EpochInfo) => void;
   /**
@@ -153,6 +161,7 @@ export class TrainingEvaluator {
   readonly seed: number;
   readonly backendChoice: 'auto' | BackendChoice;
   readonly evalBatchSize: number;
+  readonly threads: number | 'auto';
   private readonly onEpoch?: (e: EpochInfo) => void;
   readonly inherit?: WeightInitHook;
   private readonly prepared = new Map<string, Prepared>();
@@ -175,6 +184,8 @@ export class TrainingEvaluator {
     this.seed = o.seed ?? 0;
     this.backendChoice = o.backend ?? 'auto';
     this.evalBatchSize = o.evalBatchSize ?? 256;
+    this.threads = o.threads ?? 1;
+    trainingThreads(this.threads); // validates
     this.onEpoch = o.onEpoch;
     this.inherit = o.inherit;
     const { train, val } = o.data;
@@ -304,6 +315,7 @@ export class TrainingEvaluator {
     const from = o.resume;
     let trainSeconds = 0;
     let trainSeen = 0;
+    let par: ParallelTrainer | null = null;
     try {
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
       if (from) {
@@ -325,11 +337,18 @@ export class TrainingEvaluator {
       }
       const { train } = data;
       const n = train.y.length;
+      const threads = trainingThreads(this.threads);
+      if (threads > 1) {
+        par = await ParallelTrainer.start({
+          threads, backend: backend as BackendChoice, graph, model, optimizer, optimizerName: this.optimizerName, data: train, seed: this.seed,
+        });
+      }
       for (let epoch = (from?.epochs ?? 0) + 1; epoch <= f.epochs!; epoch++) {
         const e0 = performance.now();
         // Per-epoch streams: training resumed from a checkpoint after epoch k equals training straight through.
         const rng = Rng.derive(this.seed, 'dropout', epoch);
         const order = Rng.derive(this.seed, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i));
+        par?.epoch(epoch, order);
         let lossSum = 0;
         let lossCount = 0;
         for (let start = 0; start < n; ) {
@@ -340,27 +359,34 @@ export class TrainingEvaluator {
             const progress = (epoch - 1 + start / n) / f.epochs!;
             setLearningRate(optimizer, 0.5 * this.lr * (1 + Math.cos(Math.PI * progress)));
           }
-          const [xb, yb] = makeBatch(train, order, start, end);
-          try {
-            const loss = withSeededMathRandom(rng, () =>
-              tf.tidy(
-                () =>
-                  optimizer.minimize(() => {
-                    const out = model.apply(xb, { training: true }) as tf.Tensor;
-                    return (this.task === 'classification'
-                      ? tf.losses.softmaxCrossEntropy(yb, out)
-                      : tf.losses.meanSquaredError(yb, out)) as tf.Scalar;
-                  }, true, vars) as tf.Scalar,
-              ),
-            );
+          if (par) {
+            const v = await par.step(start, end);
             sampleMemory();
-            const v = loss.dataSync()[0]!;
-            loss.dispose();
             lossSum += v * (end - start);
             lossCount += end - start;
-          } finally {
-            xb.dispose();
-            yb.dispose();
+          } else {
+            const [xb, yb] = makeBatch(train, order, start, end);
+            try {
+              const loss = withSeededMathRandom(rng, () =>
+                tf.tidy(
+                  () =>
+                    optimizer.minimize(() => {
+                      const out = model.apply(xb, { training: true }) as tf.Tensor;
+                      return (this.task === 'classification'
+                        ? tf.losses.softmaxCrossEntropy(yb, out)
+                        : tf.losses.meanSquaredError(yb, out)) as tf.Scalar;
+                    }, true, vars) as tf.Scalar,
+                ),
+              );
+              sampleMemory();
+              const v = loss.dataSync()[0]!;
+              loss.dispose();
+              lossSum += v * (end - start);
+              lossCount += end - start;
+            } finally {
+              xb.dispose();
+              yb.dispose();
+            }
           }
           trainSeen += end - start;
           start = end;
@@ -373,6 +399,7 @@ export class TrainingEvaluator {
         if (!Number.isFinite(meanLoss)) {
           throw new Error(`training diverged: loss ${meanLoss} in epoch ${epoch} (lower the learning rate)`);
         }
+        await par?.syncStats();
         const value = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
         const info: EpochInfo = {
           epoch,
@@ -428,6 +455,7 @@ export class TrainingEvaluator {
       }
       return result;
     } finally {
+      await par?.close();
       model.dispose();
       optimizer.dispose();
     }
