@@ -6,9 +6,11 @@
  *   mlp   784-256-256-10 (relu)
  *   cnn28 conv3x3(32,same)-relu-maxpool2-conv3x3(64,same)-relu-maxpool2-dense128-relu-dense10 on 28x28x1
  *   cnn32 the same CNN on 32x32x3
- * Columns: tsnas (wasm + training-kernel pack, via initBackend), plain tfjs wasm (stock kernels,
- * run in a child process so that the pack is not registered there), PyTorch CPU with 2 threads
- * (bench/train/torch_bench.py, when `import torch` works). The last line is one JSON object.
+ * Columns: tsnas (wasm + training-kernel pack, via initBackend) on one thread, tsnas data-parallel
+ * on --threads threads (src/nn/parallel, bench/train/parallel.ts; default 2), plain tfjs wasm (stock
+ * kernels, run in a child process so that the pack is not registered there), PyTorch CPU with 2
+ * threads (bench/train/torch_bench.py, when `import torch` works). The last line is one JSON object
+ * whose `tsnas` is the faster tsnas path (`tsnasPath` says which).
  *
  * Options: --seconds=S (time per model and column, default 6), --profile (print the kernels that
  * dominate one tsnas training step), --only=mlp,cnn28 (subset).
@@ -22,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../src/nn/backend.js';
 import { Rng } from '../src/util/rng.js';
+import { measureParallel } from './train/parallel.js';
 
 const BATCH = 128;
 const MODELS = ['mlp', 'cnn28', 'cnn32'] as const;
@@ -36,6 +39,7 @@ const args = new Map(
 );
 const SECONDS = Number(args.get('seconds') ?? 5);
 const ONLY = (args.get('only')?.split(',') ?? [...MODELS]) as ModelName[];
+const THREADS = Number(args.get('threads') ?? 2);
 
 function buildModel(name: ModelName): { model: tf.LayersModel; inShape: number[] } {
   const m = tf.sequential();
@@ -158,8 +162,8 @@ async function profileStep(name: ModelName): Promise<void> {
   model.dispose();
 }
 
-async function worker(kind: 'stock' | 'tsnas'): Promise<void> {
-  if (kind === 'tsnas') await initBackend({ backend: 'wasm' });
+async function worker(kind: Kind): Promise<void> {
+  if (kind !== 'stock') await initBackend({ backend: 'wasm' });
   else {
     await tf.setBackend('wasm');
     await tf.ready();
@@ -167,7 +171,7 @@ async function worker(kind: 'stock' | 'tsnas'): Promise<void> {
   const out: WorkerResult = { best: {}, cpu: {} };
   for (const name of ONLY) {
     try {
-      const r = measure(name, SECONDS);
+      const r = kind === 'parallel' ? await measureParallel(name, THREADS, SECONDS, BATCH) : measure(name, SECONDS);
       out[name] = r.sps;
       out.best![name] = r.best;
       out.cpu![name] = r.cpu;
@@ -183,11 +187,13 @@ type WorkerResult = Partial<Column> & {
   cpu?: Partial<Record<ModelName, number>>;
 };
 
-function runChild(kind: 'stock' | 'tsnas'): WorkerResult | null {
+type Kind = 'stock' | 'tsnas' | 'parallel';
+
+function runChild(kind: Kind): WorkerResult | null {
   const self = fileURLToPath(import.meta.url);
   const r = spawnSync(
     process.execPath,
-    [...process.execArgv, self, `--worker=${kind}`, `--seconds=${SECONDS}`, `--only=${ONLY.join(',')}`],
+    [...process.execArgv, self, `--worker=${kind}`, `--seconds=${SECONDS}`, `--only=${ONLY.join(',')}`, `--threads=${THREADS}`],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
@@ -227,7 +233,7 @@ const fmt = (v: number | null | string | undefined): string =>
 
 async function main(): Promise<void> {
   const w = args.get('worker');
-  if (w === 'stock' || w === 'tsnas') return worker(w);
+  if (w === 'stock' || w === 'tsnas' || w === 'parallel') return worker(w);
   if (args.has('profile')) {
     await initBackend({ backend: 'wasm' });
     const name = ONLY[0]!; // the wrappers stay registered: one model per run
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, ${os.cpus().length} cpus, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const stock = runChild('stock');
   const tsnas = runChild('tsnas');
+  const par = runChild('parallel');
   const py = findPython();
   let torch: TorchResult | null = null;
   let torch1: TorchResult | null = null;
@@ -249,22 +256,27 @@ async function main(): Promise<void> {
   if (torch) console.log(`PyTorch ${String(torch['version'])}, ${String(torch['threads'])} threads (${py})`);
   console.log(`load average after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: string[][] = [[
-    'model', 'tsnas wasm+pack', '(best step)', 'plain tfjs wasm', 'PyTorch 2thr', '(1thr)', 'tsnas/plain', 'tsnas/torch',
+    'model', 'tsnas wasm+pack', '(best step)', `tsnas ${THREADS}thr`, '(best step)', `${THREADS}thr/1thr`, 'plain tfjs wasm', 'PyTorch 2thr', '(1thr)', 'tsnas/plain', 'tsnas/torch',
     '| cpu-time: tsnas', 'torch 1thr x2', 'ratio',
   ]];
-  const json: Record<string, Record<string, number | null>> = {};
+  const json: Record<string, Record<string, number | string | null>> = {};
   for (const name of ONLY) {
-    const t = typeof tsnas?.[name] === 'number' ? (tsnas[name] as number) : null;
+    const t1 = typeof tsnas?.[name] === 'number' ? (tsnas[name] as number) : null;
+    const tn = typeof par?.[name] === 'number' ? (par[name] as number) : null;
+    const t = t1 !== null && (tn === null || t1 >= tn) ? t1 : tn;
     const p = typeof stock?.[name] === 'number' ? (stock[name] as number) : null;
     const pt = typeof torch?.[name] === 'number' ? (torch[name] as number) : null;
     rows.push([
       name,
       fmt(tsnas?.[name]),
       fmt(tsnas?.best?.[name]),
+      fmt(par?.[name]),
+      fmt(par?.best?.[name]),
+      t1 && tn ? `${(tn / t1).toFixed(2)}x` : '-',
       fmt(stock?.[name]),
       torch ? fmt(pt) : 'skipped',
       fmt(typeof torch1?.[name] === 'number' ? (torch1[name] as number) : undefined),
-      t && p ? `${(t / p).toFixed(2)}x` : '-',
+      t1 && p ? `${(t1 / p).toFixed(2)}x` : '-',
       t && pt ? `${(t / pt).toFixed(2)}x` : '-',
       '| ' + fmt(tsnas?.cpu?.[name]),
       fmt(torch1?.cpu?.[name] !== undefined ? 2 * torch1.cpu[name]! : undefined),
@@ -272,6 +284,9 @@ async function main(): Promise<void> {
     ]);
     json[name] = {
       tsnas: t,
+      tsnasPath: t === null ? null : t === t1 ? '1thr' : `${THREADS}thr`,
+      tsnas1thr: t1,
+      [`tsnas${THREADS}thr`]: tn,
       torch: pt,
       plainWasm: p,
       tsnasCpuTime: tsnas?.cpu?.[name] ?? null,

@@ -6,11 +6,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../src/data/dataset.js';
+import { disposeCheckpoint, TrainingEvaluator } from '../../src/estimate/train.js';
 import { makeBatch, makeOptimizer } from '../../src/estimate/train-util.js';
 import { initBackend } from '../../src/nn/backend.js';
 import { buildModel } from '../../src/nn/builder.js';
 import { liveTrainingThreads, ParallelTrainer, trainingThreads } from '../../src/nn/parallel/trainer.js';
 import type { ArchGraph, OpSpec } from '../../src/space/arch/graph.js';
+import { chainFlatSpace } from '../../src/space/arch/index.js';
+import type { Params } from '../../src/space/params.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** n samples of d features, 3 classes by the sign pattern of two features. */
@@ -154,5 +157,48 @@ describe('ParallelTrainer', () => {
     expect(trainingThreads('auto', { TSNAS_POOL_WORKERS: '2' })).toBe(Math.max(1, Math.floor(cores / 2)));
     expect(trainingThreads(3)).toBe(3);
     expect(() => trainingThreads(0)).toThrow(/threads must be an integer >= 1/);
+  });
+});
+
+describe('TrainingEvaluator threads', () => {
+  const params = (bn: boolean): Params => ({
+    depth: 2,
+    layer_0_op: 'dense', layer_0_width: 32, layer_0_act: 'relu', layer_0_bn: bn, layer_0_dropout: 0,
+    layer_1_op: 'dense', layer_1_width: 16, layer_1_act: 'relu', layer_1_bn: false, layer_1_dropout: 0,
+  });
+  const evaluator = (threads: number, optimizer: 'sgd' | 'adam') =>
+    new TrainingEvaluator({
+      archSpace: chainFlatSpace, data: { train: data(150, 12, 1), val: data(60, 12, 2) }, fidelity: { epochs: 3 },
+      batchSize: 32, optimizer, lr: optimizer === 'sgd' ? 0.1 : 0.01, lrSchedule: 'cosine', backend: 'wasm', threads,
+    });
+
+  it('threads: 2 trains the weights and losses of threads: 1 (sgd, cosine schedule; 1e-5 relative) and stops its thread', async () => {
+    const one = await evaluator(1, 'sgd').train(params(false), undefined, { checkpoint: true });
+    const two = await evaluator(2, 'sgd').train(params(false), undefined, { checkpoint: true });
+    expect(liveTrainingThreads()).toBe(0);
+    try {
+      for (let e = 0; e < 3; e++) expect(Math.abs(two.epochs[e]!.loss - one.epochs[e]!.loss)).toBeLessThan(1e-5 * one.epochs[e]!.loss);
+      expect(two.value).toBe(one.value);
+      one.checkpoint!.weights.forEach((w, k) => {
+        const a = w.dataSync();
+        const b = two.checkpoint!.weights[k]!.dataSync();
+        const scale = Math.max(...Array.from(a, Math.abs));
+        for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5 * scale);
+      });
+    } finally {
+      disposeCheckpoint(one.checkpoint!);
+      disposeCheckpoint(two.checkpoint!);
+    }
+  });
+
+  it('threads: 2 with batch norm learns (validation accuracy well above chance)', async () => {
+    const r = await evaluator(2, 'adam').train(params(true));
+    expect(r.epochs[2]!.loss).toBeLessThan(r.epochs[0]!.loss);
+    expect(r.value).toBeGreaterThan(0.6);
+    expect(liveTrainingThreads()).toBe(0);
+  });
+
+  it('rejects a bad thread count with the field name', () => {
+    expect(() => evaluator(0, 'sgd')).toThrow(/threads must be an integer >= 1 or 'auto' \(got 0\)/);
   });
 });
