@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { POOL_WORKERS_ENV } from '../nn/parallel/threads.js';
 import { brokenOutcome, type Executor, type ExecutorListener, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 
 export type ParentMsg = { type: 'run'; job: TrialJob } | { type: 'stop'; trialId: number };
@@ -81,7 +82,8 @@ export class LocalPoolExecutor implements Executor {
     if (this.opts.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${this.opts.maxOldSpaceMb}`);
     const proc = fork(file, [], {
       execArgv,
-      env: { ...process.env, ...this.opts.env },
+      // Trials with threads 'auto' divide the cores among the pool's children (no oversubscription).
+      env: { ...process.env, [POOL_WORKERS_ENV]: String(this.slots), ...this.opts.env },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
     });

@@ -3,17 +3,26 @@
  * single-thread training on the same batches, stay bitwise in sync, train batch norm, fail a run
  * (not hang it) when a worker dies, and leave no thread behind.
  */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { Experiment } from '../../src/core/experiment.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { disposeCheckpoint, TrainingEvaluator } from '../../src/estimate/train.js';
 import { makeBatch, makeOptimizer } from '../../src/estimate/train-util.js';
 import { initBackend } from '../../src/nn/backend.js';
 import { buildModel } from '../../src/nn/builder.js';
-import { liveTrainingThreads, ParallelTrainer, trainingThreads } from '../../src/nn/parallel/trainer.js';
+import { liveTrainingThreads, ParallelTrainer } from '../../src/nn/parallel/trainer.js';
+import { trainingThreads } from '../../src/nn/parallel/threads.js';
 import type { ArchGraph, OpSpec } from '../../src/space/arch/graph.js';
 import { chainFlatSpace } from '../../src/space/arch/index.js';
 import type { Params } from '../../src/space/params.js';
+import { runWithExecutor } from '../../src/run/coordinator.js';
+import { LocalPoolExecutor } from '../../src/run/pool.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { GridStrategy } from '../../src/strategy/grid.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** n samples of d features, 3 classes by the sign pattern of two features. */
@@ -150,13 +159,18 @@ describe('ParallelTrainer', () => {
     expect(liveTrainingThreads()).toBe(0);
   });
 
-  it("'auto' threads divide the cores among the pool's trial processes", () => {
-    const cores = (globalThis as { navigator?: unknown }) && trainingThreads('auto', {});
-    expect(cores).toBeGreaterThanOrEqual(1);
+  it("'auto' threads divide the cores among the pool's trial processes", async () => {
+    const cores = os.availableParallelism();
+    expect(trainingThreads('auto', {})).toBe(cores);
     expect(trainingThreads('auto', { TSNAS_POOL_WORKERS: '1000' })).toBe(1);
     expect(trainingThreads('auto', { TSNAS_POOL_WORKERS: '2' })).toBe(Math.max(1, Math.floor(cores / 2)));
     expect(trainingThreads(3)).toBe(3);
     expect(() => trainingThreads(0)).toThrow(/threads must be an integer >= 1/);
+    // A pool of 2 children tells each trial process so.
+    const exp = Experiment.open({ store: new MemoryStore(), name: 't', strategy: new GridStrategy({ ordered: true }), space: { params: { x: { type: 'categorical', choices: [1, 2] } } }, seed: 1 });
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'threads-objective.ts');
+    await runWithExecutor(exp, new LocalPoolExecutor({ size: 2 }), { objective: { kind: 'module', file, exportName: 'autoThreads' }, nTrials: 2 });
+    expect(exp.trials().map((t) => t.values)).toEqual([[Math.max(1, Math.floor(cores / 2))], [Math.max(1, Math.floor(cores / 2))]]);
   });
 });
 

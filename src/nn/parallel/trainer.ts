@@ -20,7 +20,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -32,22 +31,6 @@ import { Rng } from '../../util/rng.js';
 import type { BackendChoice } from '../backend.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { getLr, Replica } from './replica.js';
-
-/** Environment variable through which a local pool tells its trial processes how many run at once. */
-export const POOL_WORKERS_ENV = 'TSNAS_POOL_WORKERS';
-
-/**
- * Threads for one training run: a number as given; 'auto' = the cores divided among the trial
- * processes running at once (TSNAS_POOL_WORKERS, set by the local pool; 1 otherwise), at least 1.
- */
-export function trainingThreads(threads: number | 'auto' = 'auto', env: NodeJS.ProcessEnv = process.env): number {
-  if (threads !== 'auto') {
-    if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`threads must be an integer >= 1 or 'auto' (got ${threads})`);
-    return threads;
-  }
-  const pool = Math.max(1, Math.floor(Number(env[POOL_WORKERS_ENV]) || 1));
-  return Math.max(1, Math.floor(os.availableParallelism() / pool));
-}
 
 const shared = new WeakMap<Dataset, { x: Float32Array; y: Int32Array | Float32Array }>();
 
