@@ -71,7 +71,7 @@ export function registerSearch(program: Command): void {
     .option('--queue <name>', 'queue name for --executor bullmq (workers use the same)', 'tsnas')
     .option('--max-old-space-size <mb>', 'pool: heap limit of each trial process in MB', num('--max-old-space-size'))
     .option('--artifacts <dir|redis-url>', 'pool: shared artifact location given to trials')
-    .option('--inherit-weights', 'trained spaces, in-process: each trial starts from its parent\'s trained weights by network morphism (evolution: the mutated parent; others: the nearest finished trial); weights in --artifacts DIR or <storage file>.artifacts')
+    .option('--inherit-weights', 'trained spaces: each trial starts from its parent\'s trained weights by network morphism (evolution: the mutated parent, any executor; others, in-process: the nearest finished trial); weights in --artifacts DIR or <storage file>.artifacts')
     .action(async (o) => {
       const kind = o.executor as ExecutorKind;
       if (!['inprocess', 'pool', 'bullmq'].includes(kind)) throw new UsageError(`--executor ${kind}: use inprocess, pool or bullmq`);
