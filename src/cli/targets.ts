@@ -62,6 +62,7 @@ export interface TargetOptions {
   finalDataFraction?: number;
   /** Trained spaces: start each trial from its parent's weights (network morphism), in-process only. */
   inheritWeights?: boolean;
+  strategy?: string;
   /** Where the weights go (default: `<storage file>.artifacts`). */
   artifacts?: string;
   storage?: string;
@@ -118,6 +119,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     ...(o.valFraction !== undefined ? { valFraction: o.valFraction } : {}),
   };
   const weightsDir = o.inheritWeights ? inheritDir(o) : null;
+  if (weightsDir) setup.inheritWeights = weightsDir;
   let finalRun = false; // per-epoch lines only for the (long) final retraining; trials print one line each
   const { evaluator: ev, data, archSpace } = await createTrainingEvaluator(
     setup,
@@ -126,7 +128,6 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
         console.log(`  final retraining epoch ${e.epoch}: loss ${e.loss.toFixed(4)} val ${e.value.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`);
       }
     },
-    weightsDir ? await inheritHook(weightsDir) : undefined,
   );
   try {
     await ev.ready(); // a forced backend that cannot start is a usage error, not a failed trial each
@@ -177,10 +178,16 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
   };
 }
 
-/** `--inherit-weights`: in-process only; weights under --artifacts DIR, else `<storage file>.artifacts`. */
+/**
+ * `--inherit-weights`: weights under --artifacts DIR, else `<storage file>.artifacts`. Trials run by
+ * other executors see only themselves: there the parent must come with the trial (evolution's).
+ */
 function inheritDir(o: TargetOptions): string {
-  if ((o.executor ?? 'inprocess') !== 'inprocess' || o.workers !== undefined) {
-    throw new UsageError('--inherit-weights runs trials in-process only (a trial process does not see the history to pick a parent): drop --executor/--workers');
+  if (((o.executor ?? 'inprocess') !== 'inprocess' || o.workers !== undefined) && o.strategy !== 'evolution') {
+    throw new UsageError(
+      '--inherit-weights with --executor/--workers needs --strategy evolution (it records each child\'s parent; other strategies ' +
+        'inherit from the nearest finished trial, which a trial process cannot see): use --strategy evolution or run in-process',
+    );
   }
   if (o.artifacts !== undefined) {
     if (/^rediss?:\/\//.test(o.artifacts)) throw new UsageError(`--artifacts ${o.artifacts}: --inherit-weights keeps weights in a directory; give --artifacts DIR`);
@@ -189,15 +196,6 @@ function inheritDir(o: TargetOptions): string {
   const storage = o.storage ?? 'sqlite:tsnas.db';
   if (storage === 'memory:' || storage === 'memory') return fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-weights-'));
   return path.resolve(`${storage.replace(/^sqlite:/i, '')}.artifacts`);
-}
-
-async function inheritHook(dir: string) {
-  const [tf, { morphismInheritance }, { DirArtifactStore }] = await Promise.all([
-    import('@tensorflow/tfjs'),
-    import('../estimate/morphism/hooks.js'),
-    import('../run/artifacts.js'),
-  ]);
-  return morphismInheritance({ store: new DirArtifactStore(dir), tf });
 }
 
 export async function resolveTarget(o: TargetOptions): Promise<Target> {

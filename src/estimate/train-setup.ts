@@ -7,7 +7,6 @@ import type { BackendChoice } from '../nn/backend.js';
 import { cellSpace, chainFlatSpace, chainSpace, dagSpace, nb201ArchSpace, type ArchSpace } from '../space/arch/index.js';
 import { SpaceError } from '../space/params.js';
 import type { Fidelity } from './fidelity.js';
-import type { WeightInitHook } from './morphism/hooks.js';
 import type { EpochInfo, OptimizerName, TrainingData, TrainingEvaluator } from './train.js';
 
 /** Spaces trained for real (nb201-cell: the NAS-Bench-201 cell trained, not looked up). */
@@ -25,6 +24,11 @@ export interface TrainingSetup {
   seed: number;
   backend: 'auto' | BackendChoice;
   valFraction?: number;
+  /**
+   * Weight inheritance (`morphismInheritance`): the directory of the trials' weights, valid where
+   * the trials run (a shared file system for remote workers). Absent: every trial starts fresh.
+   */
+  inheritWeights?: string;
 }
 
 export function archSpaceFor(name: string, inputShape: number[], dataset: string): ArchSpace {
@@ -40,12 +44,20 @@ export function archSpaceFor(name: string, inputShape: number[], dataset: string
 export async function createTrainingEvaluator(
   s: TrainingSetup,
   onEpoch?: (e: EpochInfo) => void,
-  inherit?: WeightInitHook,
 ): Promise<{ evaluator: TrainingEvaluator; data: TrainingData; archSpace: ArchSpace }> {
   const { loadTrainingData } = await import('./train-data.js');
   const data = loadTrainingData(s.dataset, { target: s.target, seed: s.seed, valFraction: s.valFraction });
   const archSpace = archSpaceFor(s.space, data.train.shape, s.dataset);
   const { TrainingEvaluator } = await import('./train.js');
+  let inherit;
+  if (s.inheritWeights) {
+    const [tf, { morphismInheritance }, { DirArtifactStore }] = await Promise.all([
+      import('@tensorflow/tfjs'),
+      import('./morphism/hooks.js'),
+      import('../run/artifacts.js'),
+    ]);
+    inherit = morphismInheritance({ store: new DirArtifactStore(s.inheritWeights), tf });
+  }
   const evaluator = new TrainingEvaluator({
     archSpace,
     data,

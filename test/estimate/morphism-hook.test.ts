@@ -125,18 +125,22 @@ describe('TrainingEvaluator with morphismInheritance', () => {
 });
 
 describe('--inherit-weights', () => {
-  it('is refused with other executors and on untrained spaces, in one line naming the flag', async () => {
-    const base = { space: 'chain', dataset: 'iris', inheritWeights: true, storage: `sqlite:${path.join(tmp, 'x.db')}` };
+  it('is refused on untrained spaces, and in trial processes for strategies that pick the nearest trial, in one line naming the flag', async () => {
+    const base = { space: 'chain', dataset: 'iris', inheritWeights: true, storage: `sqlite:${path.join(tmp, 'x.db')}`, strategy: 'random' };
     await expect(resolveTarget({ ...base, executor: 'pool' })).rejects.toThrow(UsageError);
-    await expect(resolveTarget({ ...base, executor: 'pool' })).rejects.toThrow(/--inherit-weights runs trials in-process only/);
-    await expect(resolveTarget({ ...base, workers: 2 })).rejects.toThrow(/drop --executor\/--workers/);
+    await expect(resolveTarget({ ...base, executor: 'pool' })).rejects.toThrow(/--inherit-weights with --executor\/--workers needs --strategy evolution/);
+    await expect(resolveTarget({ ...base, workers: 2 })).rejects.toThrow(/needs --strategy evolution/);
     await expect(resolveTarget({ ...base, space: 'nb201' })).rejects.toThrow(/--inherit-weights: --space nb201 is not trained here/);
+    await expect(resolveTarget({ ...base, artifacts: 'redis://127.0.0.1:6379' })).rejects.toThrow(/give --artifacts DIR/);
+    const t = await resolveTarget({ ...base, strategy: 'evolution', executor: 'pool' });
+    expect(t.spec).toMatchObject({ kind: 'train', setup: { inheritWeights: `${path.join(tmp, 'x.db')}.artifacts` } });
+    expect(t.meta?.inheritWeights).toBe(true);
   });
 
-  it('CLI: evolution with --inherit-weights stores weights next to the storage file and records each child\'s parent', async () => {
-    const db = path.join(tmp, 'cli.db');
+  it.each([['in-process', []], ['in a pool of 2', ['--executor', 'pool', '--workers', '2']]])('CLI: evolution with --inherit-weights %s stores weights next to the storage file and starts each child from its parent', async (label, extra) => {
+    const db = path.join(tmp, `cli-${extra.length}.db`);
     const child = cliSpawn(['search', '--space', 'chain', '--dataset', 'iris', '--trials', '5', '--epochs', '2', '--lr', '0.01', '--batch-size', '16',
-      '--backend', 'cpu', '--strategy', 'evolution', '--options', '{"populationSize":2}', '--storage', `sqlite:${db}`, '--inherit-weights', '--no-evaluate-test']);
+      '--backend', 'cpu', '--strategy', 'evolution', '--options', '{"populationSize":2}', '--storage', `sqlite:${db}`, '--inherit-weights', '--no-evaluate-test', ...extra]);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
@@ -152,5 +156,7 @@ describe('--inherit-weights', () => {
     const kids = trials.filter((t) => typeof t.attrs.parent === 'number');
     expect(kids.length).toBeGreaterThan(0);
     for (const k of kids) expect(inh(k)!.parent).toBe(k.attrs.parent);
-  }, 60_000);
+    // A trial process does not see the history: the epochs behind the parent's weights are then unknown.
+    for (const k of kids) expect(inh(k)!.parentEpochs).toBe(label === 'in-process' ? 2 + (inh(trials[k.attrs.parent as number]!)?.parentEpochs ?? 0) : null);
+  }, 90_000);
 });

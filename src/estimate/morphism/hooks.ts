@@ -39,8 +39,8 @@ export interface WeightHookContext {
 
 export interface InheritSummary {
   parent: number;
-  /** Epochs of training behind the inherited weights: the parent's own plus what it inherited (0 when unknown). */
-  parentEpochs: number;
+  /** Epochs of training behind the inherited weights: the parent's own plus what it inherited (null: the history is not at hand). */
+  parentEpochs: number | null;
   functionPreserving: boolean;
   counts: Record<string, number>;
   nodes: { id: string; status: string; from?: string }[];
@@ -105,12 +105,13 @@ export function trialHookContext(trial: Trial, params: Params, graph: ArchGraph,
   };
 }
 
-/** Epochs behind a trial's final weights: its own (attrs.training.epochs) plus those it inherited. */
-export function trainedEpochs(t: TrialRecord | undefined): number {
-  if (!t) return 0;
+/** Epochs behind a trial's final weights: its own (attrs.training.epochs) plus those it inherited; null without its record. */
+export function trainedEpochs(t: TrialRecord | undefined): number | null {
+  if (!t) return null;
   const own = (t.attrs.training as { epochs?: number } | undefined)?.epochs ?? 0;
-  const inherited = (t.attrs.inherit as { parentEpochs?: number } | undefined)?.parentEpochs ?? 0;
-  return own + inherited;
+  const inherit = t.attrs.inherit as { parentEpochs: number | null } | undefined;
+  if (!inherit) return own;
+  return inherit.parentEpochs === null ? null : own + inherit.parentEpochs;
 }
 
 export const hasStoredWeights = (t: TrialRecord): boolean => typeof t.attrs.weights === 'string';
