@@ -44,6 +44,8 @@ export interface FinalOptions {
   budgetSeconds?: number;
   /** The search trial the params come from (its measured throughput sizes the run). */
   trial: TrialRecord | null;
+  /** Inference speed measured in the search (see measuredEvalSpeed). */
+  evalSpeed?: { samplesPerSecond: number; flops: number | undefined } | null;
   onEpoch?: (e: EpochInfo, epochs: number) => void;
 }
 
@@ -70,10 +72,14 @@ export function estimateThroughput(trial: TrialRecord | null, finalFlops: number
   return flops && finalFlops > 0 ? (sps * flops) / finalFlops : sps;
 }
 
-/** Seconds to keep after the final training for the test evaluation and the export. */
-export function exportMargin(testSamples: number, sps: number | null, budgetSeconds: number): number {
-  // Inference runs ~3x faster than a training step; 1.5x safety, plus a second to write files.
-  return sps ? (1.5 * testSamples) / (3 * sps) + 1 : 0.05 * budgetSeconds + 2;
+/**
+ * Seconds to keep after the final training for the test evaluation and the export: the test set at
+ * the inference speed measured in the search (else 3x the training speed), 1.5x for safety, plus a
+ * second to write the files; 5% of the budget + 2 s when nothing was measured.
+ */
+export function exportMargin(testSamples: number, evalSps: number | null, sps: number | null, budgetSeconds: number): number {
+  const speed = evalSps ?? (sps ? 3 * sps : null);
+  return speed ? (1.5 * testSamples) / speed + 1 : 0.05 * budgetSeconds + 2;
 }
 
 export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
@@ -97,10 +103,13 @@ export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
   const graph = ev.graph(o.params, f);
   const prepared = ev.prepare(f);
   const sps = estimateThroughput(o.trial, countCost(graph).flops);
+
   const testSamples = prepared.test?.y.length ?? 0;
-  const stopAt = o.deadline === undefined ? undefined : o.deadline - 1000 * exportMargin(testSamples, sps, o.budgetSeconds ?? 0);
+  const flops = countCost(graph).flops;
+  const evalSps = o.evalSpeed ? (o.evalSpeed.flops && flops > 0 ? (o.evalSpeed.samplesPerSecond * o.evalSpeed.flops) / flops : o.evalSpeed.samplesPerSecond) : null;
+  const stopAt = o.deadline === undefined ? undefined : o.deadline - 1000 * exportMargin(testSamples, evalSps, sps, o.budgetSeconds ?? 0);
   if (stopAt !== undefined && sps) {
-    const epochSeconds = prepared.train.y.length / sps + watch.y.length / (3 * sps);
+    const epochSeconds = prepared.train.y.length / sps + watch.y.length / (evalSps ?? 3 * sps);
     const available = (stopAt - Date.now()) / 1000;
     plannedEpochs = Math.max(1, Math.min(plannedEpochs, Math.floor(available / epochSeconds)));
   }

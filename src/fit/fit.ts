@@ -31,7 +31,7 @@ import { saveModelDir, writeJson } from './export.js';
 import { retrainFinal } from './final.js';
 import { planFit, type DataProfile, type FitPlan } from './policy.js';
 import { predictInputs, rowsToInputs, inputShapeOf } from './predict.js';
-import { openSearch, pickBest, runSearch } from './search.js';
+import { measuredEvalSpeed, openSearch, pickBest, runSearch } from './search.js';
 
 export const MIN_BUDGET_SECONDS = 5;
 export const DEFAULT_BUDGET_SECONDS = 600;
@@ -49,6 +49,8 @@ export interface FitOptions {
   trials?: number;
   space?: 'auto' | 'chain' | 'dag' | 'cell';
   strategy?: string;
+  /** Fields that replace the plan's (after planFit's rules), e.g. { searchFidelity: { epochs: 10 } }. */
+  plan?: Partial<Omit<FitPlan, 'reasons'>>;
   /** Folder to write the model, experiment.db and report.html to (must not hold a previous fit). */
   out?: string;
   seed?: number;
@@ -155,7 +157,8 @@ export async function fit(o: FitOptions): Promise<FitResult> {
 
   const data = loadFitData(o.data, { target: o.target, task: o.task, seed, imageSize: o.imageSize, grayscale: o.grayscale });
   const { profile } = data;
-  const plan = planFit(profile, { seconds: budgetSeconds, trials: o.trials }, { space: o.space ?? 'auto', strategy: o.strategy ?? 'auto' });
+  const planned = planFit(profile, { seconds: budgetSeconds, trials: o.trials }, { space: o.space ?? 'auto', strategy: o.strategy ?? 'auto' });
+  const plan: FitPlan = { ...planned, ...o.plan, reasons: [...planned.reasons, ...Object.keys(o.plan ?? {}).map((k) => `${k} given by the caller`)] };
   if (o.trials !== undefined) plan.maxTrials = o.trials;
   const tLoad = Date.now();
   say(
@@ -250,6 +253,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       seed,
       backend,
       trial: chosen.trial,
+      evalSpeed: measuredEvalSpeed(trials),
       deadline,
       budgetSeconds,
       // Every epoch that takes a while, else about ten lines.

@@ -62,12 +62,33 @@ export function openSearch(o: SearchOptions): Experiment {
   });
 }
 
+/**
+ * Validation (inference) samples per second measured on finished trials: the wall time not spent in
+ * training steps, over the validation samples evaluated (median over COMPLETE trials; null if none).
+ * Also returns the FLOPs of the trial it comes from, to scale it to another graph.
+ */
+export function measuredEvalSpeed(trials: readonly TrialRecord[]): { samplesPerSecond: number; flops: number | undefined } | null {
+  const speeds: { samplesPerSecond: number; flops: number | undefined }[] = [];
+  for (const t of trials) {
+    const tr = t.attrs.training as { epochs?: number; trainSamples?: number; valSamples?: number; samplesPerSecond?: number } | undefined;
+    if (t.state !== 'COMPLETE' || !tr?.epochs || !tr.trainSamples || !tr.valSamples || !tr.samplesPerSecond) continue;
+    const evalSeconds = t.cost.wallSeconds - (tr.epochs * tr.trainSamples) / tr.samplesPerSecond;
+    if (evalSeconds > 0) speeds.push({ samplesPerSecond: (tr.epochs * tr.valSamples) / evalSeconds, flops: t.cost.flops });
+  }
+  if (speeds.length === 0) return null;
+  return speeds.sort((a, b) => a.samplesPerSecond - b.samplesPerSecond)[speeds.length >> 1]!;
+}
+
 /** Runs the search until plan.maxTrials trials are done or the deadline; returns the trials it ran. */
 export async function runSearch(exp: Experiment, o: SearchOptions): Promise<TrialRecord[]> {
   const { deadline } = o;
   const stop = new AbortController();
+  const valSamples = o.evaluator.data.val.y.length;
   const objective = async (trial: Trial) => {
-    const timer = deadline === undefined ? undefined : setTimeout(() => trial.requestStop('time budget reached'), Math.max(0, deadline - Date.now()));
+    // Stop early enough for the validation pass that follows the last batch (measured on earlier trials).
+    const speed = measuredEvalSpeed(exp.trials());
+    const evalMs = speed ? (1000 * valSamples) / speed.samplesPerSecond : 0;
+    const timer = deadline === undefined ? undefined : setTimeout(() => trial.requestStop('time budget reached'), Math.max(0, deadline - evalMs - Date.now()));
     try {
       return await o.evaluator.objective(trial);
     } finally {

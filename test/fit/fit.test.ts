@@ -1,0 +1,109 @@
+/**
+ * The fit library API: deterministic with a trial budget and a seed; the exported folder reloads in
+ * a fresh process with identical outputs; the search falls back to the default architecture when
+ * no trial finished in time.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory.js';
+import { TrainingEvaluator } from '../../src/estimate/train.js';
+import { chainFlatSpace } from '../../src/space/arch/index.js';
+import { fit, type FitResult } from '../../src/fit/fit.js';
+import { loadModel } from '../../src/fit/export.js';
+import { loadFitData } from '../../src/fit/data.js';
+import { defaultParams } from '../../src/fit/defaults.js';
+import { planFit } from '../../src/fit/policy.js';
+import { openSearch, pickBest, runSearch } from '../../src/fit/search.js';
+import { modelOutputs } from '../../src/fit/predict.js';
+import { ROOT } from '../helpers/cli.js';
+
+const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tsnas-fitlib-${label}-`));
+
+describe('fit (library)', () => {
+  let r: FitResult;
+  const out = path.join(tmp('iris'), 'model');
+  beforeAll(async () => {
+    r = await fit({ data: 'iris', trials: 4, seed: 1, out });
+  }, 60_000);
+  afterAll(() => r?.close());
+
+  it('returns the model, the stored experiment, the plan and the test metric', () => {
+    expect(r.experiment.trials()).toHaveLength(4);
+    expect(r.experiment.trials()[0]!.params).toEqual(defaultParams(chainFlatSpace, [4], 3)); // the default architecture goes first
+    expect(r.plan.space).toBe('chain');
+    expect(r.test?.metric).toBe('accuracy');
+    expect(r.test!.samples).toBe(30);
+    expect(r.test!.value).toBeGreaterThan(0.8);
+    expect(r.summary.trials).toMatchObject({ total: 4, complete: 4 });
+  });
+
+  it('predicts raw rows with the recorded preprocessing (labels as in the data)', () => {
+    const rows = [
+      { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+      { sepal_length: 6.7, sepal_width: 3.0, petal_length: 5.2, petal_width: 2.3 },
+    ];
+    expect(r.predict(rows)).toEqual(['setosa', 'virginica']);
+  });
+
+  it('is deterministic with a trial budget and a seed', async () => {
+    const again = await fit({ data: 'iris', trials: 4, seed: 1 });
+    try {
+      expect(again.experiment.trials().map((t) => t.values)).toEqual(r.experiment.trials().map((t) => t.values));
+      expect(again.test).toEqual(r.test);
+    } finally {
+      again.close();
+    }
+  }, 60_000);
+
+  it('reloads in a fresh process with identical outputs (tsnas handler, same backend) and equal labels (plain tfjs, cpu)', async () => {
+    const data = loadFitData('iris', { seed: 1 });
+    const saved = await loadModel(out);
+    const here = modelOutputs(r.model, data.test.x, data.test.shape).values;
+    expect(Array.from(modelOutputs(saved.model, data.test.x, data.test.shape).values)).toEqual(Array.from(here));
+    saved.model.dispose();
+    const inputs = path.join(tmp('inputs'), 'x.json');
+    fs.writeFileSync(inputs, JSON.stringify({ x: Array.from(data.test.x), shape: [data.test.y.length, ...data.test.shape] }));
+    const run = (mode: string) => {
+      const p = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fit/fixtures/reload.mjs'), out, inputs, mode], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(p.status, p.stderr).toBe(0);
+      return JSON.parse(p.stdout) as { backend: string; values: number[] };
+    };
+    const same = run('tsnas');
+    expect(same.values).toEqual(Array.from(here)); // bit-identical
+    const plain = run('plain');
+    expect(plain.backend).toBe('cpu');
+    const argmax = (v: ArrayLike<number>) => Array.from({ length: v.length / 3 }, (_, i) => [0, 1, 2].reduce((b, k) => (v[i * 3 + k]! > v[i * 3 + b]! ? k : b), 0));
+    expect(argmax(plain.values)).toEqual(argmax(here));
+    plain.values.forEach((v, i) => expect(v).toBeCloseTo(here[i]!, 4));
+  }, 60_000);
+});
+
+describe('fit search: fallbacks when the budget is too small for a trial', () => {
+  it('with the deadline already passed no trial runs and the default architecture is retrained', async () => {
+    const data = loadFitData('iris');
+    const plan = planFit(data.profile, { seconds: 10 });
+    const ev = new TrainingEvaluator({ archSpace: chainFlatSpace, data, fidelity: plan.searchFidelity, backend: 'cpu' });
+    const defaults = defaultParams(chainFlatSpace, [4], 3);
+    const opts = { store: new MemoryStore(), name: 'fallback', evaluator: ev, plan, seed: 0, defaults, meta: {}, deadline: Date.now() - 1 };
+    const exp = openSearch(opts);
+    expect(await runSearch(exp, opts)).toEqual([]);
+    expect(pickBest(exp, defaults)).toEqual({ params: defaults, trial: null, source: 'default' });
+  });
+
+  it('a trial cut by the deadline is PRUNED with its partial value and is the fallback choice', async () => {
+    const data = loadFitData('synthetic');
+    const plan = { ...planFit(data.profile, { seconds: 10 }), searchFidelity: { epochs: 500, dataFraction: 1 }, maxTrials: undefined };
+    const ev = new TrainingEvaluator({ archSpace: chainFlatSpace, data, fidelity: plan.searchFidelity, batchSize: 8, backend: 'cpu' });
+    const opts = { store: new MemoryStore(), name: 'cut', evaluator: ev, plan, seed: 0, defaults: undefined, meta: {}, deadline: Date.now() + 600 };
+    const exp = openSearch(opts);
+    const t0 = Date.now();
+    const ran = await runSearch(exp, opts);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(ran).toHaveLength(1);
+    expect(ran[0]!.state).toBe('PRUNED');
+    expect(pickBest(exp, undefined)).toMatchObject({ source: 'partial', params: ran[0]!.params });
+  });
+});
