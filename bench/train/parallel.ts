@@ -53,7 +53,7 @@ export async function measureParallel(name: BenchModel, threads: number, seconds
   const data = synthetic(shape, batch * batches);
   const model = buildModel(graph);
   const optimizer = makeOptimizer('adam', 1e-3);
-  const t = await ParallelTrainer.start({ threads, backend: 'wasm', graph, model, optimizer, optimizerName: 'adam', data, seed: 0 });
+  const t = await ParallelTrainer.start({ threads, backend: 'wasm', graph, model, optimizer, data, seed: 0 });
   try {
     t.epoch(1, Array.from({ length: data.y.length }, (_, i) => i));
     let k = 0;

@@ -341,7 +341,7 @@ export class TrainingEvaluator {
       const threads = trainingThreads(this.threads);
       if (threads > 1) {
         par = await ParallelTrainer.start({
-          threads, backend: backend as BackendChoice, graph, model, optimizer, optimizerName: this.optimizerName, data: train, seed: this.seed,
+          threads, backend: backend as BackendChoice, graph, model, optimizer, data: train, seed: this.seed,
         });
       }
       for (let epoch = (from?.epochs ?? 0) + 1; epoch <= f.epochs!; epoch++) {
@@ -400,7 +400,7 @@ export class TrainingEvaluator {
         if (!Number.isFinite(meanLoss)) {
           throw new Error(`training diverged: loss ${meanLoss} in epoch ${epoch} (lower the learning rate)`);
         }
-        await par?.syncStats();
+        await par?.sync();
         const value = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
         const info: EpochInfo = {
           epoch,

@@ -73,7 +73,7 @@ describe('ParallelTrainer', () => {
     const sVars = single.trainableWeights.map((w) => w.read() as tf.Variable);
     const par = build(MLP, 3);
     const pOpt = makeOptimizer('sgd', 0.1);
-    const t = await ParallelTrainer.start({ threads: 2, backend: 'wasm', graph: MLP, model: par, optimizer: pOpt, optimizerName: 'sgd', data: ds, seed: 0 });
+    const t = await ParallelTrainer.start({ threads: 2, backend: 'wasm', graph: MLP, model: par, optimizer: pOpt, data: ds, seed: 0 });
     try {
       const lossesS: number[] = [];
       const lossesP: number[] = [];
@@ -117,7 +117,7 @@ describe('ParallelTrainer', () => {
     const ds = data(256, 12, 2);
     const model = build(MLP_BN, 4);
     const opt = makeOptimizer('adam', 0.01);
-    const t = await ParallelTrainer.start({ threads: 2, backend: 'wasm', graph: MLP_BN, model, optimizer: opt, optimizerName: 'adam', data: ds, seed: 0 });
+    const t = await ParallelTrainer.start({ threads: 2, backend: 'wasm', graph: MLP_BN, model, optimizer: opt, data: ds, seed: 0 });
     try {
       const epochLoss: number[] = [];
       for (let epoch = 1; epoch <= 4; epoch++) {
@@ -125,7 +125,7 @@ describe('ParallelTrainer', () => {
         let sum = 0;
         for (let start = 0; start < ds.y.length; start += 32) sum += await t.step(start, start + 32);
         epochLoss.push(sum / 8);
-        await t.syncStats();
+        await t.sync();
       }
       expect(epochLoss[3]!).toBeLessThan(0.7 * epochLoss[0]!);
       const [main, worker] = await t.replicaWeights();
@@ -143,7 +143,7 @@ describe('ParallelTrainer', () => {
     const ds = data(64, 12, 3);
     const model = build(MLP, 5);
     const opt = makeOptimizer('sgd', 0.1);
-    const t = await ParallelTrainer.start({ threads: 3, backend: 'wasm', graph: MLP, model, optimizer: opt, optimizerName: 'sgd', data: ds, seed: 0 });
+    const t = await ParallelTrainer.start({ threads: 3, backend: 'wasm', graph: MLP, model, optimizer: opt, data: ds, seed: 0 });
     expect(liveTrainingThreads()).toBe(2);
     try {
       t.epoch(1, order(64, 1));
@@ -180,10 +180,10 @@ describe('TrainingEvaluator threads', () => {
     layer_0_op: 'dense', layer_0_width: 32, layer_0_act: 'relu', layer_0_bn: bn, layer_0_dropout: 0,
     layer_1_op: 'dense', layer_1_width: 16, layer_1_act: 'relu', layer_1_bn: false, layer_1_dropout: 0,
   });
-  const evaluator = (threads: number, optimizer: 'sgd' | 'adam') =>
+  const evaluator = (threads: number, optimizer: 'sgd' | 'adam', lrSchedule: 'cosine' | 'constant' = 'cosine') =>
     new TrainingEvaluator({
       archSpace: chainFlatSpace, data: { train: data(150, 12, 1), val: data(60, 12, 2) }, fidelity: { epochs: 3 },
-      batchSize: 32, optimizer, lr: optimizer === 'sgd' ? 0.1 : 0.01, lrSchedule: 'cosine', backend: 'wasm', threads,
+      batchSize: 32, optimizer, lr: optimizer === 'sgd' ? 0.1 : 0.01, lrSchedule, backend: 'wasm', threads,
     });
 
   it('threads: 2 trains the weights and losses of threads: 1 (sgd, cosine schedule; 1e-5 relative) and stops its thread', async () => {
@@ -210,6 +210,20 @@ describe('TrainingEvaluator threads', () => {
     expect(r.epochs[2]!.loss).toBeLessThan(r.epochs[0]!.loss);
     expect(r.value).toBeGreaterThan(0.6);
     expect(liveTrainingThreads()).toBe(0);
+  });
+
+  it('threads: 2 resumed from its own checkpoint (adam) equals training straight through', async () => {
+    // (constant rate: a cosine schedule depends on the run's total epochs)
+    const straight = await evaluator(2, 'adam', 'constant').train(params(false), { epochs: 3 }, { checkpoint: true });
+    const part = await evaluator(2, 'adam', 'constant').train(params(false), { epochs: 2 }, { checkpoint: true });
+    const resumed = await evaluator(2, 'adam', 'constant').train(params(false), { epochs: 3 }, { resume: part.checkpoint!, checkpoint: true });
+    try {
+      expect(resumed.epochs.map((e) => e.loss)).toEqual([straight.epochs[2]!.loss]);
+      resumed.checkpoint!.weights.forEach((w, k) => expect(Array.from(w.dataSync())).toEqual(Array.from(straight.checkpoint!.weights[k]!.dataSync())));
+      resumed.checkpoint!.optimizer.forEach((w, k) => expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(straight.checkpoint!.optimizer[k]!.tensor.dataSync())));
+    } finally {
+      for (const r of [straight, part, resumed]) disposeCheckpoint(r.checkpoint!);
+    }
   });
 
   it('rejects a bad thread count with the field name', () => {

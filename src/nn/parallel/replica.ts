@@ -1,15 +1,14 @@
 /**
- * One replica of a data-parallel training run (src/nn/parallel/trainer.ts): the model, its optimizer
- * and the three things every replica does, on the main thread and in each worker alike, so that the
- * replicas stay bitwise identical:
+ * One replica of a data-parallel training run (src/nn/parallel/trainer.ts): the model and what every
+ * replica does, on the main thread and in each worker alike:
  *   - the gradient of the mean loss over one shard of a batch, flattened into a Float32Array
  *     (trainable variables in `model.trainableWeights` order);
- *   - the optimizer update from a flat (already averaged) gradient;
+ *   - loading the trainable weights from the flat shared weights (after each update);
  *   - reading and writing the non-trainable weights (batch-norm moving statistics), flattened.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset } from '../../data/dataset.js';
-import { makeBatch, setLearningRate, withSeededMathRandom } from '../../estimate/train-util.js';
+import { makeBatch, withSeededMathRandom } from '../../estimate/train-util.js';
 import type { Rng } from '../../util/rng.js';
 
 export class Replica {
@@ -19,7 +18,6 @@ export class Replica {
 
   constructor(
     readonly model: tf.LayersModel,
-    readonly optimizer: tf.Optimizer,
     private readonly task: Dataset['task'],
   ) {
     this.vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -57,18 +55,24 @@ export class Replica {
     }
   }
 
-  /** One optimizer step with the flat gradient `g` at learning rate `lr`. */
-  apply(g: Float32Array, lr: number): void {
-    if (getLr(this.optimizer) !== lr) setLearningRate(this.optimizer, lr);
+  /** The trainable weights, flattened (`vars` order). */
+  readTrainable(out: Float32Array): void {
+    let off = 0;
+    for (const v of this.vars) {
+      out.set(v.dataSync() as Float32Array, off);
+      off += v.size;
+    }
+  }
+
+  /** Sets the trainable weights from the flat array `w` (`vars` order). */
+  loadTrainable(w: Float32Array): void {
     tf.tidy(() => {
       let off = 0;
-      const named = this.vars.map((v) => {
-        // A copy: on some backends a tensor keeps the array it was made from, and `g` is reused.
-        const tensor = tf.tensor(g.slice(off, off + v.size), v.shape);
+      for (const v of this.vars) {
+        // A copy: on some backends a tensor keeps the array it was made from, and `w` changes.
+        v.assign(tf.tensor(w.slice(off, off + v.size), v.shape));
         off += v.size;
-        return { name: v.name, tensor };
-      });
-      this.optimizer.applyGradients(named);
+      }
     });
   }
 

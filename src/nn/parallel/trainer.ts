@@ -1,19 +1,24 @@
 /**
  * Data-parallel training across worker threads (one core each), for one training run.
  *
- * The main thread holds replica 0 (the caller's model and optimizer); `threads - 1` worker threads
- * (worker.ts) each build the same model and take replica 0's weights and optimizer state. Training
- * data is copied once into SharedArrayBuffers (cached per dataset object); each epoch's sample order
- * is written to a shared array. Every step splits the batch into `threads` contiguous shards of
- * order[start..end): each replica computes the gradient of its shard's mean loss (workers into their
- * shared gradient slot), the main thread averages them weighted by shard size into a shared buffer,
- * and every replica applies that same averaged gradient with the same optimizer, so the replicas stay
- * bitwise identical and the update is that of the whole batch (up to float summation order).
+ * The main thread holds replica 0 (the caller's model); `threads - 1` worker threads (worker.ts)
+ * each build the same model from replica 0's weights. Training data is copied once into
+ * SharedArrayBuffers (cached per dataset object); each epoch's sample order is written to a shared
+ * array. Every step splits the batch into `threads` contiguous shards of order[start..end): each
+ * replica writes the gradient of its shard's mean loss into its shared slot; then each replica
+ * reduces the slots (weighted by shard size) for its own element range of the flat weights and
+ * applies the optimizer there (flat-optimizer.ts; the state is shared too), and finally every
+ * replica loads the updated weights. The update is that of the whole batch up to float summation
+ * order, and the replicas hold the same weights bitwise.
+ *
+ * The caller's tfjs optimizer is not stepped: its learning rate is read at every step (schedules
+ * work as usual) and its state is read at the start and written back at every `sync()` (so
+ * checkpoints and resumes see a normal tfjs optimizer).
  *
  * Batch norm: each shard normalises with its own batch statistics (like PyTorch DDP without
- * SyncBatchNorm); the moving statistics of the replicas are averaged at each `syncStats()` (the
- * evaluator calls it at the end of every epoch). Dropout: each replica draws from its own seeded
- * stream. The reported loss is the shard losses' mean weighted by shard size.
+ * SyncBatchNorm); `sync()` averages the replicas' moving statistics (the evaluator calls it at the
+ * end of every epoch). Dropout: each replica draws from its own seeded stream. The reported loss is
+ * the shard losses' mean weighted by shard size.
  *
  * A worker that fails or exits fails the pending and every later call with its error; `close()`
  * terminates the workers (the caller runs it in a `finally`).
@@ -25,11 +30,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../data/dataset.js';
-import type { OptimizerName } from '../../estimate/train-util.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import { Rng } from '../../util/rng.js';
 import type { BackendChoice } from '../backend.js';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { type FlatHyper, flatHyper, flatUpdate, fromTf, slotCount, toTf } from './flat-optimizer.js';
+import { type FromWorker, rangeOf, type ToWorker, type WorkerInit } from './protocol.js';
 import { getLr, Replica } from './replica.js';
 
 const shared = new WeakMap<Dataset, { x: Float32Array; y: Int32Array | Float32Array }>();
@@ -75,7 +80,6 @@ interface Handle {
   rank: number;
   /** Resolvers of the replies this worker owes, in order. */
   waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void }[];
-  grad: Float32Array;
 }
 
 export interface ParallelOptions {
@@ -84,7 +88,6 @@ export interface ParallelOptions {
   graph: ArchGraph;
   model: tf.LayersModel;
   optimizer: tf.Optimizer;
-  optimizerName: OptimizerName;
   data: Dataset;
   seed: number;
 }
@@ -94,18 +97,24 @@ export class ParallelTrainer {
   private readonly main: Replica;
   private readonly handles: Handle[] = [];
   private readonly order: Int32Array;
-  private readonly mean: Float32Array;
-  private readonly own: Float32Array;
+  private readonly grads: Float32Array[] = [];
+  private readonly weights: Float32Array;
+  private readonly slots: Float32Array[];
+  private readonly hyper: FlatHyper;
+  private iterations = 0;
   private rng: Rng;
   private failure: Error | null = null;
   private closed = false;
 
   private constructor(private readonly o: ParallelOptions) {
     this.threads = o.threads;
-    this.main = new Replica(o.model, o.optimizer, o.data.task);
+    this.main = new Replica(o.model, o.data.task);
+    this.hyper = flatHyper(o.optimizer);
+    const flat = () => new Float32Array(new SharedArrayBuffer(4 * this.main.size));
     this.order = new Int32Array(new SharedArrayBuffer(4 * o.data.y.length));
-    this.mean = new Float32Array(new SharedArrayBuffer(4 * this.main.size));
-    this.own = new Float32Array(this.main.size);
+    for (let r = 0; r < o.threads; r++) this.grads.push(flat());
+    this.weights = flat();
+    this.slots = Array.from({ length: slotCount(this.hyper.kind) }, flat);
     this.rng = Rng.derive(o.seed, 'dropout', 0);
   }
 
@@ -124,33 +133,33 @@ export class ParallelTrainer {
 
   private async spawn(): Promise<void> {
     const o = this.o;
-    const weights = o.model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const initial = o.model.getWeights().map((w) => w.dataSync() as Float32Array);
+    this.main.readTrainable(this.weights);
     const state = await o.optimizer.getWeights();
-    const optimizerState = state.map((s) => ({ name: s.name, shape: s.tensor.shape, values: Float32Array.from(s.tensor.dataSync()) }));
+    this.iterations = fromTf(state, this.slots);
     // getWeights returns the optimizer's variables and a fresh iteration-count scalar: free the latter.
     tf.dispose(state.map((s) => s.tensor).filter((t) => !(t instanceof tf.Variable)));
     const { x, y } = shareData(o.data);
     const { entry, eval: evalEntry } = workerEntry();
     const ready: Promise<FromWorker>[] = [];
     for (let rank = 1; rank < o.threads; rank++) {
-      const grad = new Float32Array(new SharedArrayBuffer(4 * this.main.size));
       const init: WorkerInit = {
         rank,
+        threads: o.threads,
         backend: o.backend,
         graph: o.graph,
-        optimizer: o.optimizerName,
-        lr: getLr(o.optimizer),
         seed: o.seed,
         data: { name: o.data.name, task: o.data.task, shape: o.data.shape, numClasses: o.data.numClasses, x, y },
         order: this.order,
-        grad,
-        mean: this.mean,
-        weights,
-        optimizerState,
+        grads: this.grads,
+        weights: this.weights,
+        slots: this.slots,
+        hyper: this.hyper,
+        initial,
       };
       const worker = new Worker(entry, { eval: evalEntry, workerData: init, stdout: false, stderr: false });
       live++;
-      const h: Handle = { worker, rank, waiting: [], grad };
+      const h: Handle = { worker, rank, waiting: [] };
       this.handles.push(h);
       ready.push(this.reply(h));
       worker.on('message', (m: FromWorker) => {
@@ -209,27 +218,33 @@ export class ParallelTrainer {
       this.post(h, { type: 'step', start: bounds[h.rank]!, end: bounds[h.rank + 1]! });
       return p;
     });
-    const loss0 = this.main.shardGradient(this.o.data, this.order, bounds[0]!, bounds[1]!, this.rng, this.own);
+    const loss0 = this.main.shardGradient(this.o.data, this.order, bounds[0]!, bounds[1]!, this.rng, this.grads[0]!);
     const got = await Promise.all(replies);
-    const mean = this.mean;
-    const w0 = (bounds[1]! - bounds[0]!) / n;
-    for (let i = 0; i < mean.length; i++) mean[i] = w0 * this.own[i]!;
-    let loss = w0 * loss0;
-    for (const h of this.handles) {
-      const w = (bounds[h.rank + 1]! - bounds[h.rank]!) / n;
-      if (w === 0) continue;
-      const g = h.grad;
-      for (let i = 0; i < mean.length; i++) mean[i]! += w * g[i]!;
-      loss += w * (got[h.rank - 1] as { loss: number }).loss;
-    }
+    const shardWeights = bounds.slice(1).map((b, r) => (b - bounds[r]!) / n);
+    let loss = shardWeights[0]! * loss0;
+    for (const h of this.handles) loss += shardWeights[h.rank]! * (got[h.rank - 1] as { loss: number }).loss;
+    // Each replica reduces and updates its element range; then all load the new weights.
     const lr = getLr(this.o.optimizer);
-    for (const h of this.handles) this.post(h, { type: 'apply', lr });
-    this.main.apply(mean, lr);
+    const t = ++this.iterations;
+    const updated = this.handles.map((h) => {
+      const p = this.reply(h);
+      this.post(h, { type: 'update', shardWeights, lr, t });
+      return p;
+    });
+    const [from, to] = rangeOf(0, k, this.main.size);
+    flatUpdate(this.hyper, this.weights, this.slots, this.grads, shardWeights, from, to, lr, t);
+    await Promise.all(updated);
+    for (const h of this.handles) this.post(h, { type: 'load' });
+    this.main.loadTrainable(this.weights);
     return loss;
   }
 
-  /** Averages the replicas' non-trainable weights (batch-norm moving statistics) into every replica. */
-  async syncStats(): Promise<void> {
+  /**
+   * Averages the replicas' non-trainable weights (batch-norm moving statistics) into every replica
+   * and writes the optimizer state into the caller's tfjs optimizer.
+   */
+  async sync(): Promise<void> {
+    await toTf(this.o.optimizer, this.hyper, this.main.vars, this.slots, this.iterations);
     if (this.o.model.nonTrainableWeights.length === 0) return;
     const replies = this.handles.map((h) => {
       const p = this.reply(h);
