@@ -1,12 +1,47 @@
 /**
  * How `fit` spends a budget: which space, strategy and fidelities it searches with, and how it
  * retrains the winner, chosen from a profile of the data. The rules are data (a FitPlan) so they
- * are documented, printed with every fit, and overridable field by field.
+ * are documented, printed with every fit (`reasons`), and overridable field by field.
  *
- * STUB (interface agreed between the fit helpers; the rules themselves land with the measured recipe).
+ * Rules (B = time budget in seconds, N = training samples, train + validation; measured numbers are
+ * from one wasm core of the 2-core development machine, see /work/notes/fit-policy.md):
+ *
+ * Space and strategy. `chain` for images and tables (cell/dag only when asked for: a cell trial
+ * costs several times a chain trial of the same accuracy here, and the chain space holds the small
+ * conv-pool-conv-pool CNNs that reach ~0.89-0.90 Fashion-MNIST validation accuracy after one epoch);
+ * TPE (multivariate), which is what every measured comparison in the README picked.
+ *
+ * Search share of a time budget. Images: 0.3 under 15 min (the final epochs decide most of the
+ * accuracy: one full Fashion-MNIST epoch of a small CNN gives 0.89, the best 1-epoch search trial on
+ * 10% of the data 0.77), 0.4 under 1 h, 0.5 above. Tables: 0.5, and 0.7 for N <= 2,000 rows (the
+ * final retraining takes seconds there).
+ *
+ * Search fidelity. Images, tiered by the search seconds S: S < 5 min: 1 epoch on ~5,000 samples at
+ * half resolution (sides >= 16 px) and half width; S < 30 min: 2 epochs on ~10,000; S < 2 h: 3 epochs
+ * on ~20,000 at full resolution, half width; longer: 5 epochs on ~40,000, full width. Tables: all
+ * rows up to 20,000 (a fraction above), epochs so a trial takes ~300 optimizer steps (5..50).
+ *
+ * Early stopping. None with 1-epoch trials (nothing to stop); the median rule with 2-4 epochs
+ * (README: 37.6% of epochs saved, best kept within 0.5 points in 100% of searches); learning-curve
+ * extrapolation (lc) with >= 5-epoch image trials (46.7% saved, 97.5% within 0.5 points; it needs
+ * three points to fit). Tables with >= 2 epochs per trial: median.
+ *
+ * Final retraining (train + validation, full resolution and width). Time budget: F = (1 - share) * B
+ * minus the load/test/export reserve; images get E = clamp(round(sqrt(F / 40 s)), 2, 30) epochs (3 at
+ * 10 min, 9 at 1 h); tables 2x the search epochs (<= 200). The per-sample cost cap
+ * `maxTrainMicrosPerSample` = F / (E * N * 1.5) keeps the search to architectures whose E epochs
+ * fit in F with a 1.5x margin for a busy machine (estimateTrainMicrosPerSample: measured cost
+ * model). If even a small CNN (MIN_IMAGE_US) does not fit E = 2 epochs of all N, the final trains on
+ * a fraction of the data instead. Trials budget only: 10 image epochs, cap 4,000 us/sample.
+ *
+ * Optimiser: Adam with cosine annealing; images lr 2e-3, batch 64; tables lr 2e-3, batch
+ * clamp(2^floor(log2(N / 10)), 16, 64).
  */
+import os from 'node:os';
 import type { Fidelity } from '../estimate/fidelity.js';
 import type { OptimizerName } from '../estimate/train-util.js';
+import { countCost } from '../nn/cost.js';
+import { type ArchGraph, checkGraph } from '../space/arch/graph.js';
 
 export interface DataProfile {
   kind: 'image' | 'tabular';
@@ -24,6 +59,8 @@ export interface FitBudget {
   seconds?: number;
   /** Number of search trials (when no time budget is given). */
   trials?: number;
+  /** CPU cores available to the fit (default: os.availableParallelism()). */
+  cores?: number;
 }
 
 export interface FitOverrides {
@@ -49,26 +86,159 @@ export interface FitPlan {
   earlyStopping: 'none' | 'median' | 'lc';
   /** Trials to run when the budget is a trial count (or a cap under a time budget). */
   maxTrials?: number;
+  /**
+   * Cost cap on searched architectures: a trial whose graph at `finalFidelity` has
+   * estimateTrainMicrosPerSample(graph) above this is not trained (its final retraining would not
+   * fit the budget). Undefined: no cap.
+   */
+  maxTrainMicrosPerSample?: number;
+  /** Threads of the final retraining (data-parallel, TrainingEvaluator `threads`). */
+  finalThreads?: number;
   /** One line per rule that fired, printed with the fit and stored in the report. */
   reasons: string[];
 }
 
+/**
+ * Measured training cost of one sample on one wasm core (Adam, batch 64), microseconds:
+ * BASE + PER_MFLOP * (multiply-adds / 1e6) + PER_KACT * (activation elements / 1e3). Fitted on 8
+ * chain-space CNNs on Fashion-MNIST by CPU time (0.06-29 MFLOPs, 10-213 k activations; the fit is
+ * within 10% on 7 of them, batch norm costs ~30% more than it predicts). Activations matter as much
+ * as FLOPs on this backend: a per-pixel dense layer of 0.23 MFLOPs trains as slowly as a 3.9 MFLOP CNN.
+ */
+export const TRAIN_COST_MODEL = { baseUs: 57, usPerMflop: 144, usPerKact: 5.7 } as const;
+
+/** Estimated training microseconds per sample of a graph on one wasm core (see TRAIN_COST_MODEL). */
+export function estimateTrainMicrosPerSample(graph: ArchGraph): number {
+  const g = checkGraph(graph);
+  let acts = 0;
+  for (const n of g.nodes) if (n.kind === 'op' || n.kind === 'merge') acts += g.shapes.get(n.id)!.reduce((a, b) => a * b, 1);
+  const m = TRAIN_COST_MODEL;
+  return m.baseUs + (m.usPerMflop * countCost(g).flops) / 1e6 + (m.usPerKact * acts) / 1e3;
+}
+
+/** Margin on the cost model for a machine shared with other work. */
+export const COST_SAFETY = 1.5;
+/** The smallest image model worth retraining (a conv16-pool-conv32-pool CNN: ~460 us/sample). */
+export const MIN_IMAGE_US = 460;
+/** Seconds kept for loading, the test evaluation and the export (plus 2% of the budget). */
+export const RESERVE_SECONDS = 10;
+/** Trials-only budgets: cost cap and final image epochs. */
+const TRIALS_ONLY_US = 4000;
+const TRIALS_ONLY_IMAGE_EPOCHS = 10;
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const fraction = (target: number, n: number) => (n <= target ? 1 : round3(target / n));
+
 export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitOverrides = {}): FitPlan {
+  const reasons: string[] = [];
   const image = profile.kind === 'image';
-  const space = overrides.space && overrides.space !== 'auto' ? overrides.space : image ? 'cell' : 'chain';
-  const strategy = overrides.strategy && overrides.strategy !== 'auto' ? overrides.strategy : 'tpe';
+  const n = Math.max(1, profile.trainSize);
+  const B = budget.seconds;
+  const cores = Math.max(1, budget.cores ?? os.availableParallelism());
+
+  let space: FitPlan['space'] = 'chain';
+  if (overrides.space && overrides.space !== 'auto') {
+    space = overrides.space;
+    reasons.push(`space ${space}: asked for`);
+  } else reasons.push(`space chain: ${image ? 'small CNNs, cheap trials (cell/dag cost more per accuracy point here)' : 'tabular data: dense layers (chain-flat)'}`);
+  let strategy = 'tpe';
+  if (overrides.strategy && overrides.strategy !== 'auto') {
+    strategy = overrides.strategy;
+    reasons.push(`strategy ${strategy}: asked for`);
+  } else reasons.push('strategy tpe: multivariate TPE, the best measured strategy on NB201 and the synthetic spaces');
+
+  // Share of the time budget spent searching.
+  let searchShare: number;
+  if (image) searchShare = B === undefined || B < 900 ? 0.3 : B < 3600 ? 0.4 : 0.5;
+  else searchShare = n <= 2000 ? 0.7 : 0.5;
+  if (B !== undefined) reasons.push(`search share ${searchShare}: ${image ? `images, ${B < 900 ? 'budget under 15 min: most of it goes to the final epochs' : B < 3600 ? 'budget under 1 h' : 'budget of 1 h or more'}` : n <= 2000 ? 'small table: the final retraining takes seconds' : 'table'}`);
+  const S = B === undefined ? undefined : searchShare * B;
+
+  const batchSize = image ? 64 : clamp(2 ** Math.floor(Math.log2(n / 10)), 16, 64);
+  let searchFidelity: Fidelity;
+  let earlyStopping: FitPlan['earlyStopping'];
+  let finalFidelity: Fidelity;
+  let maxTrainMicrosPerSample: number | undefined;
+
+  if (image) {
+    const side = Math.min(profile.inputShape[0] ?? 0, profile.inputShape[1] ?? 0);
+    const half = side >= 16 ? Math.round(side / 2) : undefined;
+    // Tiers by search seconds; a trials-only budget gets the 2-epoch tier.
+    const tier = S === undefined ? 1 : S < 300 ? 0 : S < 1800 ? 1 : S < 7200 ? 2 : 3;
+    const spec = [
+      { epochs: 1, samples: 5000, resolution: half, width: 0.5 },
+      { epochs: 2, samples: 10000, resolution: half, width: 0.5 },
+      { epochs: 3, samples: 20000, resolution: undefined, width: 0.5 },
+      { epochs: 5, samples: 40000, resolution: undefined, width: 1 },
+    ][tier]!;
+    searchFidelity = {
+      epochs: spec.epochs,
+      dataFraction: fraction(spec.samples, n),
+      ...(spec.resolution !== undefined ? { resolution: spec.resolution } : {}),
+      widthMultiplier: spec.width,
+    };
+    reasons.push(
+      `search trials: ${spec.epochs} epoch(s) on ~${Math.min(n, spec.samples)} images${spec.resolution ? ` at ${spec.resolution}px` : ''}, width x${spec.width} ` +
+        `(${S === undefined ? 'trials budget' : `${Math.round(S)} s of search`})`,
+    );
+    earlyStopping = spec.epochs >= 5 ? 'lc' : spec.epochs >= 2 ? 'median' : 'none';
+
+    if (B === undefined) {
+      finalFidelity = { epochs: TRIALS_ONLY_IMAGE_EPOCHS, dataFraction: 1 };
+      maxTrainMicrosPerSample = TRIALS_ONLY_US;
+      reasons.push(`final: ${TRIALS_ONLY_IMAGE_EPOCHS} epochs on train+val; cost cap ${TRIALS_ONLY_US} us/sample (no time budget)`);
+    } else {
+      const F = (1 - searchShare) * B - RESERVE_SECONDS - 0.02 * B;
+      const epochs = clamp(Math.round(Math.sqrt(Math.max(0, F) / 40)), 2, 30);
+      let dataFraction = 1;
+      let cap = F / (epochs * n * COST_SAFETY) * 1e6;
+      if (cap < MIN_IMAGE_US) {
+        dataFraction = round3(clamp(cap / MIN_IMAGE_US, 0.05, 1));
+        cap = MIN_IMAGE_US;
+        reasons.push(`final on ${dataFraction} of train+val: ${Math.round(F)} s do not fit ${epochs} epochs of the smallest useful CNN on all ${n} images`);
+      }
+      maxTrainMicrosPerSample = Math.round(cap);
+      finalFidelity = { epochs, dataFraction };
+      reasons.push(
+        `final: up to ${epochs} epochs (round(sqrt(${Math.round(F)} s / 40 s))) on train+val at full resolution; ` +
+          `cost cap ${maxTrainMicrosPerSample} us/sample so they fit with a ${COST_SAFETY}x margin`,
+      );
+    }
+  } else {
+    const searchFraction = fraction(20000, n);
+    const rows = Math.max(1, Math.round(n * searchFraction));
+    const epochs = clamp(Math.ceil((300 * batchSize) / rows), 5, 50);
+    searchFidelity = { epochs, dataFraction: searchFraction };
+    reasons.push(`search trials: ${epochs} epochs (~300 steps of ${batchSize}) on ${rows} rows`);
+    earlyStopping = 'median';
+    finalFidelity = { epochs: Math.min(200, 2 * epochs), dataFraction: 1 };
+    reasons.push(`final: up to ${finalFidelity.epochs} epochs (2x the search's) on train+val`);
+  }
+  if (earlyStopping !== 'none') {
+    reasons.push(
+      earlyStopping === 'median'
+        ? `early stopping median: ${searchFidelity.epochs}-epoch trials (README: 37.6% of epochs saved, best kept within 0.5 pts in every search)`
+        : `early stopping lc: ${searchFidelity.epochs}-epoch trials, enough points to extrapolate (README: 46.7% of epochs saved)`,
+    );
+  }
+  const finalThreads = image && cores >= 2 ? 2 : 1;
+  if (finalThreads > 1) reasons.push(`final retraining data-parallel on ${finalThreads} threads (${cores} cores; the search has finished by then)`);
+
   return {
     space,
     strategy,
-    searchFidelity: { epochs: 2, dataFraction: image ? 0.1 : 1 },
-    searchShare: 0.5,
-    finalFidelity: { epochs: image ? 5 : 50, dataFraction: 1 },
-    batchSize: image ? 64 : 32,
+    searchFidelity,
+    searchShare,
+    finalFidelity,
+    batchSize,
     optimizer: 'adam',
-    lr: 1e-3,
+    lr: 2e-3,
     lrSchedule: 'cosine',
-    earlyStopping: 'none',
-    maxTrials: budget.trials,
-    reasons: ['stub plan'],
+    earlyStopping,
+    ...(budget.trials !== undefined ? { maxTrials: budget.trials } : {}),
+    ...(maxTrainMicrosPerSample !== undefined ? { maxTrainMicrosPerSample } : {}),
+    finalThreads,
+    reasons,
   };
 }
