@@ -16,7 +16,7 @@ import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
 import type { Params } from '../space/params.js';
 import type { TrialRecord } from '../store/types.js';
-import type { FitPlan } from './policy.js';
+import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
 
 /** Samples of the validation part watched during the final retraining (it trains on them too). */
 const WATCH_SAMPLES = 1000;
@@ -44,6 +44,8 @@ export interface FinalOptions {
   budgetSeconds?: number;
   /** The search trial the params come from (its measured throughput sizes the run). */
   trial: TrialRecord | null;
+  /** Estimated training us/sample of the params' graph at the search fidelity (scales the trial's throughput to the final graph). */
+  searchMicrosPerSample?: number;
   /** Inference speed measured in the search (see measuredEvalSpeed). */
   evalSpeed?: { samplesPerSecond: number; flops: number | undefined } | null;
   onEpoch?: (e: EpochInfo, epochs: number) => void;
@@ -64,12 +66,14 @@ export interface FinalResult {
   stoppedByDeadline: boolean;
 }
 
-/** Training samples/s of the final graph, from the trial's measured throughput and the FLOPs ratio. */
-export function estimateThroughput(trial: TrialRecord | null, finalFlops: number): number | null {
+/**
+ * Training samples/s of the final graph: the trial's measured throughput scaled by the ratio of the
+ * cost model's estimates (estimateTrainMicrosPerSample: FLOPs and activations) of the search and final graphs.
+ */
+export function estimateThroughput(trial: TrialRecord | null, searchUs: number | undefined, finalUs: number): number | null {
   const sps = (trial?.attrs.training as { samplesPerSecond?: number } | undefined)?.samplesPerSecond;
-  const flops = trial?.cost.flops;
   if (!sps || !Number.isFinite(sps)) return null;
-  return flops && finalFlops > 0 ? (sps * flops) / finalFlops : sps;
+  return searchUs && finalUs > 0 ? (sps * searchUs) / finalUs : sps;
 }
 
 /**
@@ -97,13 +101,13 @@ export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
     lrSchedule: plan.lrSchedule,
     seed: o.seed,
     backend: o.backend,
+    ...(plan.finalThreads !== undefined ? { threads: plan.finalThreads } : {}),
     onEpoch: (e) => o.onEpoch?.(e, plannedEpochs),
   });
   const f = ev.resolve(plan.finalFidelity);
   const graph = ev.graph(o.params, f);
   const prepared = ev.prepare(f);
-  const sps = estimateThroughput(o.trial, countCost(graph).flops);
-
+  const sps = estimateThroughput(o.trial, o.searchMicrosPerSample, estimateTrainMicrosPerSample(graph));
   const testSamples = prepared.test?.y.length ?? 0;
   const flops = countCost(graph).flops;
   const evalSps = o.evalSpeed ? (o.evalSpeed.flops && flops > 0 ? (o.evalSpeed.samplesPerSecond * o.evalSpeed.flops) / flops : o.evalSpeed.samplesPerSecond) : null;

@@ -29,7 +29,7 @@ import { FitError, loadFitData, type Preprocessing, type TaskOption } from './da
 import { defaultParams } from './defaults.js';
 import { saveModelDir, writeJson } from './export.js';
 import { retrainFinal } from './final.js';
-import { planFit, type DataProfile, type FitPlan } from './policy.js';
+import { estimateTrainMicrosPerSample, planFit, type DataProfile, type FitPlan } from './policy.js';
 import { predictInputs, rowsToInputs, inputShapeOf } from './predict.js';
 import { measuredEvalSpeed, openSearch, pickBest, runSearch } from './search.js';
 
@@ -254,6 +254,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       backend,
       trial: chosen.trial,
       evalSpeed: measuredEvalSpeed(trials),
+      searchMicrosPerSample: chosen.trial ? estimateTrainMicrosPerSample(evaluator.graph(chosen.params)) : undefined,
       deadline,
       budgetSeconds,
       // Every epoch that takes a while, else about ten lines.

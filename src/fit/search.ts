@@ -14,7 +14,8 @@ import type { Params } from '../space/params.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { createStrategy } from '../strategy/index.js';
 import type { Strategy } from '../strategy/types.js';
-import type { FitPlan } from './policy.js';
+import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
+import { TrialPruned } from '../core/trial.js';
 
 /** A strategy whose trial #0 is `first` (a warm start); later trials are the inner strategy's. */
 export function startingWith(inner: Strategy, first: Params | undefined): Strategy {
@@ -88,6 +89,11 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
     // Stop early enough for the validation pass that follows the last batch (measured on earlier trials).
     const speed = measuredEvalSpeed(exp.trials());
     const evalMs = speed ? (1000 * valSamples) / speed.samplesPerSecond : 0;
+    const cap = o.plan.maxTrainMicrosPerSample;
+    if (cap !== undefined) {
+      const us = estimateTrainMicrosPerSample(finalGraph(o.evaluator, trial.params, o.plan));
+      if (us > cap) throw new TrialPruned(`skipped: ~${Math.round(us)} us/sample at the final fidelity exceeds the plan's cap of ${cap}`);
+    }
     const timer = deadline === undefined ? undefined : setTimeout(() => trial.requestStop('time budget reached'), Math.max(0, deadline - evalMs - Date.now()));
     try {
       return await o.evaluator.objective(trial);
@@ -109,6 +115,20 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
       }
       o.onTrialEnd?.(t, e);
     },
+  });
+}
+
+/** The graph a configuration decodes to at the plan's final fidelity (input at the final resolution). */
+export function finalGraph(ev: TrainingEvaluator, params: Params, plan: FitPlan) {
+  const f = plan.finalFidelity;
+  const shape = [...ev.data.train.shape];
+  if (f.resolution !== undefined && shape.length === 3) [shape[0], shape[1]] = [f.resolution, f.resolution];
+  const train = ev.data.train;
+  return ev.archSpace.decode(params, {
+    inputShape: shape,
+    numClasses: train.task === 'classification' ? train.numClasses : 1,
+    width: f.widthMultiplier,
+    cells: f.cells,
   });
 }
 
