@@ -3,7 +3,7 @@
  * retrains the winner, chosen from a profile of the data. The rules are data (a FitPlan) so they
  * are documented, printed with every fit (`reasons`), and overridable field by field.
  *
- * Rules (B = time budget in seconds, N = training samples, train + validation; measured numbers are
+ * Rules (B = time budget in seconds, N = training samples, N' = train + validation; measured numbers are
  * from one wasm core of the 2-core development machine, see /work/notes/fit-policy.md):
  *
  * Space and strategy. `chain` for images and tables (cell/dag only when asked for: a cell trial
@@ -29,9 +29,9 @@
  * Final retraining (train + validation, full resolution and width). Time budget: F = (1 - share) * B
  * minus the load/test/export reserve; images get E = clamp(round(sqrt(F / 40 s)), 2, 30) epochs (3 at
  * 10 min, 9 at 1 h); tables 2x the search epochs (<= 200). The per-sample cost cap
- * `maxTrainMicrosPerSample` = F / (E * N * 1.5) keeps the search to architectures whose E epochs
+ * `maxTrainMicrosPerSample` = F / (E * N' * 1.5) keeps the search to architectures whose E epochs
  * fit in F with a 1.5x margin for a busy machine (estimateTrainMicrosPerSample: measured cost
- * model). If even a small CNN (MIN_IMAGE_US) does not fit E = 2 epochs of all N, the final trains on
+ * model). If even a small CNN (MIN_IMAGE_US) does not fit E = 2 epochs of all N', the final trains on
  * a fraction of the data instead. Trials budget only: 10 image epochs, cap 4,000 us/sample.
  *
  * Optimiser: Adam with cosine annealing; images lr 2e-3, batch 64; tables lr 2e-3, batch
@@ -50,8 +50,10 @@ export interface DataProfile {
   inputShape: number[];
   /** Classes (classification) or 1 (regression). */
   numClasses: number;
-  /** Rows/images available for training (train part, before the validation split is taken out). */
+  /** Rows/images of the training part (what search trials train on; `dataFraction` is relative to it). */
   trainSize: number;
+  /** Rows/images of the validation part (the final retraining trains on both; default trainSize / 9). */
+  valSize?: number;
 }
 
 export interface FitBudget {
@@ -134,6 +136,7 @@ export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitO
   const reasons: string[] = [];
   const image = profile.kind === 'image';
   const n = Math.max(1, profile.trainSize);
+  const nFinal = n + (profile.valSize ?? Math.round(n / 9));
   const B = budget.seconds;
   const cores = Math.max(1, budget.cores ?? os.availableParallelism());
 
@@ -192,11 +195,11 @@ export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitO
       const F = (1 - searchShare) * B - RESERVE_SECONDS - 0.02 * B;
       const epochs = clamp(Math.round(Math.sqrt(Math.max(0, F) / 40)), 2, 30);
       let dataFraction = 1;
-      let cap = F / (epochs * n * COST_SAFETY) * 1e6;
+      let cap = (F / (epochs * nFinal * COST_SAFETY)) * 1e6;
       if (cap < MIN_IMAGE_US) {
         dataFraction = round3(clamp(cap / MIN_IMAGE_US, 0.05, 1));
         cap = MIN_IMAGE_US;
-        reasons.push(`final on ${dataFraction} of train+val: ${Math.round(F)} s do not fit ${epochs} epochs of the smallest useful CNN on all ${n} images`);
+        reasons.push(`final on ${dataFraction} of train+val: ${Math.round(F)} s do not fit ${epochs} epochs of the smallest useful CNN on all ${nFinal} images`);
       }
       maxTrainMicrosPerSample = Math.round(cap);
       finalFidelity = { epochs, dataFraction };
