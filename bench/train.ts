@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../src/nn/backend.js';
 import { Rng } from '../src/util/rng.js';
-import { measureParallel } from './train/parallel.js';
+import { measureSideBySide } from './train/parallel.js';
 
 const BATCH = 128;
 const MODELS = ['mlp', 'cnn28', 'cnn32'] as const;
@@ -171,7 +171,15 @@ async function worker(kind: Kind): Promise<void> {
   const out: WorkerResult = { best: {}, cpu: {} };
   for (const name of ONLY) {
     try {
-      const r = kind === 'parallel' ? await measureParallel(name, THREADS, SECONDS, BATCH) : measure(name, SECONDS);
+      if (kind === 'parallel') {
+        const { one, many } = await measureSideBySide(name, THREADS, SECONDS, BATCH);
+        out[name] = many.sps;
+        out.best![name] = many.best;
+        out.cpu![name] = many.cpu;
+        (out.one ??= {})[name] = one.sps;
+        continue;
+      }
+      const r = measure(name, SECONDS);
       out[name] = r.sps;
       out.best![name] = r.best;
       out.cpu![name] = r.cpu;
@@ -184,6 +192,8 @@ async function worker(kind: Kind): Promise<void> {
 
 type WorkerResult = Partial<Column> & {
   best?: Partial<Record<ModelName, number>>;
+  /** parallel: the 1-thread samples/s measured alternately with the data-parallel one. */
+  one?: Partial<Record<ModelName, number>>;
   cpu?: Partial<Record<ModelName, number>>;
 };
 
@@ -272,7 +282,7 @@ async function main(): Promise<void> {
       fmt(tsnas?.best?.[name]),
       fmt(par?.[name]),
       fmt(par?.best?.[name]),
-      t1 && tn ? `${(tn / t1).toFixed(2)}x` : '-',
+      tn && par?.one?.[name] ? `${(tn / par.one[name]!).toFixed(2)}x` : '-',
       fmt(stock?.[name]),
       torch ? fmt(pt) : 'skipped',
       fmt(typeof torch1?.[name] === 'number' ? (torch1[name] as number) : undefined),
@@ -287,6 +297,7 @@ async function main(): Promise<void> {
       tsnasPath: t === null ? null : t === t1 ? '1thr' : `${THREADS}thr`,
       tsnas1thr: t1,
       [`tsnas${THREADS}thr`]: tn,
+      [`speedup${THREADS}thr`]: tn && par?.one?.[name] ? tn / par.one[name]! : null,
       torch: pt,
       plainWasm: p,
       tsnasCpuTime: tsnas?.cpu?.[name] ?? null,
