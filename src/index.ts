@@ -22,5 +22,13 @@ export { ARCH_SPACES } from './space/arch/index.js';
 export type { ArchSpace, DecodeOpts } from './space/arch/index.js';
 /**
  * Modules that load TensorFlow.js are imported on demand, so `import 'tsnas'` stays light:
- * `tsnas/train` (TrainingEvaluator), `tsnas/backend` (initBackend), `tsnas/morphism` (weight inheritance).
+ * `tsnas/train` (TrainingEvaluator), `tsnas/backend` (initBackend), `tsnas/morphism` (weight inheritance),
+ * `tsnas/fit` (end-to-end AutoML: fit, loadModel, predict helpers).
  */
+export type { FitOptions, FitResult, FitProgress, FitSummary, FitTest } from './fit/fit.js';
+export type { FitPlan, DataProfile } from './fit/policy.js';
+
+/** End-to-end AutoML (see `tsnas/fit`); TensorFlow.js is loaded on the first call. */
+export async function fit(options: import('./fit/fit.js').FitOptions): Promise<import('./fit/fit.js').FitResult> {
+  return (await import('./fit/fit.js')).fit(options);
+}

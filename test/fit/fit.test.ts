@@ -107,3 +107,21 @@ describe('fit search: fallbacks when the budget is too small for a trial', () =>
     expect(pickBest(exp, undefined)).toMatchObject({ source: 'partial', params: ran[0]!.params });
   });
 });
+
+describe('tsnas entry points', () => {
+  it("import 'tsnas' does not load TensorFlow.js; its fit() and tsnas/fit do", () => {
+    const script = `
+      const { createRequire } = await import('node:module');
+      const req = createRequire(import.meta.url);
+      const tfjs = () => Object.keys(req.cache).filter((k) => k.includes('@tensorflow')).length;
+      const index = await import('./src/index.ts');
+      const before = tfjs();
+      await import('./src/fit/index.ts');
+      console.log(JSON.stringify({ before, after: tfjs(), fit: typeof index.fit }));`;
+    const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(p.status, p.stderr).toBe(0);
+    const r = JSON.parse(p.stdout.trim().split('\n').at(-1)!);
+    expect(r).toEqual({ before: 0, after: expect.any(Number), fit: 'function' });
+    expect(r.after).toBeGreaterThan(0);
+  });
+});
