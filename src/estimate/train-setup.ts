@@ -24,6 +24,8 @@ export interface TrainingSetup {
   seed: number;
   backend: 'auto' | BackendChoice;
   valFraction?: number;
+  /** Threads of each training run (TrainingEvaluatorOptions.threads; default 1). */
+  threads?: number | 'auto';
   /**
    * Weight inheritance (`morphismInheritance`): the directory of the trials' weights, valid where
    * the trials run (a shared file system for remote workers). Absent: every trial starts fresh.
@@ -68,6 +70,7 @@ export async function createTrainingEvaluator(
     lrSchedule: s.lrSchedule,
     seed: s.seed,
     backend: s.backend,
+    threads: s.threads,
     onEpoch,
     inherit,
   });
