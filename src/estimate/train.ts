@@ -476,6 +476,7 @@ export class TrainingEvaluator {
       lr: this.lr,
       lrSchedule: this.lrSchedule,
       seed: this.seed,
+      threads: trainingThreads(this.threads),
       samplesPerSecond: seen / Math.max(1e-9, seconds),
     });
   }
