@@ -94,6 +94,16 @@ describe('successive halving and Hyperband', () => {
     expect(sig.at(-1)).toBe('3/2/0@1');
   });
 
+  it('a fixed bracket s (with n0 starting configurations) turns Hyperband or BOHB into successive halving', () => {
+    const o = { budgets: [12, 200], eta: 16 };
+    expect([0, 1, 2].map((k) => shape(new Hyperband(o).bracketAt(k)))).toEqual([[[16, 12], [1, 200]], [[2, 200]], [[16, 12], [1, 200]]]);
+    expect([0, 1].map((k) => shape(new Bohb({ ...o, s: 1, n0: 64 }).bracketAt(k)))).toEqual([[[64, 12], [4, 200]], [[64, 12], [4, 200]]]);
+    expect(shape(new SuccessiveHalving({ ...o, n0: 32 }).bracketAt(3))).toEqual([[32, 12], [2, 200]]);
+    expect(shape(new SuccessiveHalving({ ...o, s: 0 }).bracketAt(0))).toEqual([[2, 200]]);
+    expect(() => new Hyperband({ ...o, s: 2 })).toThrow(/bracket s must be an integer in \[0, 1\]/);
+    expect(() => new SuccessiveHalving({ ...o, n0: 0 })).toThrow(/n0 must be a whole number/);
+  });
+
   it('a synchronous rung waits for its running jobs; the next job comes from a new bracket', async () => {
     const sched = new Hyperband({ budgets: [1, 3], eta: 3 });
     const exp = Experiment.open({ store: new MemoryStore(), name: 'wait', strategy: sched, space: X_SPACE, seed: 2 });

@@ -10,7 +10,12 @@ import { bracket, rungBudgets, type Bracket, type BracketOptions } from './brack
 import { JobScheduler, ranked, type Decision, type JobTrial } from './job.js';
 
 export interface HyperbandOptions extends BracketOptions {
-  /** Successive halving only: starting configurations per bracket (default: Hyperband's n for s_max). */
+  /**
+   * Run only bracket s (successive halving with s halvings) instead of cycling s = s_max .. 0.
+   * Default: Hyperband cycles; SuccessiveHalving uses s_max.
+   */
+  s?: number;
+  /** With a fixed bracket: starting configurations per bracket (default: Hyperband's n for that s). */
   n0?: number;
 }
 
@@ -23,6 +28,10 @@ export class Hyperband extends JobScheduler {
     super();
     this.opts = { eta: 3, ...opts };
     this.budgets = rungBudgets(this.opts);
+    if (this.opts.s !== undefined) bracket(this.opts, this.opts.s, this.opts.n0); // checks s
+    if (this.opts.n0 !== undefined && !(Number.isInteger(this.opts.n0) && this.opts.n0 >= 1)) {
+      throw new RangeError(`n0 must be a whole number >= 1 (got ${this.opts.n0})`);
+    }
   }
 
   get eta(): number {
@@ -32,6 +41,7 @@ export class Hyperband extends JobScheduler {
   /** The bracket layout of bracket instance k. */
   bracketAt(k: number): Bracket {
     const top = this.budgets.length - 1;
+    if (this.opts.s !== undefined) return bracket(this.opts, this.opts.s, this.opts.n0);
     return bracket(this.opts, top - (k % (top + 1)));
   }
 
@@ -73,11 +83,11 @@ export class Hyperband extends JobScheduler {
   }
 }
 
-/** Successive halving: Hyperband's most exploratory bracket (or n0 starting configurations), repeated. */
+/** Successive halving: Hyperband's most exploratory bracket (or bracket `s`, with n0 starting configurations), repeated. */
 export class SuccessiveHalving extends Hyperband {
   override readonly name: string = 'sh';
 
-  override bracketAt(_k: number): Bracket {
-    return bracket(this.opts, this.budgets.length - 1, this.opts.n0);
+  constructor(opts: HyperbandOptions = {}) {
+    super({ ...opts, s: opts.s ?? rungBudgets({ eta: 3, ...opts }).length - 1 });
   }
 }
