@@ -15,7 +15,7 @@ import { Experiment } from '../src/core/experiment.js';
 import { Nb201Evaluator } from '../src/estimate/nb201.js';
 import { paramsKey, sampleSpace } from '../src/space/params.js';
 import { MemoryStore } from '../src/store/memory.js';
-import { createStrategy, strategyNames } from '../src/strategy/index.js';
+import { createStrategy, SCHEDULER_STRATEGIES, strategyNames } from '../src/strategy/index.js';
 import { Rng } from '../src/util/rng.js';
 
 function quantile(sorted: number[], q: number): number {
@@ -83,7 +83,9 @@ async function main(): Promise<void> {
     .option('--nb201-dir <dir>', 'folder with nb201_cifar10.csv')
     .parse()
     .opts();
-  const names = o.strategy === 'all' ? strategyNames() : String(o.strategy).split(',');
+  // Schedulers need budgets and a job objective: their asks are timed by bench:multifidelity's runs.
+  const all = strategyNames().filter((n) => !(SCHEDULER_STRATEGIES as readonly string[]).includes(n));
+  const names = o.strategy === 'all' ? all : String(o.strategy).split(',');
   const out: Record<string, Awaited<ReturnType<typeof measure>>> = {};
   for (const name of names) {
     out[name] = await measure(name, o.trials, o.repeats, o.nb201Dir);
