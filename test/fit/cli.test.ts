@@ -10,7 +10,24 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticImageFolder } from '../../src/data/imageWriter.js';
 import { makeSyntheticTabular } from '../../src/data/tabular.js';
-import { cli } from '../helpers/cli.js';
+import { cliSpawn, type CliResult } from '../helpers/cli.js';
+
+/** The CLI without blocking the test worker (spawnSync starves vitest's RPC on a busy machine). */
+function cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = cliSpawn(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill(), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tsnas-fit-${label}-`));
 
@@ -40,41 +57,57 @@ function writeCsv(file: string, n = 120, seed = 3, withTarget = true): string[][
 describe('tsnas fit: bad inputs are one-line errors', () => {
   const dir = tmp('bad');
   const csv = path.join(dir, 'data.csv');
-  writeCsv(csv, 40);
-
-  it('a CSV without --target lists the columns', () => {
-    expectUsageError(cli(['fit', '--data', csv, '--trials', '1', '--out', path.join(dir, 'm1')]), /--target/, /columns: a, b, color, label/);
-  });
-
-  it('an unknown target column lists the columns', () => {
-    expectUsageError(cli(['fit', '--data', csv, '--target', 'price', '--trials', '1', '--out', path.join(dir, 'm2')]), /'price' not found/, /a, b, color, label/);
-  });
-
-  it('a target with one class only', () => {
+  const out = (k: string) => path.join(dir, k);
+  const runs: Record<string, Promise<CliResult>> = {};
+  beforeAll(() => {
+    writeCsv(csv, 40);
     const one = path.join(dir, 'one.csv');
     fs.writeFileSync(one, 'x,y\n' + Array.from({ length: 20 }, (_, i) => `${i},same`).join('\n') + '\n');
-    expectUsageError(cli(['fit', '--data', one, '--target', 'y', '--trials', '1', '--out', path.join(dir, 'm3')]), /single class \('same'\)/);
+    fs.mkdirSync(path.join(dir, 'empty'));
+    writeSyntheticImageFolder(path.join(dir, 'mixed'), { classes: 2, perClass: 6, mixedSizes: true });
+    // Every case runs at once: each is mostly process start-up.
+    runs.noTarget = cli(['fit', '--data', csv, '--trials', '1', '--out', out('m1')]);
+    runs.unknownTarget = cli(['fit', '--data', csv, '--target', 'price', '--trials', '1', '--out', out('m2')]);
+    runs.oneClass = cli(['fit', '--data', one, '--target', 'y', '--trials', '1', '--out', out('m3')]);
+    runs.empty = cli(['fit', '--data', path.join(dir, 'empty'), '--trials', '1', '--out', out('m4')]);
+    runs.mixed = cli(['fit', '--data', path.join(dir, 'mixed'), '--trials', '1', '--out', out('m5')]);
+    runs.smallBudget = cli(['fit', '--data', 'iris', '--time-budget', '2s', '--out', out('m6')]);
+    runs.badDuration = cli(['fit', '--data', 'iris', '--time-budget', 'soon', '--out', out('m7')]);
+    runs.notModel = cli(['predict', '--model', dir, '--data', csv, '--out', out('p.csv')]);
   });
 
-  it('an empty image folder', () => {
-    const empty = path.join(dir, 'empty');
-    fs.mkdirSync(empty);
-    expectUsageError(cli(['fit', '--data', empty, '--trials', '1', '--out', path.join(dir, 'm4')]), /empty: expected one sub-folder per class/);
+  it('a CSV without --target lists the columns', async () => {
+    expectUsageError(await runs.noTarget!, /--target/, /columns: a, b, color, label/);
   });
 
-  it('images of mixed sizes name two files and the --image-size fix', () => {
-    const mixed = path.join(dir, 'mixed');
-    writeSyntheticImageFolder(mixed, { classes: 2, perClass: 6, mixedSizes: true });
-    expectUsageError(cli(['fit', '--data', mixed, '--trials', '1', '--out', path.join(dir, 'm5')]), /different sizes/, /8x8/, /9x8/, /--image-size 8/);
+  it('an unknown target column lists the columns', async () => {
+    expectUsageError(await runs.unknownTarget!, /'price' not found/, /a, b, color, label/);
   });
 
-  it('a budget under the minimum names the minimum; a bad duration names the format', () => {
-    expectUsageError(cli(['fit', '--data', 'iris', '--time-budget', '2s', '--out', path.join(dir, 'm6')]), /minimum of 5s/);
-    expectUsageError(cli(['fit', '--data', 'iris', '--time-budget', 'soon', '--out', path.join(dir, 'm6')]), /like 10m, 90s/);
+  it('a target with one class only', async () => {
+    expectUsageError(await runs.oneClass!, /single class \('same'\)/);
   });
 
-  it('predict with a folder that is not a model', () => {
-    expectUsageError(cli(['predict', '--model', dir, '--data', csv, '--out', path.join(dir, 'p.csv')]), /no preprocessing\.json/);
+  it('an empty image folder', async () => {
+    expectUsageError(await runs.empty!, /empty: expected one sub-folder per class/);
+  });
+
+  it('images of mixed sizes name two files and the --image-size fix', async () => {
+    expectUsageError(await runs.mixed!, /different sizes/, /8x8/, /9x8/, /--image-size 8/);
+  });
+
+  it('a budget under the minimum names the minimum; a bad duration names the format', async () => {
+    expectUsageError(await runs.smallBudget!, /minimum of 5s/);
+    expectUsageError(await runs.badDuration!, /like 10m, 90s/);
+  });
+
+  it('predict with a folder that is not a model', async () => {
+    expectUsageError(await runs.notModel!, /no preprocessing\.json/);
+  });
+  // Nothing was written for a refused fit.
+  it('refused fits leave no model folder behind', async () => {
+    await Promise.all(Object.values(runs));
+    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']) expect(fs.existsSync(out(k)), k).toBe(false);
   });
 });
 
@@ -84,14 +117,14 @@ describe('tsnas fit + predict on a CSV', () => {
   const model = path.join(dir, 'model');
   let rows: string[][];
   let fitOut = '';
-  beforeAll(() => {
+  beforeAll(async () => {
     rows = writeCsv(csv, 150);
-    const r = cli(['fit', '--data', csv, '--target', 'label', '--trials', '3', '--out', model], { timeoutMs: 90_000 });
+    const r = await cli(['fit', '--data', csv, '--target', 'label', '--trials', '3', '--out', model], { timeoutMs: 90_000 });
     expect(r.code, r.stderr).toBe(0);
     fitOut = r.stdout;
   }, 100_000);
 
-  it('writes the model folder and prints the plan with its reasons', () => {
+  it('writes the model folder and prints the plan with its reasons', async () => {
     for (const f of ['model.json', 'weights.bin', 'genotype.json', 'preprocessing.json', 'fit.json', 'report.html', 'experiment.db']) {
       expect(fs.existsSync(path.join(model, f)), f).toBe(true);
     }
@@ -101,18 +134,18 @@ describe('tsnas fit + predict on a CSV', () => {
     expect(summary.trials.total).toBe(3);
     expect(summary.test.metric).toBe('accuracy');
     // The search is a normal stored experiment.
-    const t = cli(['trials', '--storage', `sqlite:${path.join(model, 'experiment.db')}`]);
+    const t = await cli(['trials', '--storage', `sqlite:${path.join(model, 'experiment.db')}`]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/fit-train/);
   });
 
-  it('refuses to overwrite a folder that holds a fit', () => {
-    expectUsageError(cli(['fit', '--data', csv, '--target', 'label', '--trials', '1', '--out', model]), /already holds a fit/);
+  it('refuses to overwrite a folder that holds a fit', async () => {
+    expectUsageError(await cli(['fit', '--data', csv, '--target', 'label', '--trials', '1', '--out', model]), /already holds a fit/);
   });
 
-  it('predicts one row per input row, in order, with labels when the target is present', () => {
+  it('predicts one row per input row, in order, with labels when the target is present', async () => {
     const out = path.join(dir, 'pred.csv');
-    const r = cli(['predict', '--model', model, '--data', csv, '--out', out]);
+    const r = await cli(['predict', '--model', model, '--data', csv, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const table = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(table[0]!)).toEqual(['label', 'prediction']);
@@ -126,33 +159,33 @@ describe('tsnas fit + predict on a CSV', () => {
     const rev = path.join(dir, 'reversed.csv');
     fs.writeFileSync(rev, ['a,b,color', ...[...rows].reverse().map((x) => x.slice(0, 3).join(','))].join('\n') + '\n');
     const out2 = path.join(dir, 'pred2.csv');
-    const r2 = cli(['predict', '--model', model, '--data', rev, '--out', out2]);
+    const r2 = await cli(['predict', '--model', model, '--data', rev, '--out', out2]);
     expect(r2.code, r2.stderr).toBe(0);
     const table2 = parse(fs.readFileSync(out2, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(table2[0]!)).toEqual(['prediction']);
     expect(table2.map((t) => t.prediction).reverse()).toEqual(table.map((t) => t.prediction));
   });
 
-  it('a CSV missing a feature column the model needs', () => {
+  it('a CSV missing a feature column the model needs', async () => {
     const bad = path.join(dir, 'bad.csv');
     fs.writeFileSync(bad, 'a,color\n1,red\n');
-    expectUsageError(cli(['predict', '--model', model, '--data', bad, '--out', path.join(dir, 'p.csv')]), /missing column\(s\) 'b'/);
+    expectUsageError(await cli(['predict', '--model', model, '--data', bad, '--out', path.join(dir, 'p.csv')]), /missing column\(s\) 'b'/);
   });
 });
 
 describe('tsnas fit + predict on an image folder', () => {
-  it('labels come from sub-folders; a flat folder predicts without labels; files in sorted order', () => {
+  it('labels come from sub-folders; a flat folder predicts without labels; files in sorted order', async () => {
     const dir = tmp('img');
     const data = path.join(dir, 'images');
     writeSyntheticImageFolder(data, { classes: 2, perClass: 10, width: 8, height: 8, seed: 2 });
     const model = path.join(dir, 'model');
-    const r = cli(['fit', '--data', data, '--space', 'chain', '--trials', '2', '--grayscale', '--out', model], { timeoutMs: 90_000 });
+    const r = await cli(['fit', '--data', data, '--space', 'chain', '--trials', '2', '--grayscale', '--out', model], { timeoutMs: 90_000 });
     expect(r.code, r.stderr).toBe(0);
     const pre = JSON.parse(fs.readFileSync(path.join(model, 'preprocessing.json'), 'utf8'));
     expect(pre).toMatchObject({ kind: 'image', height: 8, width: 8, channels: 1, classes: ['class0', 'class1'] });
 
     const out = path.join(dir, 'pred.csv');
-    const p = cli(['predict', '--model', model, '--data', data, '--out', out]);
+    const p = await cli(['predict', '--model', model, '--data', data, '--out', out]);
     expect(p.code, p.stderr).toBe(0);
     const table = parse(fs.readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(table[0]!)).toEqual(['file', 'label', 'prediction']);
@@ -162,7 +195,7 @@ describe('tsnas fit + predict on an image folder', () => {
 
     const flat = path.join(data, 'class1');
     const out2 = path.join(dir, 'flat.csv');
-    const p2 = cli(['predict', '--model', model, '--data', flat, '--out', out2]);
+    const p2 = await cli(['predict', '--model', model, '--data', flat, '--out', out2]);
     expect(p2.code, p2.stderr).toBe(0);
     const table2 = parse(fs.readFileSync(out2, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(table2[0]!)).toEqual(['file', 'prediction']);
@@ -171,10 +204,10 @@ describe('tsnas fit + predict on an image folder', () => {
 });
 
 describe('tsnas fit: the time budget is a hard stop', () => {
-  it('--time-budget 8s on iris returns a tested model within the budget', () => {
+  it('--time-budget 8s on iris returns a tested model within the budget', async () => {
     const dir = tmp('budget');
     const t0 = Date.now();
-    const r = cli(['fit', '--data', 'iris', '--time-budget', '8s', '--out', path.join(dir, 'model')], { timeoutMs: 60_000 });
+    const r = await cli(['fit', '--data', 'iris', '--time-budget', '8s', '--out', path.join(dir, 'model')], { timeoutMs: 60_000 });
     const wall = (Date.now() - t0) / 1000;
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(fs.readFileSync(path.join(dir, 'model', 'fit.json'), 'utf8'));

@@ -3,7 +3,7 @@
  * a fresh process with identical outputs; the search falls back to the default architecture when
  * no trial finished in time.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,23 @@ import { planFit } from '../../src/fit/policy.js';
 import { openSearch, pickBest, runSearch } from '../../src/fit/search.js';
 import { modelOutputs } from '../../src/fit/predict.js';
 import { ROOT } from '../helpers/cli.js';
+
+/** node --import tsx ARGS in the repo root, without blocking the test worker. */
+function runNode(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill(), 60_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tsnas-fitlib-${label}-`));
 
@@ -66,18 +83,41 @@ describe('fit (library)', () => {
     saved.model.dispose();
     const inputs = path.join(tmp('inputs'), 'x.json');
     fs.writeFileSync(inputs, JSON.stringify({ x: Array.from(data.test.x), shape: [data.test.y.length, ...data.test.shape] }));
-    const run = (mode: string) => {
-      const p = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fit/fixtures/reload.mjs'), out, inputs, mode], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = async (mode: string) => {
+      const p = await runNode([path.join(ROOT, 'test/fit/fixtures/reload.mjs'), out, inputs, mode]);
       expect(p.status, p.stderr).toBe(0);
       return JSON.parse(p.stdout) as { backend: string; values: number[] };
     };
-    const same = run('tsnas');
+    const [same, plain] = await Promise.all([run('tsnas'), run('plain')]);
     expect(same.values).toEqual(Array.from(here)); // bit-identical
-    const plain = run('plain');
     expect(plain.backend).toBe('cpu');
     const argmax = (v: ArrayLike<number>) => Array.from({ length: v.length / 3 }, (_, i) => [0, 1, 2].reduce((b, k) => (v[i * 3 + k]! > v[i * 3 + b]! ? k : b), 0));
     expect(argmax(plain.values)).toEqual(argmax(here));
     plain.values.forEach((v, i) => expect(v).toBeCloseTo(here[i]!, 4));
+  }, 60_000);
+});
+
+describe('fit (library): regression', () => {
+  it('a numeric target with many values is regression: RMSE in the target units, numeric predictions', async () => {
+    const file = path.join(tmp('reg'), 'reg.csv');
+    const lines = ['a,b,y'];
+    for (let i = 0; i < 200; i++) {
+      const a = ((i * 37) % 101) / 25 - 2;
+      const b = ((i * 53) % 97) / 24 - 2;
+      lines.push(`${a.toFixed(3)},${b.toFixed(3)},${(100 + 10 * a - 5 * b).toFixed(3)}`);
+    }
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const r = await fit({ data: file, target: 'y', trials: 2, seed: 0 });
+    try {
+      expect(r.summary.task).toBe('regression');
+      expect(r.test).toMatchObject({ metric: 'rmse', samples: 40 });
+      expect(r.test!.value).toBeLessThan(5); // the target's std is ~13
+      const [p] = r.predict([{ a: 1, b: 0 }]) as number[];
+      expect(p).toBeGreaterThan(100);
+      expect(p).toBeLessThan(120);
+    } finally {
+      r.close();
+    }
   }, 60_000);
 });
 
@@ -109,7 +149,7 @@ describe('fit search: fallbacks when the budget is too small for a trial', () =>
 });
 
 describe('tsnas entry points', () => {
-  it("import 'tsnas' does not load TensorFlow.js; its fit() and tsnas/fit do", () => {
+  it("import 'tsnas' does not load TensorFlow.js; its fit() and tsnas/fit do", async () => {
     const script = `
       const { createRequire } = await import('node:module');
       const req = createRequire(import.meta.url);
@@ -118,7 +158,7 @@ describe('tsnas entry points', () => {
       const before = tfjs();
       await import('./src/fit/index.ts');
       console.log(JSON.stringify({ before, after: tfjs(), fit: typeof index.fit }));`;
-    const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const p = await runNode(['--input-type=module', '-e', script]);
     expect(p.status, p.stderr).toBe(0);
     const r = JSON.parse(p.stdout.trim().split('\n').at(-1)!);
     expect(r).toEqual({ before: 0, after: expect.any(Number), fit: 'function' });

@@ -1,0 +1,88 @@
+/**
+ * Shared by baseline-*.test.ts: fit (trial budget, seeded) vs two fixed baselines, both the plan's
+ * default architecture (the chain MLP of src/fit/defaults.ts) trained like fit's final model
+ * (train + validation, same batch size, optimiser, learning rate, schedule and seed) and tested on
+ * the same test split:
+ * - same epochs: as many epochs as fit's final retraining (what fit would give without its search);
+ * - same compute: as many epochs as fit consumed in total (every search trial's training samples
+ *   plus the final retraining's, over the train + validation size).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeSyntheticTabular } from '../../src/data/tabular.js';
+import { TrainingEvaluator } from '../../src/estimate/train.js';
+import { chainFlatSpace } from '../../src/space/arch/index.js';
+import { loadFitData } from '../../src/fit/data.js';
+import { defaultParams } from '../../src/fit/defaults.js';
+import { concatDatasets } from '../../src/fit/final.js';
+import { fit, type FitResult } from '../../src/fit/fit.js';
+
+function consumedSamples(r: FitResult): number {
+  let n = 0;
+  for (const t of r.experiment.trials()) {
+    const tr = t.attrs.training as { epochs: number; trainSamples: number } | undefined;
+    if (tr) n += tr.epochs * tr.trainSamples;
+  }
+  return n + r.summary.final.epochs * r.summary.final.trainSamples;
+}
+
+async function baseline(data: string, target: string | undefined, r: FitResult, seed: number, sameCompute: boolean): Promise<{ test: number; epochs: number }> {
+  const d = loadFitData(data, { target, seed });
+  const train = concatDatasets(d.train, d.val, 'train+val');
+  const epochs = sameCompute ? Math.max(1, Math.round(consumedSamples(r) / train.y.length)) : r.summary.final.epochs;
+  const ev = new TrainingEvaluator({
+    archSpace: chainFlatSpace,
+    data: { train, val: d.val, test: d.test },
+    fidelity: { epochs, dataFraction: 1 },
+    batchSize: r.plan.batchSize,
+    optimizer: r.plan.optimizer,
+    lr: r.plan.lr,
+    lrSchedule: r.plan.lrSchedule,
+    seed,
+  });
+  const res = await ev.evaluateTest(defaultParams(chainFlatSpace, d.train.shape, d.train.numClasses)!);
+  return { test: res.test, epochs };
+}
+
+
+/** A seeded 4-class checkerboard (src/data/tabular.ts) with 2 signal and 4 distractor features, as a CSV with labels k0..k3. */
+export function syntheticCsv(n: number): string {
+  const ds = makeSyntheticTabular({ n, features: 6, classes: 4, seed: 11, noise: 0.05 });
+  const lines = ['f0,f1,f2,f3,f4,f5,kind'];
+  for (let i = 0; i < n; i++) lines.push([...ds.x.subarray(i * 6, i * 6 + 6)].map((v) => v.toFixed(5)).join(',') + `,k${ds.y[i]}`);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-fit-synth-')), 'synthetic.csv');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+export interface Comparison {
+  fit: number;
+  /** The default architecture trained for as many epochs as fit's final model. */
+  sameEpochs: number;
+  /** The default architecture trained on all the samples fit consumed (search + final). */
+  sameCompute: number;
+}
+
+/** fit with a trial budget vs both baselines, over seeds; prints one line per seed and the means. */
+export async function compare(name: string, data: string, target: string | undefined, trials: number, seeds: number[]): Promise<Comparison> {
+  const rows: Comparison[] = [];
+  for (const seed of seeds) {
+    const r = await fit({ data, target, trials, seed });
+    try {
+      const b = await baseline(data, target, r, seed, true);
+      const a = await baseline(data, target, r, seed, false);
+      rows.push({ fit: r.test!.value, sameEpochs: a.test, sameCompute: b.test });
+      console.log(
+        `${name} seed ${seed}: fit ${r.test!.value.toFixed(4)} (best trial #${r.summary.best.trial}, ${r.summary.final.epochs} final epochs) ` +
+          `vs default arch same epochs ${a.test.toFixed(4)}, same compute ${b.test.toFixed(4)} (${b.epochs} epochs)`,
+      );
+    } finally {
+      r.close();
+    }
+  }
+  const mean = (k: keyof Comparison) => rows.reduce((s, x) => s + x[k], 0) / rows.length;
+  const m = { fit: mean('fit'), sameEpochs: mean('sameEpochs'), sameCompute: mean('sameCompute') };
+  console.log(`${name} (${trials} trials, seeds ${seeds.join(',')}): mean fit ${m.fit.toFixed(4)} vs same epochs ${m.sameEpochs.toFixed(4)}, same compute ${m.sameCompute.toFixed(4)}`);
+  return m;
+}
