@@ -11,7 +11,6 @@ import type { Fidelity } from '../estimate/fidelity.js';
 import { disposeCheckpoint, type EpochInfo, TrainingEvaluator, type TrainResult } from '../estimate/train.js';
 import type { BackendChoice } from '../nn/backend.js';
 import { buildModel } from '../nn/builder.js';
-import { countCost } from '../nn/cost.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
 import type { Params } from '../space/params.js';
@@ -46,8 +45,6 @@ export interface FinalOptions {
   trial: TrialRecord | null;
   /** Estimated training us/sample of the params' graph at the search fidelity (scales the trial's throughput to the final graph). */
   searchMicrosPerSample?: number;
-  /** Inference speed measured in the search (see measuredEvalSpeed). */
-  evalSpeed?: { samplesPerSecond: number; flops: number | undefined } | null;
   onEpoch?: (e: EpochInfo, epochs: number) => void;
 }
 
@@ -78,12 +75,13 @@ export function estimateThroughput(trial: TrialRecord | null, searchUs: number |
 
 /**
  * Seconds to keep after the final training for the test evaluation and the export: the test set at
- * the inference speed measured in the search (else 3x the training speed), 1.5x for safety, plus a
- * second to write the files; 5% of the budget + 2 s when nothing was measured.
+ * 3x the training throughput (a forward pass is about a third of a training step; measured 3-8x),
+ * 1.5x for safety, plus a second to write the files, and at most a quarter of the time left; 5% of
+ * the budget + 2 s when nothing was measured.
  */
-export function exportMargin(testSamples: number, evalSps: number | null, sps: number | null, budgetSeconds: number): number {
-  const speed = evalSps ?? (sps ? 3 * sps : null);
-  return speed ? (1.5 * testSamples) / speed + 1 : 0.05 * budgetSeconds + 2;
+export function exportMargin(testSamples: number, sps: number | null, budgetSeconds: number, secondsLeft: number): number {
+  const m = sps ? (1.5 * testSamples) / (3 * sps) + 1 : 0.05 * budgetSeconds + 2;
+  return Math.min(m, Math.max(1, 0.25 * secondsLeft));
 }
 
 export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
@@ -109,11 +107,9 @@ export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
   const prepared = ev.prepare(f);
   const sps = estimateThroughput(o.trial, o.searchMicrosPerSample, estimateTrainMicrosPerSample(graph));
   const testSamples = prepared.test?.y.length ?? 0;
-  const flops = countCost(graph).flops;
-  const evalSps = o.evalSpeed ? (o.evalSpeed.flops && flops > 0 ? (o.evalSpeed.samplesPerSecond * o.evalSpeed.flops) / flops : o.evalSpeed.samplesPerSecond) : null;
-  const stopAt = o.deadline === undefined ? undefined : o.deadline - 1000 * exportMargin(testSamples, evalSps, sps, o.budgetSeconds ?? 0);
+  const stopAt = o.deadline === undefined ? undefined : o.deadline - 1000 * exportMargin(testSamples, sps, o.budgetSeconds ?? 0, (o.deadline - Date.now()) / 1000);
   if (stopAt !== undefined && sps) {
-    const epochSeconds = prepared.train.y.length / sps + watch.y.length / (evalSps ?? 3 * sps);
+    const epochSeconds = prepared.train.y.length / sps + watch.y.length / (3 * sps);
     const available = (stopAt - Date.now()) / 1000;
     plannedEpochs = Math.max(1, Math.min(plannedEpochs, Math.floor(available / epochSeconds)));
   }

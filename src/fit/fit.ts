@@ -31,7 +31,7 @@ import { saveModelDir, writeJson } from './export.js';
 import { retrainFinal } from './final.js';
 import { estimateTrainMicrosPerSample, planFit, type DataProfile, type FitPlan } from './policy.js';
 import { predictInputs, rowsToInputs, inputShapeOf } from './predict.js';
-import { measuredEvalSpeed, openSearch, pickBest, runSearch } from './search.js';
+import { isSkipped, openSearch, pickBest, runSearch } from './search.js';
 
 export const MIN_BUDGET_SECONDS = 5;
 export const DEFAULT_BUDGET_SECONDS = 600;
@@ -199,6 +199,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   if (o.out) fs.mkdirSync(o.out, { recursive: true });
   const store: Store = openStore(o.out ? `sqlite:${path.join(o.out, 'experiment.db')}` : 'memory:');
   let model: tf.LayersModel | undefined;
+  let skipped = 0;
   try {
     const searchOpts = {
       store,
@@ -223,6 +224,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         valSamples: data.val.y.length,
       },
       onTrialEnd: (t: TrialRecord, e: Experiment) => {
+        if (isSkipped(t)) {
+          skipped++;
+          return;
+        }
         const best = e.bestTrial()?.values?.[0];
         const v = t.values?.[0];
         say(
@@ -236,6 +241,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     const experiment = openSearch(searchOpts);
     await runSearch(experiment, searchOpts);
     const tSearch = Date.now();
+    if (skipped > 0) say('search', `${skipped} proposed architecture(s) skipped untrained: over the plan's cost cap of ${plan.maxTrainMicrosPerSample} us/sample`);
     const trials = experiment.trials();
     const count = (s: string) => trials.filter((t) => t.state === s).length;
     const chosen = pickBest(experiment, defaults);
@@ -253,7 +259,6 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       seed,
       backend,
       trial: chosen.trial,
-      evalSpeed: measuredEvalSpeed(trials),
       searchMicrosPerSample: chosen.trial ? estimateTrainMicrosPerSample(evaluator.graph(chosen.params)) : undefined,
       deadline,
       budgetSeconds,

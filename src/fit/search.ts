@@ -28,6 +28,13 @@ export function startingWith(inner: Strategy, first: Params | undefined): Strate
   };
 }
 
+const SKIPPED = 'skipped:';
+
+/** A trial not trained because its architecture is over the plan's cost cap. */
+export function isSkipped(t: TrialRecord): boolean {
+  return t.state === 'PRUNED' && (t.error ?? '').startsWith(SKIPPED);
+}
+
 export function prunerFor(plan: FitPlan, store: Store): Pruner | undefined {
   if (plan.earlyStopping === 'median') return new MedianPruner({ warmupSteps: 1, minCompleted: 3 });
   if (plan.earlyStopping === 'lc') return new LcPruner({ targetStep: plan.searchFidelity.epochs ?? 1, minPoints: 3, store });
@@ -92,7 +99,7 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
     const cap = o.plan.maxTrainMicrosPerSample;
     if (cap !== undefined) {
       const us = estimateTrainMicrosPerSample(finalGraph(o.evaluator, trial.params, o.plan));
-      if (us > cap) throw new TrialPruned(`skipped: ~${Math.round(us)} us/sample at the final fidelity exceeds the plan's cap of ${cap}`);
+      if (us > cap) throw new TrialPruned(`${SKIPPED} ~${Math.round(us)} us/sample at the final fidelity exceeds the plan's cap of ${cap}`);
     }
     const timer = deadline === undefined ? undefined : setTimeout(() => trial.requestStop('time budget reached'), Math.max(0, deadline - evalMs - Date.now()));
     try {
@@ -108,7 +115,7 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
     timeoutSeconds: deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000),
     signal: stop.signal,
     onTrialEnd: (t, e) => {
-      if (isDone(t)) durations.push(t.cost.wallSeconds);
+      if (isDone(t) && !isSkipped(t)) durations.push(t.cost.wallSeconds);
       if (deadline !== undefined && durations.length > 0) {
         const typical = [...durations].sort((a, b) => a - b)[durations.length >> 1]!;
         if (deadline - Date.now() < 500 * typical) stop.abort();

@@ -43,18 +43,18 @@ describe('fit (library)', () => {
   let r: FitResult;
   const out = path.join(tmp('iris'), 'model');
   beforeAll(async () => {
-    r = await fit({ data: 'iris', trials: 4, seed: 1, out });
+    r = await fit({ data: 'iris', trials: 3, seed: 1, out });
   }, 60_000);
   afterAll(() => r?.close());
 
   it('returns the model, the stored experiment, the plan and the test metric', () => {
-    expect(r.experiment.trials()).toHaveLength(4);
+    expect(r.experiment.trials()).toHaveLength(3);
     expect(r.experiment.trials()[0]!.params).toEqual(defaultParams(chainFlatSpace, [4], 3)); // the default architecture goes first
     expect(r.plan.space).toBe('chain');
     expect(r.test?.metric).toBe('accuracy');
     expect(r.test!.samples).toBe(30);
     expect(r.test!.value).toBeGreaterThan(0.8);
-    expect(r.summary.trials).toMatchObject({ total: 4, complete: 4 });
+    expect(r.summary.trials).toMatchObject({ total: 3, complete: 3 });
   });
 
   it('predicts raw rows with the recorded preprocessing (labels as in the data)', () => {
@@ -66,7 +66,7 @@ describe('fit (library)', () => {
   });
 
   it('is deterministic with a trial budget and a seed', async () => {
-    const again = await fit({ data: 'iris', trials: 4, seed: 1 });
+    const again = await fit({ data: 'iris', trials: 3, seed: 1 });
     try {
       expect(again.experiment.trials().map((t) => t.values)).toEqual(r.experiment.trials().map((t) => t.values));
       expect(again.test).toEqual(r.test);
