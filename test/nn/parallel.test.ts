@@ -23,6 +23,7 @@ import { runWithExecutor } from '../../src/run/coordinator.js';
 import { LocalPoolExecutor } from '../../src/run/pool.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { GridStrategy } from '../../src/strategy/grid.js';
+import { RandomStrategy } from '../../src/strategy/random.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** n samples of d features, 3 classes by the sign pattern of two features. */
@@ -206,7 +207,11 @@ describe('TrainingEvaluator threads', () => {
   });
 
   it('threads: 2 with batch norm learns (validation accuracy well above chance)', async () => {
-    const r = await evaluator(2, 'adam').train(params(true));
+    const ev = evaluator(2, 'adam');
+    const exp = Experiment.open({ store: new MemoryStore(), name: 't', strategy: new RandomStrategy(), space: chainFlatSpace.space, seed: 0 });
+    const trial = await exp.ask(params(true));
+    const r = await ev.train(params(true), undefined, { trial });
+    expect((trial.attrs.training as { threads: number }).threads).toBe(2);
     expect(r.epochs[2]!.loss).toBeLessThan(r.epochs[0]!.loss);
     expect(r.value).toBeGreaterThan(0.6);
     expect(liveTrainingThreads()).toBe(0);
