@@ -8,8 +8,9 @@
  * start + plan.searchShare * budget; the final retraining gets the rest minus a margin for the test
  * evaluation and the export, and stops at its deadline keeping its weights. Fallback when no trial
  * finished in the search share (budget too small for one trial): the best partial trial, else the
- * space's default architecture, is retrained in the remaining time. Budgets under
- * MIN_BUDGET_SECONDS are an error.
+ * space's default architecture, is retrained in the remaining time. A budget under MIN_BUDGET_SECONDS,
+ * or under that plus the loading time plus the default model's test pass (estimated by the plan's
+ * cost model, x3 for a busy machine), is an error naming the minimum.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,8 @@ import { isSkipped, openSearch, pickBest, runSearch } from './search.js';
 
 export const MIN_BUDGET_SECONDS = 5;
 export const DEFAULT_BUDGET_SECONDS = 600;
+/** Slow-down assumed for a shared machine when checking that a budget covers the test pass. */
+const BUSY_FACTOR = 3;
 
 export interface FitOptions {
   /** A CSV file, an image folder (one sub-folder per class), or mnist | fashion-mnist | iris | synthetic. */
@@ -184,6 +187,16 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     throw new FitError(`--backend ${backend}: ${e.message.replace(/^tsnas: /, '')}`);
   });
   const defaults = defaultParams(archSpace, profile.inputShape, profile.numClasses);
+  if (budgetSeconds !== undefined && defaults) {
+    // The budget must at least cover the loading done and the test pass of the default model on a busy machine.
+    const us = estimateTrainMicrosPerSample(archSpace.decode(defaults, { inputShape: profile.inputShape, numClasses: profile.numClasses }));
+    const minimum = Math.ceil(MIN_BUDGET_SECONDS + (Date.now() - t0) / 1000 + (BUSY_FACTOR * data.test.y.length * us) / 3 / 1e6);
+    if (budgetSeconds < minimum) {
+      throw new FitError(
+        `--time-budget ${o.timeBudget}: ${o.data} needs at least ${minimum}s (loading, and testing the default model on ${data.test.y.length} samples); give --time-budget ${minimum}s or more`,
+      );
+    }
+  }
   const evaluator = new TrainingEvaluator({
     archSpace,
     data: { train: data.train, val: data.val, test: data.test },
