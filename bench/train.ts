@@ -316,7 +316,10 @@ async function main(): Promise<void> {
       'meaningful on an otherwise idle machine (see the load averages). cpu-time columns: samples per\n' +
       'CPU-second of the process, robust to other load; for PyTorch twice its 1-thread figure, i.e. a\n' +
       'perfect-scaling upper bound for 2 threads, so the cpu-time ratio is conservative. Under load,\n' +
-      'PyTorch with 2 threads collapses (its threads wait on each other) far more than 1 thread.',
+      'PyTorch with 2 threads collapses (its threads wait on each other) far more than 1 thread, and so\n' +
+      `does tsnas ${THREADS}thr (data-parallel: every step waits for the slowest replica). ${THREADS}thr/1thr: the\n` +
+      `data-parallel and the 1-thread step measured in alternating half-second blocks of one process.\n` +
+      'JSON: tsnas is the faster tsnas path (tsnasPath).',
   );
   console.log(JSON.stringify(json));
 }
