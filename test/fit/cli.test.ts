@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticImageFolder } from '../../src/data/imageWriter.js';
+import { fashionMnistAvailable } from '../../src/data/mnist.js';
 import { makeSyntheticTabular } from '../../src/data/tabular.js';
 import { cliSpawn, type CliResult } from '../helpers/cli.js';
 
@@ -73,6 +74,7 @@ describe('tsnas fit: bad inputs are one-line errors', () => {
     runs.mixed = cli(['fit', '--data', path.join(dir, 'mixed'), '--trials', '1', '--out', out('m5')]);
     runs.smallBudget = cli(['fit', '--data', 'iris', '--time-budget', '2s', '--out', out('m6')]);
     runs.badDuration = cli(['fit', '--data', 'iris', '--time-budget', 'soon', '--out', out('m7')]);
+    if (fashionMnistAvailable()) runs.dataMinimum = cli(['fit', '--data', 'fashion-mnist', '--time-budget', '8s', '--out', out('m8')]);
     runs.notModel = cli(['predict', '--model', dir, '--data', csv, '--out', out('p.csv')]);
   });
 
@@ -101,13 +103,17 @@ describe('tsnas fit: bad inputs are one-line errors', () => {
     expectUsageError(await runs.badDuration!, /like 10m, 90s/);
   });
 
+  it.skipIf(!fashionMnistAvailable())('a budget too small for the data names its minimum (loading + the test pass)', async () => {
+    expectUsageError(await runs.dataMinimum!, /fashion-mnist needs at least (\d+)s/, /10000 samples/);
+  });
+
   it('predict with a folder that is not a model', async () => {
     expectUsageError(await runs.notModel!, /no preprocessing\.json/);
   });
   // Nothing was written for a refused fit.
   it('refused fits leave no model folder behind', async () => {
     await Promise.all(Object.values(runs));
-    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']) expect(fs.existsSync(out(k)), k).toBe(false);
+    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']) expect(fs.existsSync(out(k)), k).toBe(false);
   });
 });
 
