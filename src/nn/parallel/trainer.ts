@@ -2,8 +2,8 @@
  * Data-parallel training across worker threads (one core each), for one training run.
  *
  * The main thread holds replica 0 (the caller's model); `threads - 1` worker threads (worker.ts)
- * each build the same model from replica 0's weights. Training data is copied once into
- * SharedArrayBuffers (cached per dataset object); each epoch's sample order is written to a shared
+ * each build the same model from replica 0's weights. Training data is copied once per run into
+ * SharedArrayBuffers; each epoch's sample order is written to a shared
  * array. Every step splits the batch into `threads` contiguous shards of order[start..end): each
  * replica writes the gradient of its shard's mean loss into its shared slot; then each replica
  * reduces the slots (weighted by shard size) for its own element range of the flat weights and
@@ -37,21 +37,14 @@ import { type FlatHyper, flatHyper, flatUpdate, fromTf, slotCount, toTf } from '
 import { type FromWorker, rangeOf, type ToWorker, type WorkerInit } from './protocol.js';
 import { getLr, Replica } from './replica.js';
 
-const shared = new WeakMap<Dataset, { x: Float32Array; y: Int32Array | Float32Array }>();
-
-/** The dataset's arrays copied into SharedArrayBuffers (once per dataset object). */
+/** The dataset's arrays copied into SharedArrayBuffers (per run: freed with the trainer, no lasting second copy). */
 function shareData(ds: Dataset): { x: Float32Array; y: Int32Array | Float32Array } {
-  let hit = shared.get(ds);
-  if (!hit) {
-    const x = new Float32Array(new SharedArrayBuffer(ds.x.byteLength));
-    x.set(ds.x);
-    const buf = new SharedArrayBuffer(ds.y.byteLength);
-    const y = ds.y instanceof Int32Array ? new Int32Array(buf) : new Float32Array(buf);
-    y.set(ds.y);
-    hit = { x, y };
-    shared.set(ds, hit);
-  }
-  return hit;
+  const x = new Float32Array(new SharedArrayBuffer(ds.x.byteLength));
+  x.set(ds.x);
+  const buf = new SharedArrayBuffer(ds.y.byteLength);
+  const y = ds.y instanceof Int32Array ? new Int32Array(buf) : new Float32Array(buf);
+  y.set(ds.y);
+  return { x, y };
 }
 
 /**
