@@ -25,6 +25,7 @@ import { writeReport } from '../report/index.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import { SpaceError, type Params } from '../space/params.js';
 import { openStore } from '../store/index.js';
+import { strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
 import { defaultParams } from './defaults.js';
@@ -176,6 +177,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   );
   for (const r of plan.reasons) say('plan', `  because: ${r}`);
 
+  if (!strategyNames().includes(plan.strategy)) throw new FitError(`--strategy ${plan.strategy}: unknown; use auto or one of ${strategyNames().join(', ')}`);
   let archSpace;
   try {
     archSpace = archSpaceFor(plan.space, profile.inputShape, o.data);

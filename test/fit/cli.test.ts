@@ -75,6 +75,7 @@ describe('tsnas fit: bad inputs are one-line errors', () => {
     runs.smallBudget = cli(['fit', '--data', 'iris', '--time-budget', '2s', '--out', out('m6')]);
     runs.badDuration = cli(['fit', '--data', 'iris', '--time-budget', 'soon', '--out', out('m7')]);
     if (fashionMnistAvailable()) runs.dataMinimum = cli(['fit', '--data', 'fashion-mnist', '--time-budget', '8s', '--out', out('m8')]);
+    runs.badStrategy = cli(['fit', '--data', 'iris', '--strategy', 'magic', '--trials', '1', '--out', out('m9')]);
     runs.notModel = cli(['predict', '--model', dir, '--data', csv, '--out', out('p.csv')]);
   });
 
@@ -107,13 +108,17 @@ describe('tsnas fit: bad inputs are one-line errors', () => {
     expectUsageError(await runs.dataMinimum!, /fashion-mnist needs at least (\d+)s/, /10000 samples/);
   });
 
+  it('an unknown strategy lists the strategies', async () => {
+    expectUsageError(await runs.badStrategy!, /--strategy magic: unknown; use auto or one of .*tpe/);
+  });
+
   it('predict with a folder that is not a model', async () => {
     expectUsageError(await runs.notModel!, /no preprocessing\.json/);
   });
   // Nothing was written for a refused fit.
   it('refused fits leave no model folder behind', async () => {
     await Promise.all(Object.values(runs));
-    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']) expect(fs.existsSync(out(k)), k).toBe(false);
+    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']) expect(fs.existsSync(out(k)), k).toBe(false);
   });
 });
 
