@@ -28,14 +28,14 @@ const cnn = { depth: 4, ...layer(0, 'conv3x3', 32), ...pool(1), ...layer(2, 'con
 const decode = (p: Params) => chainSpace.decode(p, { inputShape: [28, 28, 1], numClasses: 10 });
 
 describe('planFit: images', () => {
-  it('10 minutes on Fashion-MNIST: chain + TPE, 1-epoch half-resolution trials, 3 final epochs under a cost cap', () => {
+  it('10 minutes on Fashion-MNIST: chain + TPE, 1-epoch half-width trials on 20,000 images, 3 final epochs under a cost cap (6 for a cheaper winner)', () => {
     const p = planFit(fashion, { seconds: 600, cores: 2 });
     expect(p).toMatchObject({
       space: 'chain',
       strategy: 'tpe',
       searchShare: 0.3,
-      searchFidelity: { epochs: 1, dataFraction: 0.093, resolution: 14, widthMultiplier: 0.5 },
-      finalFidelity: { epochs: 3, dataFraction: 1 },
+      searchFidelity: { epochs: 1, dataFraction: 0.37, widthMultiplier: 0.5 },
+      finalFidelity: { epochs: 6, dataFraction: 1 },
       batchSize: 64,
       optimizer: 'adam',
       lr: 2e-3,
@@ -56,34 +56,37 @@ describe('planFit: images', () => {
 
   it('longer budgets search longer trials, with early stopping, and retrain more epochs under a looser cap', () => {
     const half = planFit(fashion, { seconds: 1800, cores: 2 });
-    expect(half).toMatchObject({ searchShare: 0.4, earlyStopping: 'median', finalFidelity: { epochs: 5, dataFraction: 1 } });
-    expect(half.searchFidelity).toEqual({ epochs: 2, dataFraction: 0.185, resolution: 14, widthMultiplier: 0.5 });
+    expect(half).toMatchObject({ searchShare: 0.4, earlyStopping: 'median', finalFidelity: { epochs: 10, dataFraction: 1 } });
+    expect(half.searchFidelity).toEqual({ epochs: 2, dataFraction: 0.37, widthMultiplier: 0.5 });
     const hour = planFit(fashion, { seconds: 3600, cores: 2 });
-    expect(hour).toMatchObject({ searchShare: 0.5, earlyStopping: 'median', finalFidelity: { epochs: 7 } });
-    expect(hour.searchFidelity).toEqual({ epochs: 3, dataFraction: 0.37, widthMultiplier: 0.5 });
+    expect(hour).toMatchObject({ searchShare: 0.5, earlyStopping: 'median', finalFidelity: { epochs: 14 } });
+    expect(hour.searchFidelity).toEqual({ epochs: 3, dataFraction: 0.741, widthMultiplier: 0.5 });
     const day = planFit(fashion, { seconds: 4 * 3600, cores: 2 });
-    expect(day).toMatchObject({ earlyStopping: 'lc', finalFidelity: { epochs: 13 } });
-    expect(day.searchFidelity).toEqual({ epochs: 5, dataFraction: 0.741, widthMultiplier: 1 });
+    expect(day).toMatchObject({ earlyStopping: 'lc', finalFidelity: { epochs: 26 } });
+    expect(day.searchFidelity).toEqual({ epochs: 5, dataFraction: 1, widthMultiplier: 1 });
     const caps = [600, 1800, 3600, 4 * 3600].map((s) => planFit(fashion, { seconds: s }).maxTrainMicrosPerSample!);
     expect(caps).toEqual([...caps].sort((a, b) => a - b));
   });
 
-  it('one minute: the final trains 2 epochs on the part of the data the smallest CNN can cover', () => {
+  it('one minute: the final trains 2 (up to 4) epochs on the part of the data the smallest CNN can cover', () => {
     const p = planFit(fashion, { seconds: 60, cores: 2 });
     expect(p.maxTrainMicrosPerSample).toBe(MIN_IMAGE_US);
-    expect(p.finalFidelity.epochs).toBe(2);
+    expect(p.finalFidelity.epochs).toBe(4);
     // F = 42 - 10 - 1.2 = 30.8 s; 30.8 / (2 * 60000 * 1.5 * 460 us) = 0.372
     expect(p.finalFidelity.dataFraction).toBe(0.372);
     expect(p.reasons.join('\n')).toMatch(/final on 0\.372 of train\+val/);
   });
 
-  it('a trials budget: 2-epoch trials with the median rule, 10 final epochs, the fixed cap; small images keep their resolution', () => {
+  it('a trials budget: 2-epoch trials with the median rule, 10 final epochs, the fixed cap; only images over 32 px are halved', () => {
     const p = planFit(fashion, { trials: 30, cores: 1 });
     expect(p).toMatchObject({ maxTrials: 30, earlyStopping: 'median', finalFidelity: { epochs: 10, dataFraction: 1 }, maxTrainMicrosPerSample: 4000, finalThreads: 1 });
     expect(p.searchFidelity.epochs).toBe(2);
     const tiny = planFit({ ...fashion, inputShape: [12, 12, 3], trainSize: 800, valSize: undefined }, { seconds: 600 });
     expect(tiny.searchFidelity.resolution).toBeUndefined();
     expect(tiny.searchFidelity.dataFraction).toBe(1);
+    const large = planFit({ ...fashion, inputShape: [64, 64, 3] }, { seconds: 600 });
+    expect(large.searchFidelity.resolution).toBe(32);
+    expect(planFit(fashion, { seconds: 600 }).searchFidelity.resolution).toBeUndefined();
   });
 
   it('overrides win and say so', () => {
