@@ -231,6 +231,22 @@ describe('TrainingEvaluator threads', () => {
     }
   });
 
+  it('regression data (float targets) trains the same on 2 threads as on 1 (sgd, 1e-5 relative)', async () => {
+    const reg = (n: number, seed: number): Dataset => {
+      const rng = new Rng(seed);
+      const x = Float32Array.from({ length: n * 3 }, () => rng.normal());
+      const y = Float32Array.from({ length: n }, (_, i) => Math.sin(2 * x[i * 3]!) + 0.5 * x[i * 3 + 1]!);
+      return { name: 'reg', task: 'regression', x, shape: [3], y, numClasses: 0, classNames: [] };
+    };
+    const run = (threads: number) =>
+      new TrainingEvaluator({
+        archSpace: chainFlatSpace, data: { train: reg(128, 1), val: reg(32, 2) }, fidelity: { epochs: 2 }, batchSize: 32, optimizer: 'sgd', lr: 0.05, backend: 'wasm', threads,
+      }).train(params(false));
+    const [one, two] = [await run(1), await run(2)];
+    for (let e = 0; e < 2; e++) expect(Math.abs(two.epochs[e]!.loss - one.epochs[e]!.loss)).toBeLessThan(1e-5 * one.epochs[e]!.loss);
+    expect(Math.abs(two.value - one.value)).toBeLessThan(1e-5 * Math.abs(one.value));
+  });
+
   it('rejects a bad thread count with the field name', () => {
     expect(() => evaluator(0, 'sgd')).toThrow(/threads must be an integer >= 1 or 'auto' \(got 0\)/);
   });
