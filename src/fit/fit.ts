@@ -248,7 +248,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         say(
           'search',
           `trial #${t.number} ${t.state}${v !== undefined && v !== null ? ` val ${v.toFixed(4)}` : ''} ${t.cost.wallSeconds.toFixed(1)} s` +
-            `${t.error && t.state !== 'COMPLETE' ? ` (${t.error})` : ''} | best ${best === undefined || best === null ? '-' : best.toFixed(4)}`,
+            `${t.attrs.stoppedAtDeadline ? ' (stopped at the search deadline)' : t.error && t.state !== 'COMPLETE' ? ` (${t.error})` : ''} | best ${best === undefined || best === null ? '-' : best.toFixed(4)}`,
           { trial: t },
         );
       },

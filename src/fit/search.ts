@@ -101,7 +101,11 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
       const us = estimateTrainMicrosPerSample(finalGraph(o.evaluator, trial.params, o.plan));
       if (us > cap) throw new TrialPruned(`${SKIPPED} ~${Math.round(us)} us/sample at the final fidelity exceeds the plan's cap of ${cap}`);
     }
-    const timer = deadline === undefined ? undefined : setTimeout(() => trial.requestStop('time budget reached'), Math.max(0, deadline - evalMs - Date.now()));
+    const stop = () => {
+      trial.setAttr('stoppedAtDeadline', true);
+      trial.requestStop('time budget reached');
+    };
+    const timer = deadline === undefined ? undefined : setTimeout(stop, Math.max(0, deadline - evalMs - Date.now()));
     try {
       return await o.evaluator.objective(trial);
     } finally {

@@ -144,6 +144,7 @@ describe('fit search: fallbacks when the budget is too small for a trial', () =>
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(ran).toHaveLength(1);
     expect(ran[0]!.state).toBe('PRUNED');
+    expect(ran[0]!.attrs.stoppedAtDeadline).toBe(true);
     expect(pickBest(exp, undefined)).toMatchObject({ source: 'partial', params: ran[0]!.params });
   });
 });
