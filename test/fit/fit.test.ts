@@ -97,6 +97,32 @@ describe('fit (library)', () => {
   }, 60_000);
 });
 
+describe('export: tsnas custom layers', () => {
+  it('a model with TsnasZero and TsnasAvgPoolSame layers reloads in a fresh process with identical outputs', async () => {
+    const { nb201ArchSpace, NB201_EDGE_NAMES } = await import('../../src/space/arch/nb201.js');
+    const { buildModel } = await import('../../src/nn/builder.js');
+    const { dirHandler } = await import('../../src/fit/export.js');
+    const { initBackend } = await import('../../src/nn/backend.js');
+    await initBackend({ backend: 'auto' });
+    const ops = ['none', 'avg_pool_3x3', 'nor_conv_3x3', 'skip_connect', 'avg_pool_3x3', 'none'];
+    const params = Object.fromEntries(NB201_EDGE_NAMES.map((n, i) => [n, ops[i]!]));
+    const model = buildModel(nb201ArchSpace.decode(params, { inputShape: [8, 8, 1], numClasses: 3, width: 0.25, cells: 1 }), { outputActivation: 'softmax' });
+    const classNames = model.layers.map((l) => l.getClassName());
+    expect(classNames).toContain('TsnasZero');
+    expect(classNames).toContain('TsnasAvgPoolSame');
+    const dir = tmp('custom');
+    await model.save(dirHandler(dir));
+    const x = Float32Array.from({ length: 2 * 64 }, (_, i) => Math.sin(i));
+    const here = Array.from(modelOutputs(model, x, [8, 8, 1]).values);
+    model.dispose();
+    const inputs = path.join(dir, 'x.json');
+    fs.writeFileSync(inputs, JSON.stringify({ x: Array.from(x), shape: [2, 8, 8, 1] }));
+    const p = await runNode([path.join(ROOT, 'test/fit/fixtures/reload.mjs'), dir, inputs, 'tsnas']);
+    expect(p.status, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout).values).toEqual(here);
+  }, 60_000);
+});
+
 describe('fit (library): regression', () => {
   it('a numeric target with many values is regression: RMSE in the target units, numeric predictions', async () => {
     const file = path.join(tmp('reg'), 'reg.csv');
