@@ -93,7 +93,8 @@ export interface FitSummary {
   best: { source: 'search' | 'partial' | 'default'; trial: number | null; validation: number | null; params: Params };
   final: { epochs: number; plannedEpochs: number; trainSamples: number; samplesPerSecond: number; seconds: number; stoppedByDeadline: boolean };
   test: FitTest | null;
-  cost: { flops: number; params: number };
+  /** The final model's multiply-adds and parameters; the search's summed trial wall seconds. */
+  cost: { flops: number; params: number; searchTrialSeconds: number };
   seconds: { load: number; search: number; final: number; test: number; export: number; total: number };
 }
 
@@ -317,7 +318,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         stoppedByDeadline: final.stoppedByDeadline,
       },
       test,
-      cost: { flops: tr.cost.flops, params: tr.cost.totalParams },
+      cost: { flops: tr.cost.flops, params: tr.cost.totalParams, searchTrialSeconds: trials.reduce((a, t) => a + t.cost.wallSeconds, 0) },
       seconds: { load: (tLoad - t0) / 1000, search: (tSearch - tLoad) / 1000, final: (tFinal - tSearch) / 1000, test: (tTest - tFinal) / 1000, export: 0, total: 0 },
     };
     if (o.out) {
