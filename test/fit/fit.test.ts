@@ -159,6 +159,23 @@ describe('fit search: fallbacks when the budget is too small for a trial', () =>
     expect(pickBest(exp, defaults)).toEqual({ params: defaults, trial: null, source: 'default' });
   });
 
+  it('train() with a deadline stops inside the run and keeps the weights (the final retraining under a budget)', async () => {
+    const data = loadFitData('synthetic');
+    const ev = new TrainingEvaluator({ archSpace: chainFlatSpace, data, fidelity: { epochs: 1000 }, batchSize: 8, backend: 'cpu' });
+    const t0 = Date.now();
+    const r = await ev.train(defaultParams(chainFlatSpace, [8], 2)!, undefined, { checkpoint: true, deadline: Date.now() + 500 });
+    try {
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(r.epochs.length).toBeGreaterThanOrEqual(1);
+      expect(r.epochs.length).toBeLessThan(1000);
+      expect(r.checkpoint!.epochs).toBe(r.epochs.length);
+      expect(r.checkpoint!.weights.length).toBe(6); // 3 dense layers: kernel + bias
+    } finally {
+      const { disposeCheckpoint } = await import('../../src/estimate/train.js');
+      disposeCheckpoint(r.checkpoint!);
+    }
+  });
+
   it('a trial cut by the deadline is PRUNED with its partial value and is the fallback choice', async () => {
     const data = loadFitData('synthetic');
     const plan = { ...planFit(data.profile, { seconds: 10 }), searchFidelity: { epochs: 500, dataFraction: 1 }, maxTrials: undefined };
