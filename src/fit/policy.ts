@@ -108,12 +108,13 @@ export interface FitPlan {
 
 /**
  * Measured training cost of one sample on one wasm core (Adam, batch 64), microseconds:
- * BASE + PER_MFLOP * (multiply-adds / 1e6) + PER_KACT * (activation elements / 1e3). Fitted on 8
- * chain-space CNNs on Fashion-MNIST by CPU time (0.06-29 MFLOPs, 10-213 k activations; the fit is
- * within 10% on 7 of them, batch norm costs ~30% more than it predicts). Activations matter as much
- * as FLOPs on this backend: a per-pixel dense layer of 0.23 MFLOPs trains as slowly as a 3.9 MFLOP CNN.
+ * base + usPerMflop * (multiply-adds / 1e6) + usPerKact * (activation elements / 1e3). Least squares
+ * over 8 chain-space CNNs on Fashion-MNIST by CPU time (`npm run bench:fit-cost`: 0.06-29 MFLOPs,
+ * 10-213 k activations; within 15% on 5 of them; batch norm costs ~20% more than predicted, a
+ * per-pixel dense layer ~25% less). Activations matter as much as FLOPs on this backend: a per-pixel
+ * dense layer of 0.23 MFLOPs trains at the cost of a 2-3 MFLOP CNN.
  */
-export const TRAIN_COST_MODEL = { baseUs: 57, usPerMflop: 144, usPerKact: 5.7 } as const;
+export const TRAIN_COST_MODEL = { baseUs: 27, usPerMflop: 120, usPerKact: 7 } as const;
 
 /** Estimated training microseconds per sample of a graph on one wasm core (see TRAIN_COST_MODEL). */
 export function estimateTrainMicrosPerSample(graph: ArchGraph): number {
