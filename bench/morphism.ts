@@ -18,7 +18,8 @@
  *
  * Fine-tuning arms (knobs, all reported): both morphisms at the training rate (baseline); cosine
  * annealing to 0 over the k epochs (scratch is then also run with cosine over 3k, and every arm is
- * compared with the better of the two scratch schedules of its architecture); half the rate;
+ * compared with the best of the scratch schedules of its architecture); half the rate; a linear
+ * warm-up of the rate over the first epoch (a fresh Adam meets trained weights);
  * the inserted BN without measured statistics (mean 0, variance 1); Net2Net noise (1% of each
  * widened kernel's std) on the widened kernels; deepen only; widen only.
  *
@@ -60,12 +61,13 @@ const BATCH = 64;
 const LR = 2e-3;
 
 type Kind = 'both' | 'deepen' | 'widen';
-type Schedule = 'constant' | 'cosine';
+type Schedule = 'constant' | 'cosine' | 'warmup';
 interface Arm { name: string; kind: Kind; lr: number; schedule: Schedule; stats: boolean; noise: number }
 const ALL_ARMS: Arm[] = [
   { name: 'both', kind: 'both', lr: LR, schedule: 'constant', stats: true, noise: 0 },
   { name: 'both cosine', kind: 'both', lr: LR, schedule: 'cosine', stats: true, noise: 0 },
   { name: 'both lr/2', kind: 'both', lr: LR / 2, schedule: 'constant', stats: true, noise: 0 },
+  { name: 'both warmup', kind: 'both', lr: LR, schedule: 'warmup', stats: true, noise: 0 },
   { name: 'both bn-0/1', kind: 'both', lr: LR, schedule: 'constant', stats: false, noise: 0 },
   { name: 'both noise', kind: 'both', lr: LR, schedule: 'constant', stats: true, noise: 0.01 },
   { name: 'deepen', kind: 'deepen', lr: LR, schedule: 'constant', stats: true, noise: 0 },
@@ -141,6 +143,7 @@ function fit(graph: ArchGraph, weights: GraphWeights | null, epochs: number, see
     const order = Rng.derive(seed, 'shuffle', ep).shuffle(Array.from({ length: n }, (_, i) => i));
     for (let s = 0; s + 2 <= n; s += BATCH) {
       if (schedule === 'cosine') setLearningRate(opt, 0.5 * lr * (1 + Math.cos((Math.PI * (ep + s / n)) / epochs)));
+      if (schedule === 'warmup') setLearningRate(opt, lr * Math.min(1, (ep + (s + BATCH) / n) / 1));
       const [x, y] = batchOf(train, order, s, Math.min(n, s + BATCH));
       Math.random = () => rng.random();
       tf.tidy(() => {
@@ -209,7 +212,7 @@ for (const seed of SEEDS) {
     sample.dispose();
   });
   // Scratch: each child architecture for 3k epochs (read at k, 2k, 3k); under cosine too where an arm fine-tunes with it
-  // (the table compares every arm with the better of the two).
+  // (the table compares every arm with the best of them).
   const scratch = new Map<string, Scratch>();
   for (const kind of kinds) {
     for (const schedule of new Set(ARMS.filter((x) => x.kind === kind).map((x) => x.schedule))) {
@@ -249,9 +252,9 @@ for (const seed of SEEDS) {
 const best = new Map<Kind, Schedule>();
 for (const kind of kinds) {
   const m = (sch: Schedule) => mean(SEEDS.map((sd) => scratchOf.get(`${sd}/${kind}/${sch}`)?.acc.get(3 * K) ?? -1));
-  best.set(kind, m('cosine') > m('constant') ? 'cosine' : 'constant');
+  best.set(kind, (['constant', 'cosine', 'warmup'] as const).reduce((b, sch) => (m(sch) > m(b) ? sch : b)));
 }
-console.log(`\nmeans over ${SEEDS.length} seeds; acc = test accuracy; scratch = the same architecture from scratch under its better schedule ` +
+console.log(`\nmeans over ${SEEDS.length} seeds; acc = test accuracy; scratch = the same architecture from scratch under its best schedule ` +
   `(${[...best].map(([kd, sch]) => `${kd}: ${sch}`).join(', ')}); ratio = child / scratch ${3 * K} ep; wins = seeds with child >= scratch ${3 * K} ep`);
 console.log(`(a) all compute: parent P + child ${K} ep vs scratch ${3 * K} ep   (b) search setting: the child's ${K} ep only (parent paid by its own trial)`);
 console.log('arm           P   parent   before   child    scr k    scr 2k   scr 3k   ratio   wins | (a) CPU s  vs 3k | (b) CPU s  vs 3k');
