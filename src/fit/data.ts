@@ -105,13 +105,14 @@ export function namedTable(name: string, seed: number): { table: CsvTable; targe
   return { table: { source: name, columns: [...names, target], records, lines: records.map((_, i) => i + 2) }, target };
 }
 
-function profileOf(kind: DataProfile['kind'], train: Dataset): DataProfile {
+/** trainSize counts train + validation: what the final retraining trains on (the interface's "before the validation split"). */
+function profileOf(kind: DataProfile['kind'], train: Dataset, val: Dataset): DataProfile {
   return {
     kind,
     task: train.task,
     inputShape: [...train.shape],
     numClasses: train.task === 'classification' ? train.numClasses : 1,
-    trainSize: train.y.length,
+    trainSize: train.y.length + val.y.length,
   };
 }
 
@@ -132,7 +133,7 @@ function tabular(table: CsvTable, target: string, o: LoadFitDataOptions, source:
     train,
     val,
     test,
-    profile: profileOf('tabular', train),
+    profile: profileOf('tabular', train, val),
     preprocessing: { version: 1, kind: 'tabular', source: { ...source, seed, ...TABULAR_SPLIT }, spec },
   };
 }
@@ -171,7 +172,7 @@ export function loadFitData(data: string, o: LoadFitDataOptions = {}): FitData {
     } catch (e) {
       throw new FitError(`--data ${data}: ${(e as Error).message}`);
     }
-    return { label: data, ...parts, profile: profileOf('image', parts.train), preprocessing: imagePreprocessing(parts.train, { dataset: data }) };
+    return { label: data, ...parts, profile: profileOf('image', parts.train, parts.val), preprocessing: imagePreprocessing(parts.train, { dataset: data }) };
   }
   if (!fs.existsSync(data)) throw new FitError(`--data ${data}: no such file or folder; give a CSV file, an image folder or one of ${FIT_DATASETS.join(', ')}`);
   const label = path.basename(path.resolve(data)).replace(/\.csv$/i, '');
@@ -203,5 +204,5 @@ function imageFolder(dir: string, o: LoadFitDataOptions, label: string): FitData
   if (ds.numClasses < 2) throw new FitError(`--data ${dir}: one class only (${ds.classNames[0]}); classification needs at least 2 class sub-folders`);
   if (ds.y.length < 10) throw new FitError(`--data ${dir}: ${ds.y.length} images are too few to split into train, validation and test; give at least 10`);
   const parts = split(ds, { ...FOLDER_SPLIT, seed: o.seed ?? 0 });
-  return { label, ...parts, profile: profileOf('image', parts.train), preprocessing: imagePreprocessing(ds, { folder: path.resolve(dir) }) };
+  return { label, ...parts, profile: profileOf('image', parts.train, parts.val), preprocessing: imagePreprocessing(ds, { folder: path.resolve(dir) }) };
 }

@@ -169,7 +169,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   say(
     'plan',
     `fit ${o.data}: ${profile.kind} ${profile.task}, input [${profile.inputShape.join(',')}], ${profile.numClasses} ${profile.task === 'classification' ? 'classes' : 'output'}, ` +
-      `${profile.trainSize} training samples; budget ${budgetSeconds !== undefined ? `${budgetSeconds} s` : 'none'}${plan.maxTrials ? `, ${plan.maxTrials} trials` : ''}`,
+      `${profile.trainSize} training + validation samples; budget ${budgetSeconds !== undefined ? `${budgetSeconds} s` : 'none'}${plan.maxTrials ? `, ${plan.maxTrials} trials` : ''}`,
   );
   say(
     'plan',
