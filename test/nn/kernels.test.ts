@@ -98,8 +98,8 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       }
     }
   }
-  // Stride 1 filter-gradient paths: ci <= 4 im2col; otherwise the convolution form with x as the
-  // image (x larger than dy) or with dy as the image (x smaller than dy).
+  // Stride 1 filter-gradient paths: ci <= 4 wide im2col; otherwise the convolution form with x as
+  // the image (x larger than dy) or with dy as the image (x smaller than dy).
   const paths = [
     [1, 3, 3, 'same'], [6, 3, 3, 'same'], [6, 3, 5, 'valid'], [6, 3, 1, 'valid'],
     [6, 12, 3, 'same'], [6, 12, 3, 'valid'], [6, 12, 5, 'same'], [6, 12, 1, 'same'],
@@ -111,6 +111,24 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
     });
   }
+  // Wide im2col (stride 1, ci <= 4): even kernels (asymmetric 'same' padding), explicit numeric
+  // padding, and a batch large enough that the matmul is split into several chunks (2^17 / co
+  // wide positions each: 2048 here, of 8*22*22 = 3872).
+  const wide = [
+    [2, 2, 8, 4, 'same'], [3, 5, 8, 4, 'same'], [4, 4, 8, 1, 'valid'], [3, 3, 8, 2, 'valid'],
+  ] as const;
+  for (const [ci, k, co, n, pad] of wide) {
+    it(`stride 1 wide im2col, ${ci}->${co} channels, k=${k} ${pad}, batch ${n}`, async () => {
+      const x = randArr(rng, [n, 7, 10, ci]);
+      const w = randArr(rng, [k, k, ci, co]);
+      await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
+    });
+  }
+  it('stride 1 wide im2col over several matmul chunks, 2->64 channels, k=3, explicit padding 1', async () => {
+    const x = randArr(rng, [8, 20, 20, 2]);
+    const w = randArr(rng, [3, 3, 2, 64]);
+    await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 1), [x, w], { fdTol: 5e-3 });
+  });
   it('fused conv2d with bias, linear (FusedConv2D stays fused under gradients)', async () => {
     const x = randArr(rng, [2, 6, 6, 5]);
     const w = randArr(rng, [3, 3, 5, 6]);

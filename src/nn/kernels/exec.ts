@@ -124,6 +124,25 @@ export class Exec {
     return this.reshape(c, [a.shape[0]!, b.shape[1]!]);
   }
 
+  /** A new float32 scratch tensor on the wasm heap (uninitialised; write it through view()). */
+  alloc(shape: number[]): TI {
+    const heap = this.backend as unknown as { makeOutput(shape: number[], dtype: string): TI };
+    return this.adopt(heap.makeOutput(shape, 'float32'));
+  }
+
+  /** The wasm heap's float32 view of `t`; re-take it after any allocation (a heap growth detaches it). */
+  view(t: TI): Float32Array {
+    return (this.backend as unknown as { typedArrayFromHeap(t: TI): Float32Array }).typedArrayFromHeap(t);
+  }
+
+  /** Frees a scratch tensor now instead of at dispose() (bounds the memory of chunked loops). */
+  free(t: TI): void {
+    const i = this.temps.lastIndexOf(t);
+    if (i < 0) return;
+    this.temps.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
   /** Registers a tensor made outside run() (e.g. with backend.makeOutput) as scratch. */
   adopt(t: TI): TI {
     this.temps.push(t);

@@ -3,7 +3,7 @@
  * kernels. `registerTrainingKernels('wasm')` is called by `initBackend` after the wasm backend is
  * ready; it captures the stock kernels it builds on, then overrides (tf.registerKernel) the
  * kernels that are missing, wrong or slow for training on stock wasm:
- *   - conv / depthwise filter and input gradients (missing or scalar loops), conv.ts
+ *   - conv / depthwise filter gradients (missing), filter-grad.ts, and input gradients, conv.ts
  *   - MaxPoolGrad (wrong when a window's maximum is <= 0), pool.ts
  *   - BatchMatMul / _FusedMatMul with transposes or batches (scalar-loop fallback), matmul.ts
  *   - Sum / Mean over leading axes (bias and batch-norm gradients; transpose-then-reduce), reduce.ts
@@ -15,14 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StockKernels, withExec, TI } from './exec.js';
-import {
-  checkNHWC,
-  checkNoDilation,
-  conv2dBackpropFilter,
-  conv2dBackpropInput,
-  depthwiseBackpropFilter,
-  depthwiseBackpropInput,
-} from './conv.js';
+import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput } from './conv.js';
+import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
 import { matMulReroute } from './matmul.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
 import { reduceLeading } from './reduce.js';
