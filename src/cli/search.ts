@@ -61,6 +61,7 @@ export function registerSearch(program: Command): void {
     .option('--lr-schedule <kind>', 'constant (default) or cosine annealing to 0 over each training run')
     .option('--val-fraction <f>', 'validation fraction split from the training data', num('--val-fraction'))
     .option('--backend <name>', 'tfjs backend: auto (tfjs-node, else wasm, else cpu), tfjs-node, wasm or cpu', 'auto')
+    .option('--threads <n|auto>', 'trained spaces: threads of each training run (data-parallel); auto = cores / trials in flight (default 1)')
     .option('--no-evaluate-test', 'trained spaces: do not retrain the best trial and report its test metric at the end')
     .option('--final-epochs <n>', 'epochs of the best trial\'s retraining for the test evaluation (default: --epochs)', num('--final-epochs'))
     .option('--final-data-fraction <f>', 'training fraction of that retraining (default: --data-fraction)', num('--final-data-fraction'))

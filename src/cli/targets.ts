@@ -68,6 +68,8 @@ export interface TargetOptions {
   storage?: string;
   executor?: string;
   workers?: number;
+  /** Threads of each training run: a whole number >= 1 or 'auto' (default 1). */
+  threads?: string;
 }
 
 export { TRAINING_SPACES };
@@ -98,6 +100,10 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
   for (const [name, v] of [['--data-fraction', o.dataFraction], ['--final-data-fraction', o.finalDataFraction], ['--val-fraction', o.valFraction]] as const) {
     if (v !== undefined && !(v > 0 && v <= 1)) throw new UsageError(`${name} ${v}: give a fraction in (0, 1]`);
   }
+  const threads = o.threads === undefined || o.threads === 'auto' ? o.threads : Number(o.threads);
+  if (threads !== undefined && threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new UsageError(`--threads ${o.threads}: give a whole number >= 1 or auto`);
+  }
   const fidelity: Fidelity = {
     epochs: o.epochs ?? 3,
     dataFraction: o.dataFraction ?? 1,
@@ -117,6 +123,7 @@ async function trainingTarget(o: TargetOptions): Promise<Target> {
     seed: o.seed ?? 0,
     backend: backend as 'auto' | BackendChoice,
     ...(o.valFraction !== undefined ? { valFraction: o.valFraction } : {}),
+    ...(threads !== undefined ? { threads } : {}),
   };
   const weightsDir = o.inheritWeights ? inheritDir(o) : null;
   if (weightsDir) setup.inheritWeights = weightsDir;
