@@ -260,7 +260,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     if (skipped > 0) say('search', `${skipped} proposed architecture(s) skipped untrained: over the plan's cost cap of ${plan.maxTrainMicrosPerSample} us/sample`);
     const trials = experiment.trials();
     const count = (s: string) => trials.filter((t) => t.state === s).length;
-    const chosen = pickBest(experiment, defaults);
+    const chosen = pickBest(experiment, defaults, profile.task === 'classification' ? data.val.y.length : undefined);
     if (!chosen) throw new FitError(`no trial finished and the ${archSpace.name} space has no default architecture; give a larger --time-budget`);
     if (chosen.source !== 'search') {
       say('search', `no trial finished within the search time (${plan.searchShare} of the budget): retraining the ${chosen.source === 'partial' ? 'best partially trained' : 'default'} architecture`);

@@ -143,10 +143,28 @@ export function finalGraph(ev: TrainingEvaluator, params: Params, plan: FitPlan)
   });
 }
 
-/** The configuration to retrain: the best COMPLETE trial, else the best partial (PRUNED) one, else the defaults. */
-export function pickBest(exp: Experiment, defaults: Params | undefined): { params: Params; trial: TrialRecord | null; source: 'search' | 'partial' | 'default' } | null {
+/**
+ * The configuration to retrain: the best COMPLETE trial (for accuracies, given `valSamples`: the
+ * default architecture of trial #0 unless the best beats it by more than one standard error), else
+ * the best partial (PRUNED) one, else the defaults.
+ */
+export function pickBest(
+  exp: Experiment,
+  defaults: Params | undefined,
+  valSamples?: number,
+): { params: Params; trial: TrialRecord | null; source: 'search' | 'partial' | 'default' } | null {
   const best = exp.bestTrial();
-  if (best) return { params: best.params, trial: best, source: 'search' };
+  if (best) {
+    // One-standard-error rule towards the default architecture (trial #0): a validation accuracy
+    // within one binomial standard error of the default's is not evidence enough to leave it.
+    const first = exp.trials().find((t) => t.number === 0 && t.state === 'COMPLETE');
+    const p = best.values![0]!;
+    if (first && defaults && valSamples && best.number !== 0 && JSON.stringify(first.params) === JSON.stringify(defaults) && p >= 0 && p <= 1) {
+      const se = Math.sqrt((p * (1 - p)) / valSamples);
+      if (p - first.values![0]! <= se) return { params: first.params, trial: first, source: 'search' };
+    }
+    return { params: best.params, trial: best, source: 'search' };
+  }
   const partial = exp
     .trials()
     .filter((t) => t.state === 'PRUNED' && t.values?.[0] !== undefined && Number.isFinite(t.values[0]))

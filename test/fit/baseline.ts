@@ -16,7 +16,7 @@ import { chainFlatSpace } from '../../src/space/arch/index.js';
 import { loadFitData } from '../../src/fit/data.js';
 import { defaultParams } from '../../src/fit/defaults.js';
 import { concatDatasets } from '../../src/fit/final.js';
-import { fit, type FitResult } from '../../src/fit/fit.js';
+import { fit, type FitOptions, type FitResult } from '../../src/fit/fit.js';
 
 function consumedSamples(r: FitResult): number {
   let n = 0;
@@ -65,10 +65,10 @@ export interface Comparison {
 }
 
 /** fit with a trial budget vs both baselines, over seeds; prints one line per seed and the means. */
-export async function compare(name: string, data: string, target: string | undefined, trials: number, seeds: number[]): Promise<Comparison> {
+export async function compare(name: string, data: string, target: string | undefined, trials: number, seeds: number[], plan?: FitOptions['plan']): Promise<Comparison> {
   const rows: Comparison[] = [];
   for (const seed of seeds) {
-    const r = await fit({ data, target, trials, seed });
+    const r = await fit({ data, target, trials, seed, ...(plan ? { plan } : {}) });
     try {
       const b = await baseline(data, target, r, seed, true);
       const a = await baseline(data, target, r, seed, false);

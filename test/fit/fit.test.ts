@@ -159,6 +159,21 @@ describe('fit search: fallbacks when the budget is too small for a trial', () =>
     expect(pickBest(exp, defaults)).toEqual({ params: defaults, trial: null, source: 'default' });
   });
 
+  it('picks the default architecture unless a trial beats it by more than one standard error of the validation accuracy', async () => {
+    const { Experiment } = await import('../../src/core/experiment.js');
+    const { createStrategy } = await import('../../src/strategy/index.js');
+    const defaults = defaultParams(chainFlatSpace, [4], 3)!;
+    const other = { ...defaults, layer_0_width: 256 };
+    const run = async (otherValue: number) => {
+      const exp = Experiment.open({ store: new MemoryStore(), name: 'pick', strategy: createStrategy('random'), space: chainFlatSpace.space });
+      await exp.tell(await exp.ask(defaults), 0.8);
+      await exp.tell(await exp.ask(other), otherValue);
+      return pickBest(exp, defaults, 100);
+    };
+    expect((await run(0.82))!.params).toEqual(defaults); // +0.02 < SE = sqrt(0.82 * 0.18 / 100) = 0.038
+    expect((await run(0.9))!.params).toEqual(other); // +0.10 > SE = 0.03
+  });
+
   it('train() with a deadline stops inside the run and keeps the weights (the final retraining under a budget)', async () => {
     const data = loadFitData('synthetic');
     const ev = new TrainingEvaluator({ archSpace: chainFlatSpace, data, fidelity: { epochs: 1000 }, batchSize: 8, backend: 'cpu' });
