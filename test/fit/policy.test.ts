@@ -101,23 +101,23 @@ describe('planFit: images', () => {
 });
 
 describe('planFit: tables', () => {
-  it('iris: most of the budget searches, ~300-step trials on all rows, median rule, no cost cap, one thread', () => {
+  it('iris: most of the budget searches, ~1000-step trials on all rows, median rule, no cost cap, one thread', () => {
     const p = planFit(iris, { seconds: 60, cores: 2 });
     expect(p).toMatchObject({
       space: 'chain',
       searchShare: 0.7,
       batchSize: 16,
-      searchFidelity: { epochs: 40, dataFraction: 1 },
-      finalFidelity: { epochs: 80, dataFraction: 1 },
+      searchFidelity: { epochs: 100, dataFraction: 1 },
+      finalFidelity: { epochs: 300, dataFraction: 1 },
       earlyStopping: 'median',
       finalThreads: 1,
     });
     expect(p.maxTrainMicrosPerSample).toBeUndefined();
   });
 
-  it('a few thousand rows: batch 64, 5-epoch trials; a large CSV searches on 20,000 rows', () => {
-    expect(planFit(synthetic, { seconds: 600 })).toMatchObject({ searchShare: 0.5, batchSize: 64, searchFidelity: { epochs: 5, dataFraction: 1 }, finalFidelity: { epochs: 10 } });
-    expect(planFit(bigCsv, { trials: 20 })).toMatchObject({ maxTrials: 20, searchFidelity: { epochs: 5, dataFraction: 0.1 }, finalFidelity: { epochs: 10, dataFraction: 1 } });
+  it('a few thousand rows: batch 64, 16-epoch trials; a large CSV searches on 20,000 rows', () => {
+    expect(planFit(synthetic, { seconds: 600 })).toMatchObject({ searchShare: 0.5, batchSize: 64, searchFidelity: { epochs: 16, dataFraction: 1 }, finalFidelity: { epochs: 48 } });
+    expect(planFit(bigCsv, { trials: 20 })).toMatchObject({ maxTrials: 20, searchFidelity: { epochs: 5, dataFraction: 0.1 }, finalFidelity: { epochs: 15, dataFraction: 1 } });
   });
 });
 
