@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
 import { Rng } from '../../src/util/rng.js';
+import { StockKernels, withExec } from '../../src/nn/kernels/exec.js';
 
 interface Arr {
   shape: number[];
@@ -327,5 +328,35 @@ describe('batch norm and dense', () => {
     const c = randArr(rng, [3, 40, 30]);
     const d = randArr(rng, [3, 30, 40]);
     await check((p, q) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D), [c, d]);
+  });
+});
+
+describe('large transposes and the swapped matmul (C = (op(B)^T op(A)^T)^T)', () => {
+  const rng = new Rng(5);
+  it('Exec.transpose by blocked heap copies equals the stock kernel bitwise ([1,0], [0,2,1], [2,1,0] after merging axes)', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const stock = new StockKernels('wasm');
+    const cases: [number[], number[]][] = [
+      [[1100, 300], [1, 0]], // [1,0]
+      [[3, 300, 350], [0, 2, 1]], // [0,2,1]
+      [[40, 9, 11, 70], [3, 1, 2, 0]], // [A, M, B] -> [B, M, A]
+      [[37, 61, 130], [1, 0, 2]], // keeps the innermost axis: stock
+    ];
+    for (const [shape, perm] of cases) {
+      const x = tf.tensor(randArr(rng, shape).data, shape);
+      const want = tf.transpose(x, perm); // the engine's Transpose: the stock kernel
+      const got = withExec(backend, stock, (e) => e.transpose(x, perm));
+      expect(got.shape).toEqual(want.shape);
+      expect(Array.from(backend.readSync(got.dataId) as Float32Array)).toEqual(Array.from(want.dataSync()));
+      backend.disposeData(got.dataId);
+      tf.dispose([x, want]);
+    }
+  });
+  it('dense-layer products large enough to swap match cpu and finite differences', async () => {
+    // dy [64, 96] x W^T with W [1100, 96] (the input gradient's shape): packs dy, not W.
+    await check((p, q) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, false, true), [randArr(rng, [64, 96]), randArr(rng, [1100, 96])], { fdTol: 5e-3 });
+    // Rank 3 with batch 1, plain product with a large right-hand operand.
+    await check((p, q) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D), [randArr(rng, [1, 8, 300]), randArr(rng, [1, 300, 400])], { fd: false });
   });
 });

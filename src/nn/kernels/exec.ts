@@ -6,6 +6,7 @@
  * re-entering our own overrides (the stock functions are captured before the pack is registered).
  */
 import * as tf from '@tensorflow/tfjs';
+import { fastTranspose } from './transpose.js';
 
 export type TI = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -58,8 +59,9 @@ export class Exec {
     return this.run('Reshape', { x }, { shape });
   }
 
+  /** Transpose; those that move the innermost axis by a blocked copy over the heap (transpose.ts). */
   transpose(x: TI, perm: number[]): TI {
-    return this.run('Transpose', { x }, { perm });
+    return fastTranspose(this, x, perm) ?? this.run('Transpose', { x }, { perm });
   }
 
   /**
