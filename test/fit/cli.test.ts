@@ -223,7 +223,8 @@ describe('tsnas fit: the time budget is a hard stop', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(fs.readFileSync(path.join(dir, 'model', 'fit.json'), 'utf8'));
     expect(s.seconds.total).toBeLessThanOrEqual(8 + 0.5);
-    expect(s.trials.complete).toBeGreaterThanOrEqual(1);
+    expect(s.trials.total).toBeGreaterThanOrEqual(1);
+    expect(['search', 'partial']).toContain(s.best.source); // a trained trial, complete or cut at the search deadline
     expect(s.test.value).toBeGreaterThan(0.8);
     // Process start-up and tfjs loading come on top of the budget.
     expect(wall).toBeLessThan(8 + 8);
