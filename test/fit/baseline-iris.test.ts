@@ -1,7 +1,8 @@
 /**
- * fit vs a fixed baseline on iris (see baseline.ts for the two baselines). Measured (3 seeds, 6 trials):
- * the search keeps the default architecture on every seed, so fit equals the same-epochs baseline;
- * the same-compute baseline (the default trained ~3x longer) is at most one test row per seed better.
+ * fit vs a fixed baseline on iris (see baseline.ts for the two baselines). Measured (3 seeds, 6 trials,
+ * plan of commit a7760fc): mean test accuracy 0.9667 for fit, the same-epochs and the same-compute
+ * baselines alike: on the 30-row validation set no trial beats the default architecture by more than
+ * one standard error, so fit retrains the default (seed 1 picked trial #2, with the same test result).
  */
 import { describe, expect, it } from 'vitest';
 import { compare } from './baseline.js';
@@ -12,5 +13,5 @@ describe('fit vs a fixed baseline of the same budget: iris', () => {
     expect(m.fit).toBeGreaterThanOrEqual(m.sameEpochs);
     expect(m.fit).toBeGreaterThanOrEqual(m.sameCompute - 0.05);
     expect(m.fit).toBeGreaterThan(0.9);
-  }, 300_000);
+  }, 400_000);
 });
