@@ -25,7 +25,7 @@ import { writeReport } from '../report/index.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import { SpaceError, type Params } from '../space/params.js';
 import { openStore } from '../store/index.js';
-import { strategyNames } from '../strategy/index.js';
+import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
 import { defaultParams } from './defaults.js';
@@ -179,6 +179,11 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   for (const r of plan.reasons) say('plan', `  because: ${r}`);
 
   if (!strategyNames().includes(plan.strategy)) throw new FitError(`--strategy ${plan.strategy}: unknown; use auto or one of ${strategyNames().join(', ')}`);
+  if ((SCHEDULER_STRATEGIES as readonly string[]).includes(plan.strategy)) {
+    throw new FitError(
+      `--strategy ${plan.strategy}: a multi-fidelity scheduler needs per-trial budgets, while fit sets the fidelities itself (its plan); use auto or a sampling strategy (${strategyNames().filter((n) => !(SCHEDULER_STRATEGIES as readonly string[]).includes(n)).join(', ')})`,
+    );
+  }
   let archSpace;
   try {
     archSpace = archSpaceFor(plan.space, profile.inputShape, o.data);

@@ -76,6 +76,7 @@ describe('tsnas fit: bad inputs are one-line errors', () => {
     runs.badDuration = cli(['fit', '--data', 'iris', '--time-budget', 'soon', '--out', out('m7')]);
     if (fashionMnistAvailable()) runs.dataMinimum = cli(['fit', '--data', 'fashion-mnist', '--time-budget', '8s', '--out', out('m8')]);
     runs.badStrategy = cli(['fit', '--data', 'iris', '--strategy', 'magic', '--trials', '1', '--out', out('m9')]);
+    runs.scheduler = cli(['fit', '--data', 'iris', '--strategy', 'hyperband', '--trials', '1', '--out', out('m10')]);
     runs.notModel = cli(['predict', '--model', dir, '--data', csv, '--out', out('p.csv')]);
   });
 
@@ -112,13 +113,18 @@ describe('tsnas fit: bad inputs are one-line errors', () => {
     expectUsageError(await runs.badStrategy!, /--strategy magic: unknown; use auto or one of .*tpe/);
   });
 
+  it('a multi-fidelity scheduler strategy is refused (fit plans its own fidelities)', async () => {
+    expectUsageError(await runs.scheduler!, /--strategy hyperband: a multi-fidelity scheduler needs per-trial budgets/, /use auto or a sampling strategy \(.*tpe/);
+    expect((await runs.scheduler!).stderr).not.toMatch(/\bsh\b|asha|bohb/);
+  });
+
   it('predict with a folder that is not a model', async () => {
     expectUsageError(await runs.notModel!, /no preprocessing\.json/);
   });
   // Nothing was written for a refused fit.
   it('refused fits leave no model folder behind', async () => {
     await Promise.all(Object.values(runs));
-    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']) expect(fs.existsSync(out(k)), k).toBe(false);
+    for (const k of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9', 'm10']) expect(fs.existsSync(out(k)), k).toBe(false);
   });
 });
 
