@@ -8,27 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliSpawn, type CliResult } from '../helpers/cli.js';
+import { cliAsync, type CliResult } from '../helpers/cli.js';
 import { Nb201Evaluator } from '../../src/estimate/nb201.js';
 import type { Job } from '../../src/estimate/schedulers/index.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { TrialRecord } from '../../src/store/types.js';
 
-function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = cliSpawn(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs = 60_000): Promise<CliResult> => cliAsync(args, { timeoutMs });
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-sched-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

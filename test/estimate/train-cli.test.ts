@@ -7,25 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliSpawn, type CliResult } from '../helpers/cli.js';
+import { cliAsync, type CliResult } from '../helpers/cli.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
-/** Runs the CLI without blocking this worker's event loop (spawnSync would, for the whole run). */
-function cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = cliSpawn(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> => cliAsync(args, opts);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-train-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -29,3 +29,23 @@ export function cliSpawn(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/**
+ * Runs the CLI without blocking the test worker (spawnSync starves vitest's RPC on a busy machine);
+ * the child is killed after `timeoutMs` (default 60 s).
+ */
+export function cliAsync(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = cliSpawn(args, opts);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
