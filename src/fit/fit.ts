@@ -28,7 +28,7 @@ import { openStore } from '../store/index.js';
 import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
-import { defaultParams } from './defaults.js';
+import { defaultParams, startParams } from './defaults.js';
 import { saveModelDir, writeJson } from './export.js';
 import { retrainFinal } from './final.js';
 import { estimateTrainMicrosPerSample, planFit, type DataProfile, type FitPlan } from './policy.js';
@@ -91,7 +91,7 @@ export interface FitSummary {
   plan: FitPlan;
   trials: { total: number; complete: number; pruned: number; failed: number };
   best: { source: 'search' | 'partial' | 'default'; trial: number | null; validation: number | null; params: Params };
-  final: { epochs: number; plannedEpochs: number; trainSamples: number; samplesPerSecond: number; seconds: number; stoppedByDeadline: boolean };
+  final: { epochs: number; plannedEpochs: number; epochRule: string; trainSamples: number; samplesPerSecond: number; seconds: number; stoppedByDeadline: boolean };
   test: FitTest | null;
   /** The final model's multiply-adds and parameters; the search's summed trial wall seconds. */
   cost: { flops: number; params: number; searchTrialSeconds: number };
@@ -229,6 +229,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       plan,
       seed,
       defaults,
+      portfolio: startParams(archSpace, profile.inputShape, profile.numClasses).slice(1),
       deadline: deadline === undefined ? undefined : t0 + plan.searchShare * budgetSeconds! * 1000,
       meta: {
         fit: true,
@@ -272,6 +273,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     }
     say('final', `retraining ${chosen.trial ? `trial #${chosen.trial.number}` : 'the default architecture'} on train+validation at ${JSON.stringify(plan.finalFidelity)}...`);
 
+    let epochRule = '';
     const final = await retrainFinal({
       archSpace,
       parts: data,
@@ -283,6 +285,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       searchMicrosPerSample: chosen.trial ? estimateTrainMicrosPerSample(evaluator.graph(chosen.params)) : undefined,
       deadline,
       budgetSeconds,
+      onPlan: (epochs, rule) => {
+        epochRule = rule;
+        say('final', `final epochs: ${epochs} (${rule})`);
+      },
       // Every epoch that takes a while, else about ten lines.
       onEpoch: (e, planned) =>
         (e.seconds >= 2 || e.epoch % Math.ceil(planned / 10) === 0 || e.epoch === planned) &&
@@ -317,6 +323,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       final: {
         epochs: tr.epochs.length,
         plannedEpochs: final.plannedEpochs,
+        epochRule,
         trainSamples: tr.trainSamples,
         samplesPerSecond: tr.samplesPerSecond,
         seconds: tr.seconds,

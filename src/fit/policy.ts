@@ -101,6 +101,12 @@ export interface FitPlan {
    * fit the budget). Undefined: no cap.
    */
   maxTrainMicrosPerSample?: number;
+  /**
+   * How the final retraining's epoch count is chosen: 'plan' = finalFidelity.epochs (cut to the time
+   * budget); 'search' = from the retrained trial's validation curve (its best epoch, scaled by
+   * (train + validation) / train), finalFidelity.epochs being the upper bound. Default 'plan'.
+   */
+  finalEpochs?: 'plan' | 'search';
   /** Threads of the final retraining (data-parallel, TrainingEvaluator `threads`). */
   finalThreads?: number;
   /** One line per rule that fired, printed with the fit and stored in the report. */
@@ -171,6 +177,7 @@ export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitO
   let earlyStopping: FitPlan['earlyStopping'];
   let finalFidelity: Fidelity;
   let maxTrainMicrosPerSample: number | undefined;
+  let finalEpochs: FitPlan['finalEpochs'] = 'plan';
 
   if (image) {
     const side = Math.min(profile.inputShape[0] ?? 0, profile.inputShape[1] ?? 0);
@@ -225,7 +232,11 @@ export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitO
     reasons.push(`search trials: ${epochs} epochs (~1000 steps of ${batchSize}) on ${rows} rows`);
     earlyStopping = 'median';
     finalFidelity = { epochs: Math.min(300, 3 * epochs), dataFraction: 1 };
-    reasons.push(`final: up to ${finalFidelity.epochs} epochs (3x the search's) on train+val`);
+    finalEpochs = 'search';
+    reasons.push(
+      `final: on train+val for the retrained trial's best validation epoch x (train+val)/train, at most ${finalFidelity.epochs} (3x the search's): ` +
+        'only the trial length was validated, a fixed longer final overfitted small tables',
+    );
   }
   if (earlyStopping !== 'none') {
     reasons.push(
@@ -250,6 +261,7 @@ export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitO
     earlyStopping,
     ...(budget.trials !== undefined ? { maxTrials: budget.trials } : {}),
     ...(maxTrainMicrosPerSample !== undefined ? { maxTrainMicrosPerSample } : {}),
+    finalEpochs,
     finalThreads,
     reasons,
   };

@@ -17,12 +17,13 @@ import type { Strategy } from '../strategy/types.js';
 import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
 import { TrialPruned } from '../core/trial.js';
 
-/** A strategy whose trial #0 is `first` (a warm start); later trials are the inner strategy's. */
-export function startingWith(inner: Strategy, first: Params | undefined): Strategy {
-  if (!first) return inner;
+/** A strategy whose first trials are `first` (warm starts, in order); later trials are the inner strategy's. */
+export function startingWith(inner: Strategy, first: Params | readonly Params[] | undefined): Strategy {
+  const list = first === undefined ? [] : Array.isArray(first) ? (first as readonly Params[]) : [first as Params];
+  if (list.length === 0) return inner;
   return {
     name: inner.name,
-    ask: (ctx) => (ctx.trialNumber === 0 ? { ...first } : inner.ask(ctx)),
+    ask: (ctx) => (ctx.trialNumber < list.length ? { ...list[ctx.trialNumber]! } : inner.ask(ctx)),
     ...(inner.sampleParam ? { sampleParam: inner.sampleParam.bind(inner) } : {}),
     ...(inner.tell ? { tell: inner.tell.bind(inner) } : {}),
   };
@@ -48,6 +49,8 @@ export interface SearchOptions {
   plan: FitPlan;
   seed: number;
   defaults?: Params;
+  /** Configurations tried after the defaults (trials #1..), before the strategy's own proposals. */
+  portfolio?: Params[];
   meta: Record<string, unknown>;
   /** Date.now() ms after which no trial runs. */
   deadline?: number;
@@ -59,7 +62,7 @@ export function openSearch(o: SearchOptions): Experiment {
   return Experiment.open({
     store: o.store,
     name: o.name,
-    strategy: startingWith(createStrategy(plan.strategy, plan.strategyOptions ?? {}), o.defaults),
+    strategy: startingWith(createStrategy(plan.strategy, plan.strategyOptions ?? {}), o.defaults ? [o.defaults, ...(o.portfolio ?? [])] : undefined),
     strategyOptions: plan.strategyOptions,
     space: ev.archSpace.space,
     spaceName: ev.archSpace.name,

@@ -46,11 +46,12 @@ async function baseline(data: string, target: string | undefined, r: FitResult, 
 }
 
 
-/** A seeded 4-class checkerboard (src/data/tabular.ts) with 2 signal and 4 distractor features, as a CSV with labels k0..k3. */
-export function syntheticCsv(n: number): string {
-  const ds = makeSyntheticTabular({ n, features: 6, classes: 4, seed: 11, noise: 0.05 });
-  const lines = ['f0,f1,f2,f3,f4,f5,kind'];
-  for (let i = 0; i < n; i++) lines.push([...ds.x.subarray(i * 6, i * 6 + 6)].map((v) => v.toFixed(5)).join(',') + `,k${ds.y[i]}`);
+/** A seeded `classes` x `classes` checkerboard (src/data/tabular.ts) of 2 latent signal coordinates mixed into `features` columns, as a CSV with labels k0..k(classes-1). */
+export function syntheticCsv(n: number, features = 6, classes = 4, noise = 0.05): string {
+  const ds = makeSyntheticTabular({ n, features, classes, seed: 11, noise });
+  const cols = Array.from({ length: features }, (_, j) => `f${j}`);
+  const lines = [[...cols, 'kind'].join(',')];
+  for (let i = 0; i < n; i++) lines.push([...ds.x.subarray(i * features, (i + 1) * features)].map((v) => v.toFixed(5)).join(',') + `,k${ds.y[i]}`);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-fit-synth-')), 'synthetic.csv');
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
