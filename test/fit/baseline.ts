@@ -71,12 +71,18 @@ export async function compare(name: string, data: string, target: string | undef
   for (const seed of seeds) {
     const r = await fit({ data, target, trials, seed, ...(plan ? { plan } : {}) });
     try {
+      const t0 = Date.now();
       const b = await baseline(data, target, r, seed, true);
+      const t1 = Date.now();
       const a = await baseline(data, target, r, seed, false);
+      const t2 = Date.now();
+      const sec = r.summary.seconds;
+      const trialSecs = r.experiment.trials().map((t) => t.cost.wallSeconds.toFixed(1)).join('/');
       rows.push({ fit: r.test!.value, sameEpochs: a.test, sameCompute: b.test });
       console.log(
         `${name} seed ${seed}: fit ${r.test!.value.toFixed(4)} (best trial #${r.summary.best.trial}, ${r.summary.final.epochs} final epochs) ` +
-          `vs default arch same epochs ${a.test.toFixed(4)}, same compute ${b.test.toFixed(4)} (${b.epochs} epochs)`,
+          `vs default arch same epochs ${a.test.toFixed(4)}, same compute ${b.test.toFixed(4)} (${b.epochs} epochs); ` +
+          `seconds: search ${sec.search.toFixed(1)} (trials ${trialSecs}), final ${sec.final.toFixed(1)}, baselines ${((t2 - t1) / 1000).toFixed(1)} + ${((t1 - t0) / 1000).toFixed(1)}`,
       );
     } finally {
       r.close();
