@@ -1,5 +1,6 @@
 /**
- * The default architecture of each space: the first trial of every fit search (so a search never
+ * The default architecture of each space (then, for tables, a warm-start portfolio: PORTFOLIO below):
+ * the first trial of every fit search (so a search never
  * ends worse, on validation, than this fixed model), the model trained when no trial finished in
  * the budget, and the baseline fit is compared with in the tests.
  * - chain-flat (tabular): two dense layers of 64 units, ReLU, no batch norm, no dropout.

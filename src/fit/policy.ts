@@ -38,7 +38,10 @@
  * (estimateTrainMicrosPerSample: measured cost model); finalFidelity.epochs is 2E, an upper bound
  * that fit cuts to what the winner's measured speed fits, so a cheaper winner trains longer. If even
  * a small CNN (MIN_IMAGE_US) does not fit 2 epochs of all N', the final trains on a fraction of the
- * data instead. Tables: 3x the search epochs (<= 300). Trials budget only: 10 image epochs, cap
+ * data instead. Tables (finalEpochs 'search', final.ts finalEpochs): the retrained trial's length,
+ * or its best validation epoch when its curve dropped by more than one standard error, times
+ * (train + val) / train, at most 3x the search epochs (<= 300): a fixed 3x final overfitted a
+ * 600-row table (tested 11 points under the default). Trials budget only: 10 image epochs, cap
  * 4,000 us/sample.
  *
  * Optimiser: Adam with cosine annealing; images lr 2e-3, batch 64; tables lr 2e-3, batch
