@@ -11,24 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticImageFolder } from '../../src/data/imageWriter.js';
 import { fashionMnistAvailable } from '../../src/data/mnist.js';
 import { makeSyntheticTabular } from '../../src/data/tabular.js';
-import { cliSpawn, type CliResult } from '../helpers/cli.js';
+import { cliAsync, type CliResult } from '../helpers/cli.js';
 
-/** The CLI without blocking the test worker (spawnSync starves vitest's RPC on a busy machine). */
-function cli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = cliSpawn(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> => cliAsync(args, opts);
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tsnas-fit-${label}-`));
 
