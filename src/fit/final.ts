@@ -1,8 +1,10 @@
 /**
  * The final retraining of the chosen architecture on train + validation at the plan's final
  * fidelity, within a deadline: the epoch count is the plan's, cut to what fits before the deadline
- * at the throughput measured for the best trial (scaled by the FLOPs ratio of the final and search
- * graphs); training also stops inside an epoch if the deadline passes, keeping the weights.
+ * at the throughput measured for the best trial (scaled by the cost model's ratio of the final and
+ * search graphs), or, when that estimate would cut epochs, at the throughput of a ~2 s probe of the
+ * final graph itself (the trial ran on one thread, at another fidelity, under another load);
+ * training also stops inside an epoch if the deadline passes, keeping the weights.
  * The weights go into a model built with a softmax output (classification), the one exported.
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -138,14 +140,21 @@ export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
   const f = ev.resolve(plan.finalFidelity);
   const graph = ev.graph(o.params, f);
   const prepared = ev.prepare(f);
-  const sps = estimateThroughput(o.trial, o.searchMicrosPerSample, estimateTrainMicrosPerSample(graph));
+  let sps = estimateThroughput(o.trial, o.searchMicrosPerSample, estimateTrainMicrosPerSample(graph));
   const testSamples = prepared.test?.y.length ?? 0;
   const stopAt = o.deadline === undefined ? undefined : o.deadline - 1000 * exportMargin(testSamples, sps, o.budgetSeconds ?? 0, (o.deadline - Date.now()) / 1000);
-  if (stopAt !== undefined && sps) {
-    const epochSeconds = prepared.train.y.length / sps + watch.y.length / (3 * sps);
-    const available = (stopAt - Date.now()) / 1000;
-    plannedEpochs = Math.max(1, Math.min(plannedEpochs, Math.floor(available / epochSeconds)));
+  const fitting = (rate: number) => {
+    const epochSeconds = prepared.train.y.length / rate + watch.y.length / (3 * rate);
+    return Math.floor((stopAt! - Date.now()) / 1000 / epochSeconds);
+  };
+  if (stopAt !== undefined && sps && fitting(sps) < plannedEpochs) {
+    // The estimate comes from a search trial (one thread, another fidelity, maybe another load): before
+    // cutting epochs on its word, measure the final graph itself on a short probe (~2 s of steps).
+    const probeSamples = Math.min(prepared.train.y.length, Math.max(8 * plan.batchSize, Math.round(2 * sps)));
+    const probe = await ev.train(o.params, { ...f, epochs: 1, dataFraction: (f.dataFraction ?? 1) * (probeSamples / prepared.train.y.length) });
+    if (Number.isFinite(probe.samplesPerSecond) && probe.samplesPerSecond > 0) sps = probe.samplesPerSecond;
   }
+  if (stopAt !== undefined && sps) plannedEpochs = Math.max(1, Math.min(plannedEpochs, fitting(sps)));
   const fidelity = { ...f, epochs: plannedEpochs };
   const result = await ev.train(o.params, fidelity, { checkpoint: true, deadline: stopAt });
   const stoppedByDeadline = stopAt !== undefined && Date.now() >= stopAt;
