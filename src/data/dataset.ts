@@ -86,6 +86,18 @@ export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name):
   return { ...ds, name, x, y, shape: [...ds.shape], classNames: [...ds.classNames] };
 }
 
+/** The samples of `a` then those of `b` (same sample shape) as one dataset. */
+export function concatDatasets(a: Dataset, b: Dataset, name: string): Dataset {
+  if (sampleSize(a) !== sampleSize(b)) throw new Error(`concatDatasets: ${a.name} and ${b.name} differ in sample shape`);
+  const x = new Float32Array(a.x.length + b.x.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  const y = a.y instanceof Int32Array ? new Int32Array(a.y.length + b.y.length) : new Float32Array(a.y.length + b.y.length);
+  y.set(a.y);
+  y.set(b.y, a.y.length);
+  return { ...a, name, x, y };
+}
+
 function toRng(rng: Rng | number): Rng {
   return typeof rng === 'number' ? new Rng(rng) : rng;
 }

@@ -8,7 +8,7 @@
  * The weights go into a model built with a softmax output (classification), the one exported.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type Dataset, sampleSize, subset } from '../data/dataset.js';
+import { concatDatasets, type Dataset, subset } from '../data/dataset.js';
 import type { Fidelity } from '../estimate/fidelity.js';
 import { disposeCheckpoint, type EpochInfo, TrainingEvaluator, type TrainResult } from '../estimate/train.js';
 import type { BackendChoice } from '../nn/backend.js';
@@ -21,17 +21,6 @@ import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
 
 /** Samples of the validation part watched during the final retraining (it trains on them too). */
 const WATCH_SAMPLES = 1000;
-
-export function concatDatasets(a: Dataset, b: Dataset, name: string): Dataset {
-  const x = new Float32Array(a.x.length + b.x.length);
-  x.set(a.x);
-  x.set(b.x, a.x.length);
-  const y = a.y instanceof Int32Array ? new Int32Array(a.y.length + b.y.length) : new Float32Array(a.y.length + b.y.length);
-  y.set(a.y);
-  y.set(b.y, a.y.length);
-  if (sampleSize(a) !== sampleSize(b)) throw new Error(`concatDatasets: ${a.name} and ${b.name} differ in sample shape`);
-  return { ...a, name, x, y };
-}
 
 export interface FinalOptions {
   archSpace: ArchSpace;

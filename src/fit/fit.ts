@@ -32,7 +32,7 @@ import { defaultParams, startParams } from './defaults.js';
 import { saveModelDir, writeJson } from './export.js';
 import { retrainFinal } from './final.js';
 import { estimateTrainMicrosPerSample, planFit, type DataProfile, type FitPlan } from './policy.js';
-import { predictInputs, rowsToInputs, inputShapeOf } from './predict.js';
+import { datasetInputs, inputShapeOf, predictInputs, rowsToInputs } from './predict.js';
 import { isSkipped, openSearch, pickBest, runSearch } from './search.js';
 
 export const MIN_BUDGET_SECONDS = 5;
@@ -137,14 +137,6 @@ function checkOut(out: string): void {
     }
   }
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new FitError(`--out ${out}: is a file; give a folder`);
-}
-
-function labelsOfTest(pre: Preprocessing, ds: { y: Int32Array | Float32Array; classNames: string[] }): string[] {
-  if (pre.kind === 'tabular' && pre.spec.target.task === 'regression') {
-    const t = pre.spec.target;
-    return Array.from(ds.y, (v) => String(v * t.std + t.mean));
-  }
-  return Array.from(ds.y, (k) => ds.classNames[k]!);
 }
 
 export async function fit(o: FitOptions): Promise<FitResult> {
@@ -303,7 +295,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         : data.preprocessing;
     let test: FitTest | null = null;
     if (final.test.y.length > 0) {
-      const p = predictInputs(model, preprocessing, { x: final.test.x, shape: [...final.test.shape], n: final.test.y.length, labels: labelsOfTest(preprocessing, final.test) });
+      const p = predictInputs(model, preprocessing, datasetInputs(preprocessing, final.test));
       test = { metric: p.metric!.name, value: p.metric!.value, samples: p.metric!.count };
       say('final', `test ${test.metric} ${test.value.toFixed(4)} on ${test.samples} samples`);
     }

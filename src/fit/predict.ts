@@ -77,8 +77,18 @@ export function inputShapeOf(pre: Preprocessing): number[] {
   return pre.kind === 'image' ? [pre.height, pre.width, pre.channels] : [pre.spec.featureNames.length];
 }
 
-function labelsOf(ds: Dataset): string[] {
+/** The true labels of a labelled dataset as in the training data (regression: targets back in their units). */
+function labelsOf(pre: Preprocessing, ds: Dataset): string[] {
+  if (pre.kind === 'tabular' && pre.spec.target.task === 'regression') {
+    const t = pre.spec.target;
+    return Array.from(ds.y, (v) => String(v * t.std + t.mean));
+  }
   return Array.from(ds.y, (k) => ds.classNames[k] ?? String(k));
+}
+
+/** A dataset as prediction inputs, by default labelled with its own labels (`extra` replaces labels and files). */
+export function datasetInputs(pre: Preprocessing, ds: Dataset, extra: Pick<PredictionInputs, 'labels' | 'files'> = { labels: labelsOf(pre, ds) }): PredictionInputs {
+  return { x: ds.x, shape: [...ds.shape], n: ds.y.length, ...extra };
 }
 
 function toModelSize(pre: Extract<Preprocessing, { kind: 'image' }>, ds: Dataset, source: string): Dataset {
@@ -102,7 +112,7 @@ function imageFolderInputs(pre: Extract<Preprocessing, { kind: 'image' }>, dir: 
     if (subdirs.length > 0) {
       ds = loadImageFolder(dir, opts);
       files = ds.classNames.flatMap((c) => visible(path.join(dir, c)).filter((n) => IMAGE_EXT.test(n)).map((n) => path.join(c, n)));
-      labels = labelsOf(ds);
+      labels = labelsOf(pre, ds);
     } else {
       // Unlabelled images: read the folder as the single class of a temporary parent.
       const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-predict-'));
@@ -119,15 +129,14 @@ function imageFolderInputs(pre: Extract<Preprocessing, { kind: 'image' }>, dir: 
     throw new FitError(`--data ${dir}: ${(e as Error).message}`);
   }
   ds = toModelSize(pre, ds, dir);
-  return { x: ds.x, shape: [...ds.shape], n: ds.y.length, labels, files };
+  return datasetInputs(pre, ds, { labels, files });
 }
 
 /** Reads the inputs of a predict source (see the module comment); errors are FitErrors naming the fix. */
 export function loadPredictionInputs(pre: Preprocessing, data: string): PredictionInputs {
   if ((IMAGE_DATASETS as readonly string[]).includes(data)) {
     if (pre.kind !== 'image') throw new FitError(`--data ${data}: an image dataset, but the model is a tabular (CSV) model`);
-    const ds = toModelSize(pre, loadNamedDataset(data, { valFraction: 0.1 }).test, data);
-    return { x: ds.x, shape: [...ds.shape], n: ds.y.length, labels: labelsOf(ds) };
+    return datasetInputs(pre, toModelSize(pre, loadNamedDataset(data, { valFraction: 0.1 }).test, data));
   }
   if ((TABULAR_DATASETS as readonly string[]).includes(data)) {
     if (pre.kind !== 'tabular') throw new FitError(`--data ${data}: a tabular dataset, but the model is an image model`);
@@ -137,7 +146,7 @@ export function loadPredictionInputs(pre: Preprocessing, data: string): Predicti
     if (parts.spec.featureNames.join('\u0000') !== pre.spec.featureNames.join('\u0000')) {
       throw new FitError(`--data ${data}: the model was trained on other columns (${pre.spec.featureNames.join(', ')})`);
     }
-    return { x: parts.test.x, shape: [...parts.test.shape], n: parts.test.y.length, labels: labelsOf(parts.test) };
+    return datasetInputs(pre, parts.test);
   }
   if (!fs.existsSync(data)) throw new FitError(`--data ${data}: no such file or folder`);
   if (fs.statSync(data).isDirectory()) {

@@ -15,7 +15,7 @@ import { TrainingEvaluator } from '../../src/estimate/train.js';
 import { chainFlatSpace } from '../../src/space/arch/index.js';
 import { loadFitData } from '../../src/fit/data.js';
 import { defaultParams } from '../../src/fit/defaults.js';
-import { concatDatasets } from '../../src/fit/final.js';
+import { concatDatasets } from '../../src/data/dataset.js';
 import { fit, type FitOptions, type FitResult } from '../../src/fit/fit.js';
 
 function consumedSamples(r: FitResult): number {
