@@ -193,9 +193,10 @@ describe('max pool gradient (MaxPoolGrad)', () => {
     [2, 2, 'valid'], [2, 2, 'same'], [3, 2, 'same'], [3, 2, 'valid'], [3, 1, 'same'],
     [1, 1, 'valid'], // degenerate: the gradient is dy itself (a pass-through inside the kernel)
   ];
-  for (const [k, s, pad] of cases) {
-    it(`k=${k} stride=${s} ${pad}`, async () => {
-      const x = randArr(rng, [2, 7, 6, 3]);
+  // 3 channels: the scalar tail only; 9: two 4-channel SIMD groups and a tail.
+  for (const [k, s, pad] of cases) for (const c of [3, 9]) {
+    it(`k=${k} stride=${s} ${pad} channels=${c}`, async () => {
+      const x = randArr(rng, [2, 7, 6, c]);
       await check((a) => tf.maxPool(a as tf.Tensor4D, k, s, pad), [x], { fdEps: 1e-4, fdTol: 1e-2 });
     });
   }
@@ -208,7 +209,7 @@ describe('max pool gradient (MaxPoolGrad)', () => {
     expect(relErr(g!, w[0]!)).toBeLessThan(1e-6);
   });
   it('ties (all-zero windows after relu) go to the first maximum, like cpu', async () => {
-    const x = randArr(rng, [1, 6, 6, 2], (r) => Math.max(0, r.normal() - 0.8));
+    const x = randArr(rng, [1, 6, 6, 6], (r) => Math.max(0, r.normal() - 0.8));
     // No finite differences here: at a tie the loss is not differentiable.
     await check((a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), [x], { fd: false });
   });

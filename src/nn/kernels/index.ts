@@ -19,6 +19,7 @@ import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput
 import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
 import { matMulReroute } from './matmul.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
+import { simdKernels } from './simd.js';
 import { reduceLeading } from './reduce.js';
 import { tileFast } from './tile.js';
 
@@ -83,7 +84,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
       return depthwiseBackpropInput(e, dy!, filter!, a.inputShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
     }),
     wrap('MaxPoolGrad', (e, { dy, input, output }, a) =>
-      maxPoolGrad(e, dy!, input!, output!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
+      maxPoolGrad(e, dy!, input!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
     wrap('BatchMatMul', (e, inputs, a) => matMulReroute(e, 'BatchMatMul', inputs, a)),
     wrap('_FusedMatMul', (e, inputs, a) => matMulReroute(e, '_FusedMatMul', inputs, a)),
     wrap('Sum', (e, { x }, a) => reduceLeading(e, 'Sum', x!, a.axis, a.keepDims === true)),
@@ -111,6 +112,8 @@ export function registerTrainingKernels(backendName = 'wasm'): void {
     throw new Error(`tsnas kernels: the training-kernel pack is for 'wasm', not '${backendName}'`);
   }
   if (registered.has(backendName)) return;
+  const backend = tf.findBackend(backendName);
+  if (backend) simdKernels(backend); // fail here, with the fix, if asm/build/kernels.wasm is missing
   const stock = new StockKernels(backendName);
   for (const name of BUILDING_BLOCKS) stock.capture(name);
   for (const config of kernelConfigs(backendName, stock)) {

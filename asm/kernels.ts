@@ -1,0 +1,4 @@
+// tsnas's SIMD training kernels (AssemblyScript -> wasm). The module imports the tfjs wasm backend's
+// own memory and works on raw heap pointers of tensors that the backend allocated; it owns no memory
+// and has no data segments, so it can never overwrite the backend's heap outside the pointers given.
+export { maxPoolGrad } from './pool';

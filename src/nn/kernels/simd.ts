@@ -1,0 +1,58 @@
+/**
+ * tsnas's SIMD kernels (AssemblyScript sources in asm/, compiled by `npm run build:asm` to
+ * asm/build/kernels.wasm). The module imports the tfjs wasm backend's own WebAssembly.Memory, so its
+ * functions read and write tensors in place on the backend's heap, given their byte offsets: no
+ * copies in or out, no engine dispatch. It owns no memory (no data segments, no allocator); every
+ * buffer it touches is allocated by the backend (makeOutput) or passed in as a kernel input.
+ */
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+
+/** The exported kernel functions; pointers are byte offsets into the backend's heap. */
+export interface SimdKernels {
+  maxPoolGrad(
+    x: number, dy: number, dx: number,
+    N: number, H: number, W: number, C: number,
+    OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number,
+  ): void;
+}
+
+interface WasmBackendLike {
+  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPF32: Float32Array };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
+}
+
+/** asm/build/kernels.wasm, at the same depth from src/nn/kernels and dist/nn/kernels. */
+export const SIMD_WASM_PATH = new URL('../../../asm/build/kernels.wasm', import.meta.url);
+
+const loaded = new WeakMap<object, SimdKernels>();
+
+/**
+ * Instantiates the kernels on `backend`'s memory (once per backend instance). Throws with the fix
+ * when the compiled module is missing or the backend does not expose its memory.
+ */
+export function simdKernels(backend: tf.KernelBackend): SimdKernels {
+  const hit = loaded.get(backend);
+  if (hit) return hit;
+  const memory = (backend as unknown as WasmBackendLike).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error('tsnas kernels: the wasm backend does not export its memory (needs @tensorflow/tfjs-backend-wasm 4.x)');
+  }
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(SIMD_WASM_PATH));
+  } catch {
+    throw new Error(`tsnas kernels: ${SIMD_WASM_PATH.pathname} is missing; build it with \`npm run build:asm\``);
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const kernels = instance.exports as unknown as SimdKernels;
+  loaded.set(backend, kernels);
+  return kernels;
+}
+
+/** Byte offset of a tensor's data on the wasm heap. */
+export function heapOffset(backend: tf.KernelBackend, t: tf.TensorInfo): number {
+  const d = (backend as unknown as WasmBackendLike).dataIdMap.get(t.dataId);
+  if (!d) throw new Error('tsnas kernels: tensor is not on the wasm heap');
+  return d.memoryOffset;
+}
