@@ -17,6 +17,15 @@ import { Exec, TI } from './exec.js';
 import { heapOffset, simdKernels } from './simd.js';
 
 type Shape4 = [number, number, number, number];
+
+/** asm/pool.ts; pointers are byte offsets into the wasm heap. */
+interface PoolKernels {
+  maxPoolGrad(
+    x: number, dy: number, dx: number,
+    N: number, H: number, W: number, C: number,
+    OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number,
+  ): void;
+}
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
 export function maxPoolGrad(
@@ -35,7 +44,7 @@ export function maxPoolGrad(
   }
   const [N, H, W, C] = x.shape as Shape4;
   const dx = e.alloc(x.shape);
-  simdKernels(e.backend).maxPoolGrad(
+  simdKernels<PoolKernels>(e.backend).maxPoolGrad(
     heapOffset(e.backend, x), heapOffset(e.backend, dy), heapOffset(e.backend, dx),
     N, H, W, C, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
     info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);

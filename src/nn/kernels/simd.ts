@@ -8,15 +8,6 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 
-/** The exported kernel functions; pointers are byte offsets into the backend's heap. */
-export interface SimdKernels {
-  maxPoolGrad(
-    x: number, dy: number, dx: number,
-    N: number, H: number, W: number, C: number,
-    OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number,
-  ): void;
-}
-
 interface WasmBackendLike {
   wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPF32: Float32Array };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
@@ -25,15 +16,16 @@ interface WasmBackendLike {
 /** asm/build/kernels.wasm, at the same depth from src/nn/kernels and dist/nn/kernels. */
 export const SIMD_WASM_PATH = new URL('../../../asm/build/kernels.wasm', import.meta.url);
 
-const loaded = new WeakMap<object, SimdKernels>();
+const loaded = new WeakMap<object, WebAssembly.Exports>();
 
 /**
- * Instantiates the kernels on `backend`'s memory (once per backend instance). Throws with the fix
- * when the compiled module is missing or the backend does not expose its memory.
+ * The module's exports instantiated on `backend`'s memory (once per backend instance), typed by the
+ * caller's interface of the functions it uses (pointers are byte offsets into the backend's heap).
+ * Throws with the fix when the compiled module is missing or the backend does not expose its memory.
  */
-export function simdKernels(backend: tf.KernelBackend): SimdKernels {
+export function simdKernels<T>(backend: tf.KernelBackend): T {
   const hit = loaded.get(backend);
-  if (hit) return hit;
+  if (hit) return hit as T;
   const memory = (backend as unknown as WasmBackendLike).wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new Error('tsnas kernels: the wasm backend does not export its memory (needs @tensorflow/tfjs-backend-wasm 4.x)');
@@ -45,9 +37,8 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels {
     throw new Error(`tsnas kernels: ${SIMD_WASM_PATH.pathname} is missing; build it with \`npm run build:asm\``);
   }
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  const kernels = instance.exports as unknown as SimdKernels;
-  loaded.set(backend, kernels);
-  return kernels;
+  loaded.set(backend, instance.exports);
+  return instance.exports as T;
 }
 
 /** Byte offset of a tensor's data on the wasm heap. */
