@@ -83,7 +83,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
       checkNoDilation(a.dilations, 'DepthwiseConv2dNative');
       return depthwiseBackpropInput(e, dy!, filter!, a.inputShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
     }),
-    wrap('MaxPoolGrad', (e, { dy, input, output }, a) =>
+    wrap('MaxPoolGrad', (e, { dy, input }, a) =>
       maxPoolGrad(e, dy!, input!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
     wrap('BatchMatMul', (e, inputs, a) => matMulReroute(e, 'BatchMatMul', inputs, a)),
     wrap('_FusedMatMul', (e, inputs, a) => matMulReroute(e, '_FusedMatMul', inputs, a)),
