@@ -41,10 +41,10 @@ import type { ArchSpace } from '../space/arch/types.js';
 import { Rng } from '../util/rng.js';
 import { type Fidelity, withDefaults } from './fidelity.js';
 import { trialHookContext, type WeightInitHook } from './morphism/hooks.js';
+import { type Checkpoint, LocalStepper, restoreCheckpoint, type Stepper, takeCheckpoint } from './train-step.js';
 import {
   checkFidelity,
   evaluateModel,
-  makeBatch,
   makeOptimizer,
   setLearningRate,
   OPTIMIZER_NAMES,
@@ -54,6 +54,7 @@ import {
 } from './train-util.js';
 
 export { OPTIMIZER_NAMES, withSeededMathRandom, type OptimizerName } from './train-util.js';
+export { type Checkpoint, disposeCheckpoint } from './train-step.js';
 
 export interface TrainingData {
   train: Dataset;
@@ -129,18 +130,6 @@ export interface TrainResult {
   seconds: number;
   /** Weights and optimizer state after the last epoch (only when asked for; dispose with disposeCheckpoint). */
   checkpoint?: Checkpoint;
-}
-
-/** A model's weights (BN moving statistics included) and its optimizer's state after `epochs` epochs. */
-export interface Checkpoint {
-  epochs: number;
-  weights: tf.Tensor[];
-  optimizer: { name: string; tensor: tf.Tensor }[];
-}
-
-export function disposeCheckpoint(c: Checkpoint): void {
-  tf.dispose(c.weights);
-  tf.dispose(c.optimizer.map((w) => w.tensor));
 }
 
 export const DEFAULT_TRAIN_FIDELITY: Fidelity = { epochs: 3, dataFraction: 1, widthMultiplier: 1 };
@@ -316,19 +305,11 @@ export class TrainingEvaluator {
     const from = o.resume;
     let trainSeconds = 0;
     let trainSeen = 0;
-    let par: ParallelTrainer | null = null;
+    let stepper: Stepper | null = null;
     try {
-      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
       if (from) {
         if (from.epochs >= f.epochs!) throw new Error(`resume: the checkpoint has ${from.epochs} epochs; ask for more than that`);
-        model.setWeights(from.weights);
-        // setWeights makes variables from these (sharing their data) and keeps none of the tensors: free them.
-        const state = from.optimizer.map((w) => ({ name: w.name, tensor: w.tensor.clone() }));
-        try {
-          await optimizer.setWeights(state);
-        } finally {
-          tf.dispose(state.map((w) => w.tensor));
-        }
+        await restoreCheckpoint(model, optimizer, from);
       } else if (trial && this.inherit) {
         const s = await this.inherit.init({ ...trialHookContext(trial, params, graph, model), setAttr: undefined });
         if (s) {
@@ -339,17 +320,14 @@ export class TrainingEvaluator {
       const { train } = data;
       const n = train.y.length;
       const threads = trainingThreads(this.threads);
-      if (threads > 1) {
-        par = await ParallelTrainer.start({
+      stepper = threads > 1
+        ? await ParallelTrainer.start({
           threads, backend: backend as BackendChoice, graph, model, optimizer, data: train, seed: this.seed,
-        });
-      }
+        })
+        : new LocalStepper(model, optimizer, train, this.seed);
       for (let epoch = (from?.epochs ?? 0) + 1; epoch <= f.epochs!; epoch++) {
         const e0 = performance.now();
-        // Per-epoch streams: training resumed from a checkpoint after epoch k equals training straight through.
-        const rng = Rng.derive(this.seed, 'dropout', epoch);
-        const order = Rng.derive(this.seed, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i));
-        par?.epoch(epoch, order);
+        stepper.epoch(epoch, Rng.derive(this.seed, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i)));
         let lossSum = 0;
         let lossCount = 0;
         for (let start = 0; start < n; ) {
@@ -360,35 +338,10 @@ export class TrainingEvaluator {
             const progress = (epoch - 1 + start / n) / f.epochs!;
             setLearningRate(optimizer, 0.5 * this.lr * (1 + Math.cos(Math.PI * progress)));
           }
-          if (par) {
-            const v = await par.step(start, end);
-            sampleMemory();
-            lossSum += v * (end - start);
-            lossCount += end - start;
-          } else {
-            const [xb, yb] = makeBatch(train, order, start, end);
-            try {
-              const loss = withSeededMathRandom(rng, () =>
-                tf.tidy(
-                  () =>
-                    optimizer.minimize(() => {
-                      const out = model.apply(xb, { training: true }) as tf.Tensor;
-                      return (this.task === 'classification'
-                        ? tf.losses.softmaxCrossEntropy(yb, out)
-                        : tf.losses.meanSquaredError(yb, out)) as tf.Scalar;
-                    }, true, vars) as tf.Scalar,
-                ),
-              );
-              sampleMemory();
-              const v = loss.dataSync()[0]!;
-              loss.dispose();
-              lossSum += v * (end - start);
-              lossCount += end - start;
-            } finally {
-              xb.dispose();
-              yb.dispose();
-            }
-          }
+          const v = await stepper.step(start, end);
+          sampleMemory();
+          lossSum += v * (end - start);
+          lossCount += end - start;
           trainSeen += end - start;
           start = end;
           if (trial?.signal.aborted || (o.deadline !== undefined && Date.now() >= o.deadline)) break;
@@ -400,7 +353,7 @@ export class TrainingEvaluator {
         if (!Number.isFinite(meanLoss)) {
           throw new Error(`training diverged: loss ${meanLoss} in epoch ${epoch} (lower the learning rate)`);
         }
-        await par?.sync();
+        await stepper.sync();
         const value = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
         const info: EpochInfo = {
           epoch,
@@ -444,19 +397,10 @@ export class TrainingEvaluator {
         this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
         await this.inherit?.save(trialHookContext(trial, params, graph, model));
       }
-      if (o.checkpoint) {
-        const state = await optimizer.getWeights();
-        result.checkpoint = {
-          epochs: epochs.at(-1)!.epoch,
-          weights: model.getWeights().map((w) => w.clone()),
-          optimizer: state.map((w) => ({ name: w.name, tensor: w.tensor.clone() })),
-        };
-        // getWeights returns the optimizer's variables and a fresh iteration-count scalar: free the latter.
-        tf.dispose(state.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
-      }
+      if (o.checkpoint) result.checkpoint = await takeCheckpoint(model, optimizer, epochs.at(-1)!.epoch);
       return result;
     } finally {
-      await par?.close();
+      await stepper?.close();
       model.dispose();
       optimizer.dispose();
     }
