@@ -1,0 +1,207 @@
+// Single-precision GEMM on raw heap pointers: C[M,N] = op(A)[M,K] op(B)[K,N] (+ bias[N], relu).
+// op(A) is read in place through two strides (row-major A or its transpose alike); op(B) is packed,
+// one block of KC x NC at a time, into 8-column panels in `scratch` (zero-padded past N), so that the
+// micro-kernel streams it contiguously. The micro-kernel keeps a 4 x 8 block of C in 8 v128
+// accumulators: per k, 2 loads of the B panel and 4 splat loads of A, 8 mul + 8 add.
+// Loop order (BLIS): N blocks > K blocks (pack B) > M blocks > 8-column panels > 4-row blocks; the
+// panel being multiplied (KC x 8) stays in L1 while the rows of one M block stream past it.
+
+const KC: i32 = 256;
+const NC: i32 = 512;
+const MC: i32 = 128;
+
+/** Floats of scratch that gemm needs for these sizes. */
+export function gemmScratchFloats(N: i32, K: i32): i32 {
+  return min(K, KC) * ((min(N, NC) + 7) & ~7);
+}
+
+export function gemm(
+  a: usize, b: usize, c: usize, bias: usize, scratch: usize,
+  M: i32, N: i32, K: i32, transposeA: bool, transposeB: bool, relu: bool,
+): void {
+  // Byte strides of op(A): between rows and between consecutive k.
+  const rsa: usize = transposeA ? 4 : <usize>K << 2;
+  const ksa: usize = transposeA ? <usize>M << 2 : 4;
+  const ldc: usize = <usize>N << 2;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      if (transposeB) packBT(b, scratch, K, N, pc, kc, jc, nc);
+      else packB(b, scratch, N, pc, kc, jc, nc);
+      const first = pc == 0;
+      const last = pc + kc >= K;
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        for (let jr = 0; jr < nc; jr += 8) {
+          const pb = scratch + (<usize>jr * kc << 2);
+          const cols = min(8, nc - jr);
+          const j = jc + jr;
+          for (let ir = 0; ir < mc; ir += 4) {
+            const i = ic + ir;
+            const rows = min(4, M - i);
+            const pa = a + <usize>i * rsa + <usize>pc * ksa;
+            micro(pa, rsa, ksa, pb, kc, c + <usize>i * ldc + (<usize>j << 2), ldc,
+              rows, cols, first, last, bias != 0 ? bias + (<usize>j << 2) : 0, relu);
+          }
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function micro(
+  pa: usize, rsa: usize, ksa: usize, pb: usize, kc: i32, c: usize, ldc: usize,
+  rows: i32, cols: i32, first: bool, last: bool, bias: usize, relu: bool,
+): void {
+  // Rows past M read the last valid row (computed, never stored).
+  const p0 = pa;
+  const p1 = pa + (rows > 1 ? rsa : 0);
+  const p2 = pa + (rows > 2 ? rsa << 1 : rows > 1 ? rsa : 0);
+  const p3 = pa + <usize>(rows - 1) * rsa;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let o: usize = 0;
+  const end = pb + (<usize>kc << 5);
+  while (pb < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(p0 + o);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(p1 + o);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(p2 + o);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(p3 + o);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    o += ksa;
+    pb += 32;
+  }
+  storeRow(c, c00, c01, cols, first, last, bias, relu);
+  if (rows > 1) storeRow(c + ldc, c10, c11, cols, first, last, bias, relu);
+  if (rows > 2) storeRow(c + (ldc << 1), c20, c21, cols, first, last, bias, relu);
+  if (rows > 3) storeRow(c + ldc * 3, c30, c31, cols, first, last, bias, relu);
+}
+
+// @ts-ignore: decorator
+@inline function storeRow(
+  c: usize, v0: v128, v1: v128, cols: i32, first: bool, last: bool, bias: usize, relu: bool,
+): void {
+  if (cols == 8) {
+    if (!first) {
+      v0 = f32x4.add(v0, v128.load(c));
+      v1 = f32x4.add(v1, v128.load(c, 16));
+    }
+    if (last) {
+      if (bias != 0) {
+        v0 = f32x4.add(v0, v128.load(bias));
+        v1 = f32x4.add(v1, v128.load(bias, 16));
+      }
+      if (relu) {
+        v0 = f32x4.max(v0, f32x4.splat(0));
+        v1 = f32x4.max(v1, f32x4.splat(0));
+      }
+    }
+    v128.store(c, v0);
+    v128.store(c, v1, 16);
+    return;
+  }
+  storeLane(c, f32x4.extract_lane(v0, 0), 0, cols, first, last, bias, relu);
+  storeLane(c, f32x4.extract_lane(v0, 1), 1, cols, first, last, bias, relu);
+  storeLane(c, f32x4.extract_lane(v0, 2), 2, cols, first, last, bias, relu);
+  storeLane(c, f32x4.extract_lane(v0, 3), 3, cols, first, last, bias, relu);
+  storeLane(c, f32x4.extract_lane(v1, 0), 4, cols, first, last, bias, relu);
+  storeLane(c, f32x4.extract_lane(v1, 1), 5, cols, first, last, bias, relu);
+  storeLane(c, f32x4.extract_lane(v1, 2), 6, cols, first, last, bias, relu);
+}
+
+// @ts-ignore: decorator
+@inline function storeLane(
+  c: usize, v: f32, l: i32, cols: i32, first: bool, last: bool, bias: usize, relu: bool,
+): void {
+  if (l >= cols) return;
+  const p = c + (<usize>l << 2);
+  if (!first) v += load<f32>(p);
+  if (last) {
+    if (bias != 0) v += load<f32>(bias + (<usize>l << 2));
+    if (relu) v = max(v, 0);
+  }
+  store<f32>(p, v);
+}
+
+/** Packs rows pc..pc+kc, columns jc..jc+nc of row-major B[K,N] into 8-column panels. */
+function packB(b: usize, dst: usize, N: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  const ldb: usize = <usize>N << 2;
+  for (let jr = 0; jr < nc; jr += 8) {
+    let src = b + <usize>pc * ldb + (<usize>(jc + jr) << 2);
+    let d = dst + (<usize>jr * kc << 2);
+    const cols = min(8, nc - jr);
+    if (cols == 8) {
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+        src += ldb;
+        d += 32;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, f32x4.splat(0));
+        v128.store(d, f32x4.splat(0), 16);
+        for (let l = 0; l < cols; l++) store<f32>(d + (<usize>l << 2), load<f32>(src + (<usize>l << 2)));
+        src += ldb;
+        d += 32;
+      }
+    }
+  }
+}
+
+/** As packB, for op(B) = B^T with B row-major [N,K]: 4 x 4 transposes in registers. */
+function packBT(b: usize, dst: usize, K: i32, N: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  const ldb: usize = <usize>K << 2;
+  const k4 = kc & ~3;
+  for (let jr = 0; jr < nc; jr += 8) {
+    const d0 = dst + (<usize>jr * kc << 2);
+    const cols = min(8, nc - jr);
+    const src = b + <usize>(jc + jr) * ldb + (<usize>pc << 2);
+    if (cols == 8) {
+      for (let k = 0; k < k4; k += 4) {
+        const s = src + (<usize>k << 2);
+        const d = d0 + (<usize>k << 5);
+        transpose4(s, ldb, d);
+        transpose4(s + (ldb << 2), ldb, d + 16);
+      }
+      for (let k = k4; k < kc; k++) {
+        for (let l = 0; l < 8; l++) {
+          store<f32>(d0 + (<usize>k << 5) + (<usize>l << 2), load<f32>(src + <usize>l * ldb + (<usize>k << 2)));
+        }
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const d = d0 + (<usize>k << 5);
+        for (let l = 0; l < 8; l++) {
+          store<f32>(d + (<usize>l << 2), l < cols ? load<f32>(src + <usize>l * ldb + (<usize>k << 2)) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** dst[m*8 + r] = src[r*ld + m] for r, m < 4 (dst rows are 32 bytes apart). */
+// @ts-ignore: decorator
+@inline function transpose4(src: usize, ld: usize, dst: usize): void {
+  const r0 = v128.load(src), r1 = v128.load(src + ld);
+  const r2 = v128.load(src + (ld << 1)), r3 = v128.load(src + ld * 3);
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
+  v128.store(dst, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
+  v128.store(dst, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+}
