@@ -4,3 +4,4 @@
 export { maxPoolGrad } from './pool';
 export { adam } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
+export { convPadInput, convFilterGrad } from './conv';
