@@ -5,3 +5,4 @@ export { maxPoolGrad } from './pool';
 export { adam } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
 export { convPadInput, convFilterGrad } from './conv';
+export { biasAdd, reluGrad, maxPool } from './elementwise';
