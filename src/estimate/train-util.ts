@@ -1,6 +1,7 @@
 /** Helpers of the training evaluator (src/estimate/train.ts): seeded randomness, batches, evaluation, optimizers. */
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset, sampleSize } from '../data/dataset.js';
+import { fusedAdam } from '../nn/optimizers.js';
 import type { Rng } from '../util/rng.js';
 import type { Fidelity } from './fidelity.js';
 
@@ -46,7 +47,7 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
 export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   switch (name) {
     case 'adam':
-      return tf.train.adam(lr);
+      return fusedAdam(lr); // tf.train.adam, one fused SIMD pass per variable on wasm
     case 'sgd':
       return tf.train.sgd(lr);
     case 'momentum':
