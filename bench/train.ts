@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { makeOptimizer } from '../src/estimate/train-util.js';
 import { initBackend } from '../src/nn/backend.js';
 import { Rng } from '../src/util/rng.js';
 import { measureSideBySide } from './train/parallel.js';
@@ -69,11 +70,14 @@ function syntheticBatch(inShape: number[], seed: number): { x: tf.Tensor; y: tf.
   return { x: tf.tensor(xs, [BATCH, ...inShape]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), 10) };
 }
 
-/** Median samples/s of Adam training steps; throws if the backend cannot train the model. */
-function measure(name: ModelName, seconds: number): { sps: number; best: number; cpu: number; steps: number } {
+/**
+ * Median samples/s of Adam training steps; throws if the backend cannot train the model. tsnas:
+ * the optimizer of tsnas's training (fused Adam), stock: tfjs's own.
+ */
+function measure(name: ModelName, seconds: number, stock: boolean): { sps: number; best: number; cpu: number; steps: number } {
   const { model, inShape } = buildModel(name);
   const { x, y } = syntheticBatch(inShape, 1);
-  const opt = tf.train.adam(1e-3);
+  const opt = stock ? tf.train.adam(1e-3) : makeOptimizer('adam', 1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const step = (): number =>
     tf.tidy(() => {
@@ -143,7 +147,7 @@ async function profileStep(name: ModelName): Promise<void> {
   }
   const { model, inShape } = buildModel(name);
   const { x, y } = syntheticBatch(inShape, 1);
-  const opt = tf.train.adam(1e-3);
+  const opt = makeOptimizer('adam', 1e-3);
   const run = () =>
     tf.tidy(() => {
       opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
@@ -178,7 +182,7 @@ async function worker(kind: Kind): Promise<void> {
         (out.one ??= {})[name] = one.sps;
         continue;
       }
-      const r = measure(name, SECONDS);
+      const r = measure(name, SECONDS, kind === 'stock');
       out[name] = r.sps;
       out.best![name] = r.best;
       out.cpu![name] = r.cpu;
