@@ -18,6 +18,7 @@ import { StockKernels, withExec, TI } from './exec.js';
 import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput } from './conv.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
 import { matMulReroute } from './matmul.js';
+import { add, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
 import { simdKernels } from './simd.js';
 import { reduceLeading } from './reduce.js';
@@ -43,6 +44,9 @@ export const PACK_KERNELS = [
   'Identity',
   'Cast',
   'Tile',
+  'Add',
+  'MaxPool',
+  RELU_GRAD_KERNEL,
 ] as const;
 
 /** Stock kernels the pack composes. */
@@ -95,6 +99,9 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
     wrap('Cast', (e, { x }, a) =>
       (x!.dtype === a.dtype && x!.dtype !== 'string' ? x! : e.run('Cast', { x: x! }, a))),
     wrap('Tile', (e, { x }, a) => tileFast(e, x!, a.reps as number[])),
+    wrap('Add', (e, { a, b }) => add(e, a!, b!)),
+    wrap('MaxPool', (e, { x }, a) => maxPool(e, x!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
+    wrap(RELU_GRAD_KERNEL, (e, { dy, x }) => reluGrad(e, dy!, x!)),
   ];
 }
 
@@ -112,6 +119,7 @@ export function registerTrainingKernels(backendName = 'wasm'): void {
     throw new Error(`tsnas kernels: the training-kernel pack is for 'wasm', not '${backendName}'`);
   }
   if (registered.has(backendName)) return;
+  tf.registerGradient(reluGradConfig); // falls back to tfjs's own formula where the kernel is not registered
   const backend = tf.findBackend(backendName);
   if (backend) simdKernels(backend); // fail here, with the fix, if asm/build/kernels.wasm is missing
   const stock = new StockKernels(backendName);
