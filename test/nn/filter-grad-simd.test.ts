@@ -1,0 +1,140 @@
+/**
+ * The SIMD filter gradient (asm/conv.ts via Conv2DBackpropFilter on wasm) against the cpu backend's
+ * reference kernel and against finite differences of the forward convolution, on shapes that hit
+ * every path of the kernel: 4x8 blocks and their tails (K = kh*kw*ci and co not multiples of 4 or
+ * 8), 1 and 3 input channels (blocks mixing taps), strides 1 and 2, 'same' / 'valid' / explicit
+ * padding, rounding modes, odd and non-square sizes, chunks of output rows that cross images.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/nn/backend.js';
+import { Rng } from '../../src/util/rng.js';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+function rand(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+async function filterGrad(
+  backend: string, x: Float32Array, xShape: number[], dy: Float32Array, dyShape: number[],
+  filterShape: number[], strides: number | [number, number], pad: Pad, dimRoundingMode: Rounding,
+): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const out = tf.engine().runKernel(
+      'Conv2DBackpropFilter',
+      { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) },
+      { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+    expect(out.shape).toEqual(filterShape);
+    return out.dataSync() as Float32Array;
+  });
+}
+
+/** sum(conv2d(x, w) * dy) on wasm: linear in w, so its central difference along v is <dW, v>. */
+async function loss(
+  x: tf.Tensor4D, w: Float32Array, filterShape: number[], dy: tf.Tensor,
+  strides: number | [number, number], pad: Pad, dimRoundingMode: Rounding,
+): Promise<number> {
+  return tf.tidy(() => {
+    const y = tf.conv2d(x, tf.tensor4d(w, filterShape as [number, number, number, number]), strides,
+      pad as 'same', 'NHWC', 1, dimRoundingMode);
+    return tf.sum(tf.mul(y, dy)).dataSync()[0]!;
+  });
+}
+
+async function checkShape(
+  seed: number, xShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad,
+  dimRoundingMode?: Rounding, forwardBackend = 'wasm',
+): Promise<void> {
+  const rng = new Rng(seed);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, 1, pad as 'same', dimRoundingMode);
+  const dyShape = [xShape[0]!, info.outHeight, info.outWidth, filterShape[3]!];
+  const x = rand(rng, size(xShape));
+  const dy = rand(rng, size(dyShape));
+  const got = await filterGrad('wasm', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode);
+  const want = await filterGrad('cpu', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num = Math.max(num, Math.abs(got[i]! - want[i]!));
+    den = Math.max(den, Math.abs(want[i]!));
+  }
+  expect(den).toBeGreaterThan(0);
+  expect(num / den, 'wasm vs cpu, max error relative to max |dW|').toBeLessThan(1e-4);
+
+  // Finite difference of the forward convolution, in float32: eps large, the loss is linear in w.
+  await tf.setBackend(forwardBackend);
+  const w = rand(rng, size(filterShape));
+  const v = rand(rng, size(filterShape));
+  const eps = 0.5;
+  const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
+  const dyt = tf.tensor(dy, dyShape);
+  const plus = await loss(xt, w.map((a, i) => a + eps * v[i]!), filterShape, dyt, strides, pad, dimRoundingMode);
+  const minus = await loss(xt, w.map((a, i) => a - eps * v[i]!), filterShape, dyt, strides, pad, dimRoundingMode);
+  tf.dispose([xt, dyt]);
+  let dot = 0;
+  let scale = 0;
+  for (let i = 0; i < v.length; i++) {
+    dot += got[i]! * v[i]!;
+    scale += Math.abs(got[i]! * v[i]!);
+  }
+  expect(Math.abs((plus - minus) / (2 * eps) - dot) / scale, 'finite difference').toBeLessThan(1e-4);
+}
+
+beforeAll(async () => {
+  expect(await initBackend({ backend: 'wasm' })).toBe('wasm');
+});
+
+describe('SIMD conv filter gradient (asm/conv.ts)', () => {
+  // [x shape, filter shape, strides, pad]
+  const cases: [number[], number[], number | [number, number], Pad][] = [
+    [[2, 9, 8, 1], [3, 3, 1, 8], 1, 'same'], // K = 9: blocks mixing taps, one row in the last
+    [[2, 9, 8, 3], [3, 3, 3, 16], 1, 'same'], // K = 27
+    [[2, 7, 11, 3], [3, 3, 3, 12], 2, 'same'], // an 8 block + a 4 block, odd sizes
+    [[3, 8, 8, 4], [3, 3, 4, 8], 1, 'valid'], // 4 consecutive channels per block, no pad copy
+    [[2, 9, 9, 8], [3, 3, 8, 5], 2, 'valid'], // co tail: 4 block + 1 scalar column
+    [[2, 10, 7, 6], [3, 3, 6, 3], 1, 'same'], // co < 4: scalar columns only; ci = 6 blocks mixing taps
+    [[2, 10, 7, 5], [5, 5, 5, 7], 2, 'same'], // 5x5, co = 7
+    [[2, 6, 9, 12], [1, 1, 12, 20], 1, 'valid'], // pointwise, co = 20
+    [[2, 11, 10, 4], [2, 3, 4, 9], [2, 1], 'same'], // even kernel (asymmetric 'same' pad), mixed strides
+    [[2, 8, 9, 2], [3, 2, 2, 4], [1, 2], 'valid'],
+    [[2, 10, 10, 3], [4, 4, 3, 6], 2, 'valid'], // the last x row and column are never read (cropped)
+    [[2, 7, 7, 4], [3, 3, 4, 8], 1, 2], // explicit numeric padding
+    [[2, 7, 9, 4], [3, 3, 4, 8], 1, [[0, 0], [2, 0], [1, 3], [0, 0]]], // explicit asymmetric padding
+  ];
+  for (const [i, [xs, fs, s, pad]] of cases.entries()) {
+    it(`x ${xs.join('x')} filter ${fs.join('x')} stride ${String(s)} pad ${JSON.stringify(pad)}`, async () => {
+      await checkShape(10 + i, xs, fs, s, pad);
+    });
+  }
+  it('rounding modes with a numeric pad that does not divide evenly', async () => {
+    // With 'round' / 'ceil' the output here has a row and column more than the padded input fills;
+    // the stock wasm forward Conv2D gets those wrong (XNNPACK sizes its output from the padding), so
+    // the finite difference uses the cpu forward convolution.
+    for (const mode of ['floor', 'round', 'ceil'] as const) {
+      await checkShape(40, [2, 8, 9, 3], [3, 3, 3, 8], 2, 1, mode, mode === 'floor' ? 'wasm' : 'cpu');
+    }
+  });
+  it('chunks of output rows that cross image boundaries, co = 20 (8 + 8 + 4)', async () => {
+    // 16 KiB of dy per chunk = 15 output rows of 13x20 floats: chunks start mid-image.
+    await checkShape(50, [4, 13, 13, 8], [3, 3, 8, 20], 1, 'same');
+  });
+  it('first-layer shapes: 1 and 3 input channels, 32 output channels, several chunks', async () => {
+    await checkShape(60, [4, 28, 28, 1], [3, 3, 1, 32], 1, 'same');
+    await checkShape(61, [3, 32, 32, 3], [3, 3, 3, 32], 1, 'same');
+  });
+  it('an empty batch gives a zero gradient', async () => {
+    const got = await filterGrad('wasm', new Float32Array(0), [0, 5, 5, 2], new Float32Array(0), [0, 5, 5, 4],
+      [3, 3, 2, 4], 1, 'same', undefined);
+    expect(Array.from(got)).toEqual(new Array(72).fill(0));
+  });
+});
