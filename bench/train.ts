@@ -61,6 +61,20 @@ function buildModel(name: ModelName): { model: tf.LayersModel; inShape: number[]
   return { model: m, inShape };
 }
 
+/**
+ * Training FLOPs per sample: forward, input gradient and weight gradient of every layer (2 FLOPs
+ * per multiply-add) except the first layer's input gradient, which nobody needs.
+ */
+function trainFlopsPerSample(name: ModelName): number {
+  const macs: Record<ModelName, number[]> = {
+    mlp: [784 * 256, 256 * 256, 256 * 10],
+    cnn28: [28 * 28 * 9 * 1 * 32, 14 * 14 * 9 * 32 * 64, 3136 * 128, 128 * 10],
+    cnn32: [32 * 32 * 9 * 3 * 32, 16 * 16 * 9 * 32 * 64, 4096 * 128, 128 * 10],
+  };
+  const layers = macs[name];
+  return 2 * (3 * layers.reduce((a, b) => a + b, 0) - layers[0]!);
+}
+
 function syntheticBatch(inShape: number[], seed: number): { x: tf.Tensor; y: tf.Tensor } {
   const rng = new Rng(seed);
   const n = BATCH * inShape.reduce((a, b) => a * b, 1);
@@ -313,6 +327,15 @@ async function main(): Promise<void> {
   for (const name of ONLY) {
     const v = stock?.[name];
     if (typeof v === 'string') console.log(`plain wasm ${name}: ${v}`);
+  }
+  const gflops = (name: ModelName, sps: unknown) =>
+    typeof sps === 'number' ? ((sps * trainFlopsPerSample(name)) / 1e9).toFixed(1) : '-';
+  for (const name of ONLY) {
+    const best = json[name]!['tsnas'];
+    console.log(
+      `${name}: training GFLOP/s (${(trainFlopsPerSample(name) / 1e6).toFixed(2)} MFLOP per sample): tsnas ${gflops(name, best)}` +
+        ` (1thr ${gflops(name, tsnas?.[name])}), PyTorch 2thr ${gflops(name, torch?.[name])}, 1thr ${gflops(name, torch1?.[name])}`,
+    );
   }
   console.log(
     'wall-clock columns: samples/s from the median step time (what the issue asks for); they are only\n' +
