@@ -3,16 +3,23 @@
 // one block of KC x NC at a time, into 8-column panels in `scratch` (zero-padded past N), so that the
 // micro-kernel streams it contiguously. The micro-kernel keeps a 4 x 8 block of C in 8 v128
 // accumulators: per k, 2 loads of the B panel and 4 splat loads of A, 8 mul + 8 add.
+// With transposeA, the rows of op(A) at one k are contiguous but consecutive k are M floats apart (a
+// power-of-two stride thrashes the cache sets), so each MC x KC block of op(A) is first copied
+// into 4-row panels (scratch after B's block).
 // Loop order (BLIS): N blocks > K blocks (pack B) > M blocks > 8-column panels > 4-row blocks; the
 // panel being multiplied (KC x 8) stays in L1 while the rows of one M block stream past it.
 
 const KC: i32 = 256;
 const NC: i32 = 512;
 const MC: i32 = 128;
+// Floats between consecutive packed panels beyond their size, so that panels do not start at the
+// same cache sets (a power-of-two panel size made some heap layouts ~2x slower).
+const PAD: i32 = 16;
 
 /** Floats of scratch that gemm needs for these sizes. */
 export function gemmScratchFloats(N: i32, K: i32): i32 {
-  return min(K, KC) * ((min(N, NC) + 7) & ~7);
+  const kc = min(K, KC);
+  return ((min(N, NC) + 7) >> 3) * (kc * 8 + PAD) + (MC >> 2) * (kc * 4 + PAD);
 }
 
 export function gemm(
@@ -20,8 +27,10 @@ export function gemm(
   M: i32, N: i32, K: i32, transposeA: bool, transposeB: bool, relu: bool,
 ): void {
   // Byte strides of op(A): between rows and between consecutive k.
+  // (transposeA: of the packed panels; a panel of 4 rows is kc * 16 bytes.)
   const rsa: usize = transposeA ? 4 : <usize>K << 2;
-  const ksa: usize = transposeA ? <usize>M << 2 : 4;
+  const ksa: usize = transposeA ? 16 : 4;
+  const apack = scratch + (<usize>((min(N, NC) + 7) >> 3) * (min(K, KC) * 8 + PAD) << 2);
   const ldc: usize = <usize>N << 2;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
@@ -33,14 +42,15 @@ export function gemm(
       const last = pc + kc >= K;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
+        if (transposeA) packAT(a, apack, M, pc, kc, ic, mc);
         for (let jr = 0; jr < nc; jr += 8) {
-          const pb = scratch + (<usize>jr * kc << 2);
+          const pb = scratch + (<usize>(jr >> 3) * (kc * 8 + PAD) << 2);
           const cols = min(8, nc - jr);
           const j = jc + jr;
           for (let ir = 0; ir < mc; ir += 4) {
             const i = ic + ir;
             const rows = min(4, M - i);
-            const pa = a + <usize>i * rsa + <usize>pc * ksa;
+            const pa = transposeA ? apack + (<usize>(ir >> 2) * (kc * 4 + PAD) << 2) : a + <usize>i * rsa + (<usize>pc << 2);
             micro(pa, rsa, ksa, pb, kc, c + <usize>i * ldc + (<usize>j << 2), ldc,
               rows, cols, first, last, bias != 0 ? bias + (<usize>j << 2) : 0, relu);
           }
@@ -136,12 +146,32 @@ export function gemm(
   store<f32>(p, v);
 }
 
+/** Copies rows ic..ic+mc, k = pc..pc+kc of op(A) = A^T (A row-major [K,M]) into 4-row panels. */
+function packAT(a: usize, dst: usize, M: i32, pc: i32, kc: i32, ic: i32, mc: i32): void {
+  // One contiguous run of A per k (a k-major walk: A's rows are M floats apart, often 2^n bytes).
+  const lda: usize = <usize>M << 2;
+  const panel: usize = <usize>(kc * 4 + PAD) << 2;
+  const m4 = mc & ~3;
+  let src = a + <usize>pc * lda + (<usize>ic << 2);
+  let d = dst;
+  for (let k = 0; k < kc; k++) {
+    let p = d;
+    for (let ir = 0; ir < m4; ir += 4) {
+      v128.store(p, v128.load(src + (<usize>ir << 2)));
+      p += panel;
+    }
+    for (let l = m4; l < mc; l++) store<f32>(p + (<usize>(l - m4) << 2), load<f32>(src + (<usize>l << 2)));
+    src += lda;
+    d += 16;
+  }
+}
+
 /** Packs rows pc..pc+kc, columns jc..jc+nc of row-major B[K,N] into 8-column panels. */
 function packB(b: usize, dst: usize, N: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
   const ldb: usize = <usize>N << 2;
   for (let jr = 0; jr < nc; jr += 8) {
     let src = b + <usize>pc * ldb + (<usize>(jc + jr) << 2);
-    let d = dst + (<usize>jr * kc << 2);
+    let d = dst + (<usize>(jr >> 3) * (kc * 8 + PAD) << 2);
     const cols = min(8, nc - jr);
     if (cols == 8) {
       for (let k = 0; k < kc; k++) {
@@ -167,7 +197,7 @@ function packBT(b: usize, dst: usize, K: i32, N: i32, pc: i32, kc: i32, jc: i32,
   const ldb: usize = <usize>K << 2;
   const k4 = kc & ~3;
   for (let jr = 0; jr < nc; jr += 8) {
-    const d0 = dst + (<usize>jr * kc << 2);
+    const d0 = dst + (<usize>(jr >> 3) * (kc * 8 + PAD) << 2);
     const cols = min(8, nc - jr);
     const src = b + <usize>(jc + jr) * ldb + (<usize>pc << 2);
     if (cols == 8) {

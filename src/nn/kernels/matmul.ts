@@ -1,11 +1,94 @@
 /**
- * Matmul reroute. The wasm backend's BatchMatMul / _FusedMatMul run XNNPACK only for a single,
- * non-transposed product; with transposeA/transposeB (which every dense-layer gradient uses) or a
- * batch dimension they fall back to a scalar triple loop (~0.4 GFLOP/s, ~15x slower than an
- * explicit transpose + XNNPACK). Here transposes are made explicit and batches are split, and a
- * 2-D product is computed as the transpose of the swapped product when that packs less (below).
+ * Matmul on the wasm backend (BatchMatMul / _FusedMatMul).
+ *
+ * Products run on tsnas's SIMD GEMM (asm/matmul.ts), in place on the heap: it reads op(A) in
+ * either orientation, packs op(B) one cache block at a time into a heap scratch tensor, and fuses a
+ * per-column bias and relu into its stores. The stock kernel (XNNPACK) is slower for training:
+ * it packs its whole right-hand operand on every call (~5 ns per float; the cache that would avoid
+ * this is keyed by the tensor, and every operand is new at every step), and with transposeA /
+ * transposeB or a batch dimension it is a scalar triple loop. Fused activations other than relu
+ * and biases that are not one value per column are applied after the product by the stock kernels.
+ *
+ * Only what the GEMM cannot take (non-float32 operands, an empty dimension, batch shapes of a and b
+ * that broadcast both ways) goes to the stock kernel, with the transposes made explicit.
  */
+import * as tf from '@tensorflow/tfjs';
 import { Exec, TI } from './exec.js';
+import { heapOffset, simdKernels } from './simd.js';
+
+/** asm/matmul.ts; pointers are byte offsets into the wasm heap. */
+interface GemmKernels {
+  gemmScratchFloats(N: number, K: number): number;
+  gemm(
+    a: number, b: number, c: number, bias: number, scratch: number,
+    M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, relu: boolean,
+  ): void;
+}
+
+type MatMulKernel = 'BatchMatMul' | '_FusedMatMul';
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** BatchMatMul / _FusedMatMul on wasm: the SIMD GEMM, else the stock kernel (see top). */
+export function matMulReroute(
+  e: Exec,
+  kernel: MatMulKernel,
+  inputs: Record<string, TI>,
+  attrs: Record<string, unknown>,
+): TI {
+  const { a, b, bias, preluActivationWeights } = inputs as Record<string, TI | undefined> & { a: TI; b: TI };
+  const tA = attrs['transposeA'] === true;
+  const tB = attrs['transposeB'] === true;
+  const activation = (attrs['activation'] as string | undefined) ?? 'linear';
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const M = a.shape[tA ? ra - 1 : ra - 2]!;
+  const K = a.shape[tA ? ra - 2 : ra - 1]!;
+  const N = b.shape[tB ? rb - 2 : rb - 1]!;
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = size(batchShape);
+  const batchA = size(a.shape.slice(0, -2));
+  const batchB = size(b.shape.slice(0, -2));
+  const simd =
+    a.dtype === 'float32' && b.dtype === 'float32' && (!bias || bias.dtype === 'float32') &&
+    M > 0 && N > 0 && K > 0 && (batchA === batch || batchA === 1) && (batchB === batch || batchB === 1);
+  if (!simd) return matMulStock(e, kernel, inputs, attrs);
+  const rowBias = bias !== undefined && size(bias.shape) === N && bias.shape[bias.shape.length - 1] === N;
+  const fuseRelu = activation === 'relu' && (!bias || rowBias);
+  const k = simdKernels<GemmKernels>(e.backend);
+  let out = e.alloc([...batchShape, M, N]);
+  const scratch = e.alloc([k.gemmScratchFloats(N, K)]);
+  const pa = heapOffset(e.backend, a);
+  const pb = heapOffset(e.backend, b);
+  const pc = heapOffset(e.backend, out);
+  const pbias = rowBias ? heapOffset(e.backend, bias) : 0;
+  const ps = heapOffset(e.backend, scratch);
+  for (let i = 0; i < batch; i++) {
+    k.gemm(
+      pa + (batchA > 1 ? i * M * K * 4 : 0), pb + (batchB > 1 ? i * K * N * 4 : 0), pc + i * M * N * 4,
+      pbias, ps, M, N, K, tA, tB, fuseRelu);
+  }
+  e.free(scratch);
+  if (bias && !rowBias) out = e.run('Add', { a: out, b: bias });
+  if (fuseRelu) return out;
+  return activate(e, out, activation, preluActivationWeights, attrs['leakyreluAlpha'] as number | undefined);
+}
+
+/** A fused matmul's activation by the stock kernels (tfjs's applyActivation). */
+function activate(e: Exec, x: TI, activation: string, prelu: TI | undefined, alpha: number | undefined): TI {
+  switch (activation) {
+    case 'linear': return x;
+    case 'relu': return e.run('Relu', { x });
+    case 'relu6': return e.run('Relu6', { x });
+    case 'elu': return e.run('Elu', { x });
+    case 'sigmoid': return e.run('Sigmoid', { x });
+    case 'prelu': return e.run('Prelu', { x, alpha: prelu! });
+    case 'leakyrelu': return e.run('LeakyRelu', { x }, { alpha: alpha ?? 0.2 });
+    default: throw new Error(`tsnas kernels: fused matmul activation '${activation}' is not implemented`);
+  }
+}
 
 function swapLast2(e: Exec, x: TI): TI {
   const r = x.shape.length;
@@ -15,78 +98,10 @@ function swapLast2(e: Exec, x: TI): TI {
   return e.transpose(x, perm);
 }
 
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-const SWAP_MIN_SIZE = 1 << 16;
-
-/** Work per batch element below which splitting a batched matmul is not worth the overhead. */
-const SPLIT_MIN_MACS = 1 << 15;
-
-export function matMulReroute(
-  e: Exec,
-  kernel: 'BatchMatMul' | '_FusedMatMul',
-  inputs: Record<string, TI>,
-  attrs: Record<string, unknown>,
-): TI {
+/** The stock kernel with explicit transposes (with transposeA/B it is a scalar loop on wasm). */
+function matMulStock(e: Exec, kernel: MatMulKernel, inputs: Record<string, TI>, attrs: Record<string, unknown>): TI {
   const { a, b } = inputs as { a: TI; b: TI };
-  const tA = attrs['transposeA'] === true;
-  const tB = attrs['transposeB'] === true;
-  if (kernel === 'BatchMatMul') {
-    const swapped = matMulSwapped(e, a, b, tA, tB);
-    if (swapped) return swapped;
-  }
-  const aa = tA ? swapLast2(e, a) : a;
-  const bb = tB ? swapLast2(e, b) : b;
-  const rest = { ...attrs, transposeA: false, transposeB: false };
-  const batchA = size(aa.shape.slice(0, -2));
-  const m = aa.shape[aa.shape.length - 2]!;
-  const k = aa.shape[aa.shape.length - 1]!;
-  const n = bb.shape[bb.shape.length - 1]!;
-  const sameBatch =
-    aa.shape.length === bb.shape.length &&
-    aa.shape.slice(0, -2).every((d, i) => d === bb.shape[i]);
-  if (batchA > 1 && sameBatch && kernel === 'BatchMatMul' && m * k * n >= SPLIT_MIN_MACS) {
-    const a3 = e.reshape(aa, [batchA, m, k]);
-    const b3 = e.reshape(bb, [batchA, k, n]);
-    const outs: TI[] = [];
-    for (let i = 0; i < batchA; i++) {
-      const ai = e.slice(a3, [i, 0, 0], [1, m, k]);
-      const bi = e.slice(b3, [i, 0, 0], [1, k, n]);
-      outs.push(e.run('BatchMatMul', { a: ai, b: bi }, rest));
-    }
-    const c = e.concat(outs, 0);
-    return e.reshape(c, [...aa.shape.slice(0, -2), m, n]);
-  }
-  return e.run(kernel, { ...inputs, a: aa, b: bb }, rest);
-}
-
-/**
- * XNNPACK packs the right-hand operand on every call (~5 ns per float; its cache is keyed by the
- * tensor, new at every step), the left one is read in place. For a plain 2-D product whose
- * right-hand operand, with its transpose, costs more than the left one's plus a transpose of the
- * result, C = (op(B)^T op(A)^T)^T is cheaper: e.g. a dense layer's input gradient dy W^T with a
- * [4096, 128] W packs and transposes dy (16K floats) and the [128, 4096] result instead of W.
- * Returns null when the direct form is cheaper (or for batches and fused kernels).
- */
-export function matMulSwapped(e: Exec, a3: TI, b3: TI, tA: boolean, tB: boolean): TI | null {
-  const rank = a3.shape.length;
-  if (rank !== b3.shape.length || rank < 2 || rank > 3 || (rank === 3 && (a3.shape[0] !== 1 || b3.shape[0] !== 1))) return null;
-  const a = rank === 2 ? a3 : e.reshape(a3, a3.shape.slice(1));
-  const b = rank === 2 ? b3 : e.reshape(b3, b3.shape.slice(1));
-  const sizeA = a.shape[0]! * a.shape[1]!;
-  const sizeB = b.shape[0]! * b.shape[1]!;
-  if (sizeB < SWAP_MIN_SIZE) return null; // small products: the extra kernels' fixed cost dominates
-  const m = tA ? a.shape[1]! : a.shape[0]!;
-  const n = tB ? b.shape[0]! : b.shape[1]!;
-  const PACK = 5;
-  const TRANSPOSE = 2;
-  const direct = (tA ? sizeA * TRANSPOSE : 0) + (tB ? sizeB * TRANSPOSE : 0) + sizeB * PACK;
-  const swapped = (tB ? 0 : sizeB * TRANSPOSE) + (tA ? 0 : sizeA * TRANSPOSE) + sizeA * PACK + m * n * TRANSPOSE;
-  if (swapped >= 0.8 * direct) return null;
-  const bt = tB ? b : e.transpose(b, [1, 0]); // op(B)^T
-  const at = tA ? a : e.transpose(a, [1, 0]); // op(A)^T
-  const c = e.transpose(e.matmul(bt, at), [1, 0]);
-  return rank === 2 ? c : e.reshape(c, [1, m, n]);
+  const aa = attrs['transposeA'] === true ? swapLast2(e, a) : a;
+  const bb = attrs['transposeB'] === true ? swapLast2(e, b) : b;
+  return e.run(kernel, { ...inputs, a: aa, b: bb }, { ...attrs, transposeA: false, transposeB: false });
 }
