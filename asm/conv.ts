@@ -49,7 +49,6 @@ export function convFilterGrad(
   const K = kh * kw * ci;
   memory.fill(dw, 0, (<usize>K * co) << 2);
   const rows = N * OH;
-  const co8 = co & ~7;
   const co4 = co & ~3;
   const consec = (ci & 3) == 0; // then every 4-row block is 4 channels of one tap
   const imgX = (<usize>Hp * Wp * ci) << 2;
@@ -59,27 +58,39 @@ export function convFilterGrad(
     const r1 = min(r0 + chunkRows, rows);
     for (let k0 = 0; k0 < K; k0 += 4) {
       const nr = min(4, K - k0);
-      // Rows past K repeat the last one (computed, not stored).
       const o0 = rowOffset(k0, kw, ci, Wp);
       const d1 = rowOffset(k0 + min(1, nr - 1), kw, ci, Wp) - o0;
       const d2 = rowOffset(k0 + min(2, nr - 1), kw, ci, Wp) - o0;
       const d3 = rowOffset(k0 + min(3, nr - 1), kw, ci, Wp) - o0;
-      for (let c = 0; c < co8; c += 8) {
-        if (consec) block(xp + o0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, 0, 0, 0, nr, k0, c, true, true);
-        else block(xp + o0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, nr, k0, c, false, true);
-      }
-      if (co4 > co8) {
-        if (consec) block(xp + o0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, 0, 0, 0, nr, k0, co8, true, false);
-        else block(xp + o0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, nr, k0, co8, false, false);
-      }
+      const x0 = xp + o0;
+      if (consec) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, 0, 0, 0, k0, 4, true);
+      else if (nr == 4) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 4, false);
+      else if (nr == 3) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 3, false);
+      else if (nr == 2) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 2, false);
+      else rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 1, false);
     }
     if (co4 < co) scalarTail(xp, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, K, kw, ci, Wp, co4);
   }
 }
 
+/** Rows k0..k0+nr of dw (nr a constant after inlining), all columns but the co % 4 last ones. */
+// @ts-ignore: decorator
+@inline function rowBlock(
+  x0: usize, dy: usize, dw: usize, r0: i32, r1: i32, OH: i32, OW: i32,
+  imgX: usize, rowX: usize, pixX: usize, co: i32, d1: usize, d2: usize, d3: usize,
+  k0: i32, nr: i32, consec: bool,
+): void {
+  const co8 = co & ~7;
+  for (let c = 0; c < co8; c += 8) {
+    block(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, nr, k0, c, consec, true);
+  }
+  if ((co & 4) != 0) block(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, nr, k0, co8, consec, false);
+}
+
 /**
  * dw[k0..k0+nr, c..c+8 (or 4 when !two)] += the sum over output rows r0..r1 of the outer products.
  * consec: the 4 rows are at x offsets 0, 4, 8, 12 bytes (immediates); else at 0, d1, d2, d3.
+ * nr (rows) and the flags are constants after inlining: one specialised loop per variant.
  */
 // @ts-ignore: decorator
 @inline function block(
@@ -102,15 +113,21 @@ export function convFilterGrad(
       let s = consec ? v128.load32_splat(px) : v128.load32_splat(px);
       a00 = f32x4.add(a00, f32x4.mul(s, v0));
       if (two) a01 = f32x4.add(a01, f32x4.mul(s, v1));
-      s = consec ? v128.load32_splat(px, 4) : v128.load32_splat(px + d1);
-      a10 = f32x4.add(a10, f32x4.mul(s, v0));
-      if (two) a11 = f32x4.add(a11, f32x4.mul(s, v1));
-      s = consec ? v128.load32_splat(px, 8) : v128.load32_splat(px + d2);
-      a20 = f32x4.add(a20, f32x4.mul(s, v0));
-      if (two) a21 = f32x4.add(a21, f32x4.mul(s, v1));
-      s = consec ? v128.load32_splat(px, 12) : v128.load32_splat(px + d3);
-      a30 = f32x4.add(a30, f32x4.mul(s, v0));
-      if (two) a31 = f32x4.add(a31, f32x4.mul(s, v1));
+      if (nr > 1) {
+        s = consec ? v128.load32_splat(px, 4) : v128.load32_splat(px + d1);
+        a10 = f32x4.add(a10, f32x4.mul(s, v0));
+        if (two) a11 = f32x4.add(a11, f32x4.mul(s, v1));
+      }
+      if (nr > 2) {
+        s = consec ? v128.load32_splat(px, 8) : v128.load32_splat(px + d2);
+        a20 = f32x4.add(a20, f32x4.mul(s, v0));
+        if (two) a21 = f32x4.add(a21, f32x4.mul(s, v1));
+      }
+      if (nr > 3) {
+        s = consec ? v128.load32_splat(px, 12) : v128.load32_splat(px + d3);
+        a30 = f32x4.add(a30, f32x4.mul(s, v0));
+        if (two) a31 = f32x4.add(a31, f32x4.mul(s, v1));
+      }
       px += pixX;
       pd += pixD;
     }
