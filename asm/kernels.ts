@@ -6,3 +6,4 @@ export { adam } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
 export { convPadInput, convFilterGrad } from './conv';
 export { biasAdd, reluGrad, maxPool } from './elementwise';
+export { flatReduce } from './flat';
