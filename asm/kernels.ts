@@ -6,4 +6,5 @@ export { adam } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
 export { convPadInput, convFilterGrad } from './conv';
 export { biasAdd, reluGrad, maxPool } from './elementwise';
+export { winogradConv, winogradFilter, winogradFilterFloats, winogradScratchFloats } from './winograd';
 export { flatReduce } from './flat';
