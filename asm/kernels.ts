@@ -2,7 +2,7 @@
 // own memory and works on raw heap pointers of tensors that the backend allocated; it owns no memory
 // and has no data segments, so it can never overwrite the backend's heap outside the pointers given.
 export { maxPoolGrad } from './pool';
-export { adam } from './optim';
+export { adam, sgd, momentum, rmsprop } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
 export { convPadInput, convFilterGrad } from './conv';
 export { biasAdd, reluGrad, maxPool } from './elementwise';

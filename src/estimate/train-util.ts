@@ -1,7 +1,7 @@
 /** Helpers of the training evaluator (src/estimate/train.ts): seeded randomness, batches, evaluation, optimizers. */
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset, sampleSize } from '../data/dataset.js';
-import { fusedAdam } from '../nn/optimizers.js';
+import { fused } from '../nn/optimizers.js';
 import type { Rng } from '../util/rng.js';
 import type { Fidelity } from './fidelity.js';
 
@@ -46,14 +46,15 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
 
 export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   switch (name) {
+    // tf.train.* (same classes, state and bits), one fused SIMD pass per variable on wasm
     case 'adam':
-      return fusedAdam(lr); // tf.train.adam, one fused SIMD pass per variable on wasm
+      return fused.adam(lr);
     case 'sgd':
-      return tf.train.sgd(lr);
+      return fused.sgd(lr);
     case 'momentum':
-      return tf.train.momentum(lr, 0.9);
+      return fused.momentum(lr, 0.9);
     case 'rmsprop':
-      return tf.train.rmsprop(lr);
+      return fused.rmsprop(lr);
   }
 }
 

@@ -16,39 +16,40 @@ import * as tf from '@tensorflow/tfjs';
 import { isPackRegistered } from './kernels/index.js';
 import { heapOffset, simdKernels } from './kernels/simd.js';
 
-/** asm/optim.ts; pointers are byte offsets into the wasm heap. */
-interface OptimKernels {
-  adam(
-    n: number, x: number, g: number, m: number, v: number, mOut: number, vOut: number, out: number,
-    b1: number, c1: number, b2: number, c2: number, d1: number, d2: number, eps: number, nlr: number,
-  ): void;
-}
+/**
+ * asm/optim.ts: every update takes (n, x, g, s0, s1, out, ...scalars), pointers being byte offsets
+ * into the wasm heap; s0/s1 (state slots) are updated in place, out receives the new variable.
+ */
+type Update = (n: number, x: number, g: number, s0: number, s1: number, out: number, ...scalars: number[]) => void;
+type OptimKernels = Record<'adam' | 'sgd' | 'momentum' | 'rmsprop', Update>;
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   refCount(dataId: object): number;
 }
 
-const ADAM_KERNEL = 'TsnasAdam';
+/** The kernels (engine-run, so that profiles see them) and the asm function each one calls. */
+const KERNELS = { TsnasAdam: 'adam', TsnasSGD: 'sgd', TsnasMomentum: 'momentum', TsnasRMSProp: 'rmsprop' } as const;
+type KernelName = keyof typeof KERNELS;
 
-/** Kernel inputs: x (variable), g (gradient), m, v (updated in place); output: the new variable. */
+/** Inputs: x (variable), g (gradient), s0, s1 (state, optional, updated in place); attrs.scalars; output: the new variable. */
 function registerOptimizerKernels(): void {
-  if (tf.getKernel(ADAM_KERNEL, 'wasm')) return;
-  tf.registerKernel({
-    kernelName: ADAM_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, g, m, v } = inputs as Record<'x' | 'g' | 'm' | 'v', tf.TensorInfo>;
-      const a = attrs as unknown as Record<'b1' | 'c1' | 'b2' | 'c2' | 'd1' | 'd2' | 'eps' | 'nlr', number>;
-      const b = backend as tf.KernelBackend;
-      const out = (b as unknown as WasmBackendLike).makeOutput(x!.shape, 'float32');
-      const p = (t: tf.TensorInfo) => heapOffset(b, t);
-      simdKernels<OptimKernels>(b).adam(
-        tf.util.sizeFromShape(x!.shape), p(x!), p(g!), p(m!), p(v!), p(m!), p(v!), p(out),
-        a.b1, a.c1, a.b2, a.c2, a.d1, a.d2, a.eps, a.nlr);
-      return out;
-    },
-  });
+  for (const [kernelName, fn] of Object.entries(KERNELS)) {
+    if (tf.getKernel(kernelName, 'wasm')) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x, g, s0, s1 } = inputs as Partial<Record<'x' | 'g' | 's0' | 's1', tf.TensorInfo>>;
+        const b = backend as tf.KernelBackend;
+        const out = (b as unknown as WasmBackendLike).makeOutput(x!.shape, 'float32');
+        const p = (t: tf.TensorInfo | undefined) => (t ? heapOffset(b, t) : 0);
+        simdKernels<OptimKernels>(b)[fn](
+          tf.util.sizeFromShape(x!.shape), p(x), p(g), p(s0), p(s1), p(out), ...(attrs as { scalars: number[] }).scalars);
+        return out;
+      },
+    });
+  }
 }
 registerOptimizerKernels();
 
@@ -89,6 +90,39 @@ interface OptimizerVariable {
   variable: tf.Variable;
 }
 
+const zeroState = (value: tf.Variable, originalName: string): OptimizerVariable => ({
+  originalName,
+  variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+});
+
+/**
+ * The fused update of every variable of an applyGradients call: `state(i, value, name)` returns
+ * (creating them, as tfjs does, before looking at the gradient) the state slots of the i-th entry.
+ */
+function fusedUpdate(
+  kernel: KernelName,
+  list: { name: string; grad: tf.Tensor | undefined }[],
+  state: (i: number, value: tf.Variable, name: string) => tf.Variable[],
+  scalars: number[],
+): void {
+  const vars = tf.engine().registeredVariables;
+  const attrs = { scalars } as unknown as tf.NamedAttrMap;
+  list.forEach(({ name, grad }, i) => {
+    const value = vars[name]!;
+    const slots = state(i, value, name);
+    if (grad == null) return;
+    slots.forEach(ownState);
+    const inputs: tf.NamedTensorMap = { x: value, g: grad };
+    if (slots[0]) inputs.s0 = slots[0];
+    if (slots[1]) inputs.s1 = slots[1];
+    const next = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
+    value.assign(next);
+    next.dispose();
+  });
+}
+
+const f32 = Math.fround;
+
 /** The private state of tfjs's AdamOptimizer (adam_optimizer.js, tfjs 4.22). */
 interface AdamState {
   learningRate: number;
@@ -101,41 +135,21 @@ interface AdamState {
   accumulatedSecondMoment: OptimizerVariable[];
 }
 
-const zeroState = (value: tf.Variable, originalName: string): OptimizerVariable => ({
-  originalName,
-  variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-});
-
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const list = entries(variableGradients);
-    if (!fusedOptimizerActive() || !allFloat32(list)) {
-      super.applyGradients(variableGradients);
-      return;
-    }
+    if (!fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
     const s = this as unknown as AdamState;
-    const f = Math.fround;
     // tfjs: oneMinusAccBeta = sub(1, accBeta) in float32 (1 - a is exact in float64, then rounded).
-    const d1 = f(1 - s.accBeta1.dataSync()[0]!);
-    const d2 = f(1 - s.accBeta2.dataSync()[0]!);
-    const attrs = {
-      b1: f(s.beta1), c1: f(1 - s.beta1), b2: f(s.beta2), c2: f(1 - s.beta2),
-      d1, d2, eps: f(s.epsilon), nlr: f(-s.learningRate),
-    };
-    const vars = tf.engine().registeredVariables;
-    list.forEach(({ name, grad }, i) => {
-      const value = vars[name]!;
-      s.accumulatedFirstMoment[i] ??= zeroState(value, `${name}/m`);
-      s.accumulatedSecondMoment[i] ??= zeroState(value, `${name}/v`);
-      if (grad == null) return;
-      const m = s.accumulatedFirstMoment[i]!.variable;
-      const v = s.accumulatedSecondMoment[i]!.variable;
-      ownState(m);
-      ownState(v);
-      const next = tf.engine().runKernel(ADAM_KERNEL, { x: value, g: grad, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-      value.assign(next);
-      next.dispose();
-    });
+    const d1 = f32(1 - s.accBeta1.dataSync()[0]!);
+    const d2 = f32(1 - s.accBeta2.dataSync()[0]!);
+    const m = s.accumulatedFirstMoment;
+    const v = s.accumulatedSecondMoment;
+    fusedUpdate('TsnasAdam', list, (i, value, name) => {
+      m[i] ??= zeroState(value, `${name}/m`);
+      v[i] ??= zeroState(value, `${name}/v`);
+      return [m[i]!.variable, v[i]!.variable];
+    }, [f32(s.beta1), f32(1 - s.beta1), f32(s.beta2), f32(1 - s.beta2), d1, d2, f32(s.epsilon), f32(-s.learningRate)]);
     tf.tidy(() => {
       s.accBeta1.assign(tf.mul(s.accBeta1, s.beta1));
       s.accBeta2.assign(tf.mul(s.accBeta2, s.beta2));
@@ -144,7 +158,72 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
-/** tf.train.adam with the fused update on wasm (same defaults). */
-export function fusedAdam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number): tf.AdamOptimizer {
-  return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
+export class FusedSGDOptimizer extends tf.SGDOptimizer {
+  override applyGradients(variableGradients: Gradients): void {
+    const list = entries(variableGradients);
+    if (!fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    // tfjs: add(mul(c, g), value), c = scalar(-learningRate) (renewed by setLearningRate).
+    fusedUpdate('TsnasSGD', list.filter((e) => e.grad != null), () => [], [f32(-this.learningRate)]);
+    this.incrementIterations();
+  }
 }
+
+/** The private state of tfjs's MomentumOptimizer. */
+interface MomentumState {
+  m: tf.Scalar;
+  useNesterov: boolean;
+  accumulations: OptimizerVariable[];
+}
+
+export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
+  override applyGradients(variableGradients: Gradients): void {
+    const list = entries(variableGradients);
+    if (!fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    const s = this as unknown as MomentumState;
+    const acc = s.accumulations;
+    // tfjs multiplies by the scalar m made in the constructor (setMomentum does not renew it).
+    const mu = s.m.dataSync()[0]!;
+    fusedUpdate('TsnasMomentum', list, (i, value, name) => {
+      acc[i] ??= zeroState(value, `${name}/momentum`);
+      return [acc[i]!.variable];
+    }, [mu, f32(-this.learningRate), s.useNesterov ? 1 : 0]);
+    this.incrementIterations();
+  }
+}
+
+/** The private state of tfjs's RMSPropOptimizer. */
+interface RMSPropState {
+  learningRate: number;
+  decay: number;
+  momentum: number;
+  epsilon: number;
+  centered: boolean;
+  accumulatedMeanSquares: OptimizerVariable[];
+  accumulatedMoments: OptimizerVariable[];
+}
+
+/** Fused when not centered; the centered variant is tfjs's own. */
+export class FusedRMSPropOptimizer extends tf.RMSPropOptimizer {
+  override applyGradients(variableGradients: Gradients): void {
+    const list = entries(variableGradients);
+    const s = this as unknown as RMSPropState;
+    if (s.centered || !fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    const ms = s.accumulatedMeanSquares;
+    const mom = s.accumulatedMoments;
+    fusedUpdate('TsnasRMSProp', list, (i, value, name) => {
+      ms[i] ??= zeroState(value, `${name}/rms`);
+      mom[i] ??= zeroState(value, `${name}/momentum`);
+      return [ms[i]!.variable, mom[i]!.variable];
+    }, [f32(s.decay), f32(1 - s.decay), f32(s.momentum), f32(s.learningRate), f32(s.epsilon)]);
+    this.incrementIterations();
+  }
+}
+
+/** tf.train.adam / sgd / momentum / rmsprop (same defaults) with the fused update on wasm. */
+export const fused = {
+  adam: (learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number) => new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon),
+  sgd: (learningRate: number) => new FusedSGDOptimizer(learningRate),
+  momentum: (learningRate: number, momentum: number, useNesterov = false) => new FusedMomentumOptimizer(learningRate, momentum, useNesterov),
+  rmsprop: (learningRate: number, decay = 0.9, momentum = 0, epsilon?: number, centered = false) =>
+    new FusedRMSPropOptimizer(learningRate, decay, momentum, epsilon, centered),
+};
