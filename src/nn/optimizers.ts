@@ -2,7 +2,8 @@
  * Fused optimizer updates on the wasm backend. tfjs's optimizers update each variable with ~10
  * stock kernels (mul, add, sqrt, div, ..., each allocating a tensor); on wasm with the tsnas kernel
  * pack registered, these subclasses do the whole update of a variable in one SIMD pass over the
- * heap (asm/optim.ts, run as the kernel 'TsnasAdam' so that profiles see it): the optimizer's state
+ * heap (asm/optim.ts, run as the kernels TsnasAdam, TsnasSGD, TsnasMomentum and TsnasRMSProp so that
+ * profiles see them): the optimizer's state
  * slots are updated in place, and the variable gets a NEW tensor (its current buffer may be shared
  * with clones or snapshots). Same formulas in the same float32 operation order as the stock kernels
  * (the same bits on the same gradients, see test/nn/optimizers.test.ts). On any other backend, or
@@ -67,9 +68,14 @@ function entries(grads: Gradients): { name: string; grad: tf.Tensor | undefined 
     : Object.keys(grads).map((name) => ({ name, grad: grads[name] }));
 }
 
-function allFloat32(list: { name: string; grad: tf.Tensor | undefined }[]): boolean {
+/** Whether the fused path applies: on wasm with the pack, float32 variables with gradients of their size. */
+function fusable(list: { name: string; grad: tf.Tensor | undefined }[]): boolean {
+  if (!fusedOptimizerActive()) return false;
   const vars = tf.engine().registeredVariables;
-  return list.every(({ name, grad }) => vars[name]?.dtype === 'float32' && (grad === undefined || grad.dtype === 'float32'));
+  return list.every(({ name, grad }) => {
+    const v = vars[name];
+    return v?.dtype === 'float32' && (grad == null || (grad.dtype === 'float32' && grad.size === v.size));
+  });
 }
 
 /**
@@ -138,7 +144,7 @@ interface AdamState {
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const list = entries(variableGradients);
-    if (!fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    if (!fusable(list)) return super.applyGradients(variableGradients);
     const s = this as unknown as AdamState;
     // tfjs: oneMinusAccBeta = sub(1, accBeta) in float32 (1 - a is exact in float64, then rounded).
     const d1 = f32(1 - s.accBeta1.dataSync()[0]!);
@@ -161,7 +167,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 export class FusedSGDOptimizer extends tf.SGDOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const list = entries(variableGradients);
-    if (!fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    if (!fusable(list)) return super.applyGradients(variableGradients);
     // tfjs: add(mul(c, g), value), c = scalar(-learningRate) (renewed by setLearningRate).
     fusedUpdate('TsnasSGD', list.filter((e) => e.grad != null), () => [], [f32(-this.learningRate)]);
     this.incrementIterations();
@@ -178,7 +184,7 @@ interface MomentumState {
 export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const list = entries(variableGradients);
-    if (!fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    if (!fusable(list)) return super.applyGradients(variableGradients);
     const s = this as unknown as MomentumState;
     const acc = s.accumulations;
     // tfjs multiplies by the scalar m made in the constructor (setMomentum does not renew it).
@@ -207,7 +213,7 @@ export class FusedRMSPropOptimizer extends tf.RMSPropOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const list = entries(variableGradients);
     const s = this as unknown as RMSPropState;
-    if (s.centered || !fusedOptimizerActive() || !allFloat32(list)) return super.applyGradients(variableGradients);
+    if (s.centered || !fusable(list)) return super.applyGradients(variableGradients);
     const ms = s.accumulatedMeanSquares;
     const mom = s.accumulatedMoments;
     fusedUpdate('TsnasRMSProp', list, (i, value, name) => {
