@@ -1,0 +1,90 @@
+/**
+ * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) (asm/winograd.ts), in place on the wasm heap:
+ * the forward Conv2D of training (replacing XNNPACK's, whose filter packing is redone on every call
+ * with a new filter tensor) and, through conv.ts, the stride-1 input gradient (the same kernel on
+ * dy with the flipped, channel-swapped filter, read in that order by the filter transform: no
+ * Reverse, no Transpose). Other kernel sizes, strides, dilations and layouts keep the stock kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Pad, Shape4 } from './conv.js';
+import { Exec, TI } from './exec.js';
+import { heapOffset, simdKernels } from './simd.js';
+
+/** asm/winograd.ts; pointers are byte offsets into the wasm heap. */
+interface WinogradKernels {
+  winogradScratchFloats(C: number, O: number, TB: number): number;
+  winogradFilterFloats(C: number, O: number): number;
+  winogradFilter(w: number, u: number, C: number, O: number, flipSwap: boolean): void;
+  winogradConv(
+    x: number, u: number, y: number, bias: number, scratch: number,
+    N: number, H: number, W: number, C: number, OH: number, OW: number, O: number,
+    top: number, left: number, relu: boolean, TB: number,
+  ): void;
+}
+
+/** Tiles per block: the block's transformed input and products stay in L2, one V_k in L1. */
+const TILE_BLOCK = 32;
+
+/** Below this many input channels the transforms dominate (first layers): stock kernel. */
+const MIN_CHANNELS = 4;
+
+export interface WinogradOptions {
+  /** filter is [3, 3, O, C] and is used flipped with its channels swapped (input gradient). */
+  flipSwap?: boolean;
+  bias?: TI;
+  relu?: boolean;
+}
+
+/**
+ * y[N, OH, OW, O] = the stride-1 3x3 correlation of x[N, H, W, C], zero-padded by `top` rows and
+ * `left` columns (and as many after as OH, OW need), with filter [3, 3, C, O].
+ */
+export function winogradConv2d(
+  e: Exec, x: TI, filter: TI, top: number, left: number, OH: number, OW: number, opts: WinogradOptions = {},
+): TI {
+  const [N, H, W, C] = x.shape as Shape4;
+  const O = opts.flipSwap ? filter.shape[2]! : filter.shape[3]!;
+  const k = simdKernels<WinogradKernels>(e.backend);
+  const y = e.alloc([N, OH, OW, O]);
+  if (N * OH * OW * O === 0) return y;
+  const u = e.alloc([k.winogradFilterFloats(C, O)]);
+  const scratch = e.alloc([k.winogradScratchFloats(C, O, TILE_BLOCK)]);
+  const at = (t: TI) => heapOffset(e.backend, t);
+  k.winogradFilter(at(filter), at(u), C, O, opts.flipSwap === true);
+  k.winogradConv(at(x), at(u), at(y), opts.bias ? at(opts.bias) : 0, at(scratch),
+    N, H, W, C, OH, OW, O, top, left, opts.relu === true, TILE_BLOCK);
+  e.free(scratch);
+  e.free(u);
+  return y;
+}
+
+/** Whether the Winograd kernel computes a convolution of this filter, stride and dilation. */
+export function winogradApplies(
+  filterShape: readonly number[], strides: number | [number, number], dilations: unknown,
+): boolean {
+  const s = typeof strides === 'number' ? [strides, strides] : strides;
+  const d = dilations === undefined || dilations === null ? [1, 1]
+    : typeof dilations === 'number' ? [dilations, dilations] : (dilations as number[]);
+  return filterShape[0] === 3 && filterShape[1] === 3 && filterShape[2]! >= MIN_CHANNELS &&
+    s[0] === 1 && s[1] === 1 && d[0] === 1 && d[1] === 1;
+}
+
+interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The Conv2D kernel: Winograd for 3x3 stride 1 (NHWC, float32), the stock kernel otherwise. */
+export function conv2d(e: Exec, x: TI, filter: TI, a: Conv2DAttrs): TI {
+  const nhwc = a.dataFormat === undefined || a.dataFormat === 'NHWC' || a.dataFormat === 'channelsLast';
+  if (!nhwc || x.dtype !== 'float32' || filter.dtype !== 'float32' ||
+    !winogradApplies(filter.shape, a.strides, a.dilations)) {
+    return e.run('Conv2D', { x, filter }, a as unknown as Record<string, unknown>);
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  return winogradConv2d(e, x, filter, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth);
+}
