@@ -1,13 +1,14 @@
 /**
  * The flat optimizer update of data-parallel training (src/nn/parallel/flat-optimizer.ts) against
  * tfjs's own optimizers: same weights after several steps (1e-5 relative), same state after a
- * round trip through toTf/fromTf, and a split by element range equals the whole update.
+ * round trip through toTf/fromTf, and a split by element range equals the whole update. The flat
+ * state is the shared WebAssembly.Memory of a run, updated by the SIMD kernels.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeOptimizer, type OptimizerName } from '../../src/estimate/train-util.js';
 import { initBackend } from '../../src/nn/backend.js';
-import { flatHyper, flatUpdate, fromTf, slotCount, toTf } from '../../src/nn/parallel/flat-optimizer.js';
+import { allocFlatState, flatHyper, flatUpdate, fromTf, toTf } from '../../src/nn/parallel/flat-optimizer.js';
 import { Rng } from '../../src/util/rng.js';
 
 beforeAll(async () => {
@@ -35,20 +36,22 @@ describe('flat optimizer', () => {
       const ref = makeOptimizer(name, 0.01);
       const flatOpt = makeOptimizer(name, 0.01);
       const h = flatHyper(flatOpt);
-      const w = init.slice();
-      const slots = Array.from({ length: slotCount(h.kind) }, () => new Float32Array(size));
+      // The shared-memory flat state of a 2-thread run; ranges split at 17 (unaligned, SIMD tails).
+      const flat = allocFlatState(size, 2, h.kind);
+      const { weights: w, slots, grads: [g0, g1] } = flat;
+      w.set(init);
       for (let t = 1; t <= 5; t++) {
-        const g0 = Float32Array.from({ length: size }, () => rng.normal());
-        const g1 = Float32Array.from({ length: size }, () => rng.normal());
-        const mean = g0.map((v, i) => 0.25 * v + 0.75 * g1[i]!);
+        g0!.set(Float32Array.from({ length: size }, () => rng.normal()));
+        g1!.set(Float32Array.from({ length: size }, () => rng.normal()));
+        const mean = g0!.map((v, i) => 0.25 * v + 0.75 * g1![i]!);
         tf.tidy(() =>
           ref.applyGradients([
             { name: vars[0]!.name, tensor: tf.tensor(mean.slice(0, 35), shapes[0]) },
             { name: vars[1]!.name, tensor: tf.tensor(mean.slice(35), shapes[1]) },
           ]),
         );
-        flatUpdate(h, w, slots, [g0, g1], [0.25, 0.75], 0, 17, 0.01, t);
-        flatUpdate(h, w, slots, [g0, g1], [0.25, 0.75], 17, size, 0.01, t);
+        flatUpdate(h, flat, [0.25, 0.75], 0, 17, 0.01, t);
+        flatUpdate(h, flat, [0.25, 0.75], 17, size, 0.01, t);
       }
       const got = new Float32Array([...vars[0]!.dataSync(), ...vars[1]!.dataSync()]);
       expect(relDiff(got, w)).toBeLessThan(1e-5);

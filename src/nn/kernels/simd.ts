@@ -15,6 +15,18 @@ interface WasmBackendLike {
 
 /** asm/build/kernels.wasm, at the same depth from src/nn/kernels and dist/nn/kernels. */
 export const SIMD_WASM_PATH = new URL('../../../asm/build/kernels.wasm', import.meta.url);
+/** The same kernels built for a shared memory (asm/asconfig.json target "shared"). */
+export const SHARED_SIMD_WASM_PATH = new URL('../../../asm/build/kernels-shared.wasm', import.meta.url);
+
+function compile(url: URL): WebAssembly.Module {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(url));
+  } catch {
+    throw new Error(`tsnas kernels: ${url.pathname} is missing; build it with \`npm run build:asm\``);
+  }
+  return new WebAssembly.Module(bytes);
+}
 
 const loaded = new WeakMap<object, WebAssembly.Exports>();
 
@@ -30,14 +42,24 @@ export function simdKernels<T>(backend: tf.KernelBackend): T {
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new Error('tsnas kernels: the wasm backend does not export its memory (needs @tensorflow/tfjs-backend-wasm 4.x)');
   }
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(SIMD_WASM_PATH));
-  } catch {
-    throw new Error(`tsnas kernels: ${SIMD_WASM_PATH.pathname} is missing; build it with \`npm run build:asm\``);
-  }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const instance = new WebAssembly.Instance(compile(SIMD_WASM_PATH), { env: { memory } });
   loaded.set(backend, instance.exports);
+  return instance.exports as T;
+}
+
+let sharedModule: WebAssembly.Module | null = null;
+const sharedLoaded = new WeakMap<WebAssembly.Memory, WebAssembly.Exports>();
+
+/**
+ * The kernels instantiated on a shared WebAssembly.Memory of the caller's (the flat state of a
+ * data-parallel run, src/nn/parallel), once per memory and thread; pointers are byte offsets into it.
+ */
+export function sharedSimdKernels<T>(memory: WebAssembly.Memory): T {
+  const hit = sharedLoaded.get(memory);
+  if (hit) return hit as T;
+  sharedModule ??= compile(SHARED_SIMD_WASM_PATH);
+  const instance = new WebAssembly.Instance(sharedModule, { env: { memory } });
+  sharedLoaded.set(memory, instance.exports);
   return instance.exports as T;
 }
 

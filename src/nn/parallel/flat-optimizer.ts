@@ -9,6 +9,7 @@
  * getWeights() layout, so checkpoints and resumes see a normal tfjs optimizer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sharedSimdKernels } from '../kernels/simd.js';
 
 export type FlatKind = 'sgd' | 'momentum' | 'adam' | 'rmsprop';
 
@@ -46,87 +47,89 @@ export function flatHyper(opt: tf.Optimizer): FlatHyper {
 }
 
 /**
- * One step on elements [from, to): the gradient is sum_k shardWeights[k] * grads[k][i] (fixed order,
- * so every replica would compute the same value), `t` the 1-based step number (Adam's bias correction).
+ * The flat arrays of a run, laid out in one shared WebAssembly.Memory (the typed arrays are views of
+ * its SharedArrayBuffer), so that the optimizer kernels of asm/optim.ts and asm/flat.ts (shared
+ * build) update them in place, in every thread. `scratch` holds the reduced gradient; each replica
+ * uses its own element range of it.
+ */
+export interface FlatState {
+  memory: WebAssembly.Memory;
+  weights: Float32Array;
+  slots: Float32Array[];
+  /** Every replica's gradient slot, by rank. */
+  grads: Float32Array[];
+  scratch: Float32Array;
+}
+
+export function allocFlatState(size: number, threads: number, kind: FlatKind): FlatState {
+  const n = slotCount(kind);
+  const arrays = 2 + n + threads;
+  const stride = Math.ceil(size / 4) * 16; // 16-byte aligned arrays
+  const pages = Math.max(1, Math.ceil((arrays * stride) / 65536));
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  let next = 0;
+  const take = () => new Float32Array(memory.buffer, stride * next++, size);
+  return {
+    memory,
+    weights: take(),
+    slots: Array.from({ length: n }, take),
+    grads: Array.from({ length: threads }, take),
+    scratch: take(),
+  };
+}
+
+/** asm/flat.ts + asm/optim.ts (pointers: byte offsets into the flat state's memory). */
+interface FlatKernels {
+  flatReduce(dst: number, src: number, w: number, n: number, first: number): void;
+  adam(n: number, x: number, g: number, m: number, v: number, out: number,
+    b1: number, c1: number, b2: number, c2: number, d1: number, d2: number, eps: number, nlr: number): void;
+  sgd(n: number, x: number, g: number, s0: number, s1: number, out: number, nlr: number): void;
+  momentum(n: number, x: number, g: number, a: number, s1: number, out: number, mu: number, nlr: number, nesterov: number): void;
+  rmsprop(n: number, x: number, g: number, ms: number, mom: number, out: number,
+    decay: number, c: number, mu: number, lr: number, eps: number): void;
+}
+
+/**
+ * One step on elements [from, to): the gradient is sum_k shardWeights[k] * grads[k][i] (fixed rank
+ * order, so every replica would compute the same value), `t` the 1-based step number (Adam's bias
+ * correction). One SIMD pass per shard for the reduction and one for the update, in place.
  */
 export function flatUpdate(
   h: FlatHyper,
-  w: Float32Array,
-  slots: Float32Array[],
-  grads: Float32Array[],
+  s: FlatState,
   shardWeights: number[],
   from: number,
   to: number,
   lr: number,
   t: number,
 ): void {
-  // The mean gradient of the range, reduced in rank order into a scratch array (plain loops: fast).
-  const g = scratch(to - from);
-  let first = true;
-  for (let k = 0; k < grads.length; k++) {
-    const wk = shardWeights[k]!;
-    if (!(wk > 0)) continue;
-    const gk = grads[k]!;
-    if (first) for (let i = from; i < to; i++) g[i - from] = wk * gk[i]!;
-    else for (let i = from; i < to; i++) g[i - from] += wk * gk[i]!;
-    first = false;
-  }
   const n = to - from;
-  const W = w.subarray(from, to);
+  if (n <= 0) return;
+  const k = sharedSimdKernels<FlatKernels>(s.memory);
+  const at = (a: Float32Array) => a.byteOffset + 4 * from;
+  const g = at(s.scratch);
+  let first = 1;
+  for (let r = 0; r < s.grads.length; r++) {
+    const wr = shardWeights[r]!;
+    if (!(wr > 0)) continue;
+    k.flatReduce(g, at(s.grads[r]!), wr, n, first);
+    first = 0;
+  }
+  if (first) s.scratch.fill(0, from, to);
+  const w = at(s.weights);
+  const f = Math.fround;
+  const slot = (i: number) => (s.slots[i] ? at(s.slots[i]!) : 0);
   switch (h.kind) {
     case 'sgd':
-      for (let i = 0; i < n; i++) W[i] = W[i]! - lr * g[i]!;
-      return;
-    case 'momentum': {
-      const acc = slots[0]!.subarray(from, to);
-      const mu = h.momentum;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i]!;
-        const a = mu * acc[i]! + gi;
-        acc[i] = a;
-        W[i] = W[i]! - lr * (h.nesterov ? gi + Math.fround(a) * mu : a);
-      }
-      return;
-    }
-    case 'adam': {
-      const m = slots[0]!.subarray(from, to);
-      const v = slots[1]!.subarray(from, to);
-      const { beta1: b1, beta2: b2, epsilon: eps } = h;
-      const a1 = 1 - b1;
-      const a2 = 1 - b2;
-      const c1 = 1 - Math.pow(b1, t);
-      const c2 = 1 - Math.pow(b2, t);
-      for (let i = 0; i < n; i++) {
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + a1 * gi;
-        const vi = b2 * v[i]! + a2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        W[i] = W[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
-      }
-      return;
-    }
-    case 'rmsprop': {
-      const ms = slots[0]!.subarray(from, to);
-      const mom = slots[1]!.subarray(from, to);
-      const { decay: d, momentum: mu, epsilon: eps } = h;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i]!;
-        const s2 = d * ms[i]! + (1 - d) * gi * gi;
-        ms[i] = s2;
-        const mo = mu * mom[i]! + (gi * lr) / Math.sqrt(s2 + eps);
-        mom[i] = mo;
-        W[i] = W[i]! - mo;
-      }
-      return;
-    }
+      return k.sgd(n, w, g, 0, 0, w, f(-lr));
+    case 'momentum':
+      return k.momentum(n, w, g, slot(0), 0, w, h.momentum, f(-lr), h.nesterov ? 1 : 0);
+    case 'adam':
+      return k.adam(n, w, g, slot(0), slot(1), w, h.beta1, f(1 - h.beta1), h.beta2, f(1 - h.beta2),
+        f(1 - Math.pow(h.beta1, t)), f(1 - Math.pow(h.beta2, t)), h.epsilon, f(-lr));
+    case 'rmsprop':
+      return k.rmsprop(n, w, g, slot(0), slot(1), w, h.decay, f(1 - h.decay), h.momentum, lr, h.epsilon);
   }
-}
-
-let scratchBuf = new Float32Array(0);
-function scratch(n: number): Float32Array {
-  if (scratchBuf.length < n) scratchBuf = new Float32Array(n);
-  return scratchBuf;
 }
 
 /** The tfjs optimizer's state (from getWeights(), iterations first) into flat slots; returns iterations. */

@@ -2,7 +2,7 @@
 import type { Task } from '../../data/dataset.js';
 import type { BackendChoice } from '../backend.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
-import type { FlatHyper } from './flat-optimizer.js';
+import type { FlatHyper, FlatState } from './flat-optimizer.js';
 
 /** What a worker starts from (workerData); the typed arrays over SharedArrayBuffers are shared, not copied. */
 export interface WorkerInit {
@@ -14,12 +14,11 @@ export interface WorkerInit {
   data: { name: string; task: Task; shape: number[]; numClasses: number; x: Float32Array; y: Int32Array | Float32Array };
   /** The epoch's sample order (written by the main thread before each 'epoch' message). */
   order: Int32Array;
-  /** Every replica's gradient slot, by rank. */
-  grads: Float32Array[];
-  /** The trainable weights, flat; each replica updates its element range, all load all of it. */
-  weights: Float32Array;
-  /** The optimizer's state slots (flat-optimizer.ts), shared the same way. */
-  slots: Float32Array[];
+  /**
+   * The flat weights (each replica updates its element range, all load all of it), the replicas'
+   * gradient slots and the optimizer's state, in one shared memory (flat-optimizer.ts).
+   */
+  flat: FlatState;
   hyper: FlatHyper;
   /** model.getWeights() of the main replica, flattened per weight (the start point, non-trainables included). */
   initial: Float32Array[];

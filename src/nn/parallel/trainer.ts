@@ -3,8 +3,8 @@
  *
  * The main thread holds replica 0 (the caller's model); `threads - 1` worker threads (worker.ts)
  * each build the same model from replica 0's weights. Training data is copied once per run into
- * SharedArrayBuffers; each epoch's sample order is written to a shared
- * array. Every step splits the batch into `threads` contiguous shards of order[start..end): each
+ * SharedArrayBuffers, the flat weights, gradients and optimizer state live in one shared
+ * WebAssembly.Memory (flat-optimizer.ts); each epoch's sample order is written to a shared array. Every step splits the batch into `threads` contiguous shards of order[start..end): each
  * replica writes the gradient of its shard's mean loss into its shared slot; then each replica
  * reduces the slots (weighted by shard size) for its own element range of the flat weights and
  * applies the optimizer there (flat-optimizer.ts; the state is shared too), and finally every
@@ -33,7 +33,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import { Rng } from '../../util/rng.js';
 import type { BackendChoice } from '../backend.js';
-import { type FlatHyper, flatHyper, flatUpdate, fromTf, slotCount, toTf } from './flat-optimizer.js';
+import { allocFlatState, type FlatHyper, flatHyper, type FlatState, flatUpdate, fromTf, toTf } from './flat-optimizer.js';
 import { type FromWorker, rangeOf, type ToWorker, type WorkerInit } from './protocol.js';
 import { getLr, Replica } from './replica.js';
 
@@ -90,9 +90,7 @@ export class ParallelTrainer {
   private readonly main: Replica;
   private readonly handles: Handle[] = [];
   private readonly order: Int32Array;
-  private readonly grads: Float32Array[] = [];
-  private readonly weights: Float32Array;
-  private readonly slots: Float32Array[];
+  private readonly flat: FlatState;
   private readonly hyper: FlatHyper;
   private iterations = 0;
   private rng: Rng;
@@ -103,11 +101,8 @@ export class ParallelTrainer {
     this.threads = o.threads;
     this.main = new Replica(o.model, o.data.task);
     this.hyper = flatHyper(o.optimizer);
-    const flat = () => new Float32Array(new SharedArrayBuffer(4 * this.main.size));
     this.order = new Int32Array(new SharedArrayBuffer(4 * o.data.y.length));
-    for (let r = 0; r < o.threads; r++) this.grads.push(flat());
-    this.weights = flat();
-    this.slots = Array.from({ length: slotCount(this.hyper.kind) }, flat);
+    this.flat = allocFlatState(this.main.size, o.threads, this.hyper.kind);
     this.rng = Rng.derive(o.seed, 'dropout', 0);
   }
 
@@ -127,9 +122,9 @@ export class ParallelTrainer {
   private async spawn(): Promise<void> {
     const o = this.o;
     const initial = o.model.getWeights().map((w) => w.dataSync() as Float32Array);
-    this.main.readTrainable(this.weights);
+    this.main.readTrainable(this.flat.weights);
     const state = await o.optimizer.getWeights();
-    this.iterations = fromTf(state, this.slots);
+    this.iterations = fromTf(state, this.flat.slots);
     // getWeights returns the optimizer's variables and a fresh iteration-count scalar: free the latter.
     tf.dispose(state.map((s) => s.tensor).filter((t) => !(t instanceof tf.Variable)));
     const { x, y } = shareData(o.data);
@@ -144,9 +139,7 @@ export class ParallelTrainer {
         seed: o.seed,
         data: { name: o.data.name, task: o.data.task, shape: o.data.shape, numClasses: o.data.numClasses, x, y },
         order: this.order,
-        grads: this.grads,
-        weights: this.weights,
-        slots: this.slots,
+        flat: this.flat,
         hyper: this.hyper,
         initial,
       };
@@ -211,7 +204,7 @@ export class ParallelTrainer {
       this.post(h, { type: 'step', start: bounds[h.rank]!, end: bounds[h.rank + 1]! });
       return p;
     });
-    const loss0 = this.main.shardGradient(this.o.data, this.order, bounds[0]!, bounds[1]!, this.rng, this.grads[0]!);
+    const loss0 = this.main.shardGradient(this.o.data, this.order, bounds[0]!, bounds[1]!, this.rng, this.flat.grads[0]!);
     const got = await Promise.all(replies);
     const shardWeights = bounds.slice(1).map((b, r) => (b - bounds[r]!) / n);
     let loss = shardWeights[0]! * loss0;
@@ -225,10 +218,10 @@ export class ParallelTrainer {
       return p;
     });
     const [from, to] = rangeOf(0, k, this.main.size);
-    flatUpdate(this.hyper, this.weights, this.slots, this.grads, shardWeights, from, to, lr, t);
+    flatUpdate(this.hyper, this.flat, shardWeights, from, to, lr, t);
     await Promise.all(updated);
     for (const h of this.handles) this.post(h, { type: 'load' });
-    this.main.loadTrainable(this.weights);
+    this.main.loadTrainable(this.flat.weights);
     return loss;
   }
 
@@ -237,7 +230,7 @@ export class ParallelTrainer {
    * and writes the optimizer state into the caller's tfjs optimizer.
    */
   async sync(): Promise<void> {
-    await toTf(this.o.optimizer, this.hyper, this.main.vars, this.slots, this.iterations);
+    await toTf(this.o.optimizer, this.hyper, this.main.vars, this.flat.slots, this.iterations);
     if (this.o.model.nonTrainableWeights.length === 0) return;
     const replies = this.handles.map((h) => {
       const p = this.reply(h);

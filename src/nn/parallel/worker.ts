@@ -27,7 +27,7 @@ async function start(): Promise<void> {
   const replica = new Replica(model, init.data.task);
   const data: Dataset = { ...init.data, classNames: [] };
   const [from, to] = rangeOf(init.rank, init.threads, replica.size);
-  const grad = init.grads[init.rank]!;
+  const grad = init.flat.grads[init.rank]!;
   let rng = Rng.derive(init.seed, 'dropout', 0, 'rank', init.rank);
 
   port.on('message', (m: ToWorker) => {
@@ -41,10 +41,10 @@ async function start(): Promise<void> {
           return send({ type: 'grads', loss });
         }
         case 'update':
-          flatUpdate(init.hyper, init.weights, init.slots, init.grads, m.shardWeights, from, to, m.lr, m.t);
+          flatUpdate(init.hyper, init.flat, m.shardWeights, from, to, m.lr, m.t);
           return send({ type: 'updated' });
         case 'load':
-          return replica.loadTrainable(init.weights);
+          return replica.loadTrainable(init.flat.weights);
         case 'stats':
           return send({ type: 'stats', values: replica.readStats() });
         case 'setStats':
