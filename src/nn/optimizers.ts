@@ -195,6 +195,12 @@ export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
     }, [mu, f32(-this.learningRate), s.useNesterov ? 1 : 0]);
     this.incrementIterations();
   }
+
+  /** tfjs's MomentumOptimizer.dispose leaves the learning-rate scalar of its SGD base behind. */
+  override dispose(): void {
+    super.dispose();
+    this.c.dispose();
+  }
 }
 
 /** The private state of tfjs's RMSPropOptimizer. */

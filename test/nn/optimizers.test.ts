@@ -275,6 +275,18 @@ describe('fused sgd, momentum and rmsprop on wasm', () => {
     opt.dispose();
   });
 
+  it('dispose() frees every tensor the optimizers made (tfjs\'s momentum keeps its learning-rate scalar)', () => {
+    for (const name of OPTIMIZER_NAMES) {
+      const model = build('cnn', 9);
+      const before = tf.memory().numTensors;
+      const opt = makeOptimizer(name, 0.05);
+      for (const b of batches('cnn', 2, 9)) step('cnn', model, opt, b);
+      opt.dispose();
+      expect(tf.memory().numTensors, name).toBe(before);
+      model.dispose();
+    }
+  });
+
   for (const name of OPTIMIZER_NAMES) {
     it(`${name}: learning-rate changes (setLearningRate) between steps act as on tfjs's optimizer`, () => {
       const run = (opt: tf.Optimizer, change: boolean) => {
