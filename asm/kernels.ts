@@ -4,7 +4,7 @@
 export { maxPoolGrad } from './pool';
 export { adam, sgd, momentum, rmsprop } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
-export { convPadInput, convFilterGrad } from './conv';
+export { convPadInput, convFilterGrad, depthwiseFilterGrad } from './conv';
 export { biasAdd, reluGrad, maxPool } from './elementwise';
 export { winogradConv, winogradFilter, winogradFilterFloats, winogradScratchFloats } from './winograd';
 export { flatReduce } from './flat';

@@ -1,9 +1,11 @@
 /**
- * The SIMD filter gradient (asm/conv.ts via Conv2DBackpropFilter on wasm) against the cpu backend's
- * reference kernel and against finite differences of the forward convolution, on shapes that hit
- * every path of the kernel: 4x8 blocks and their tails (K = kh*kw*ci and co not multiples of 4 or
- * 8), 1 and 3 input channels (blocks mixing taps), strides 1 and 2, 'same' / 'valid' / explicit
- * padding, rounding modes, odd and non-square sizes, chunks of output rows that cross images.
+ * The SIMD filter gradients (asm/conv.ts via Conv2DBackpropFilter and
+ * DepthwiseConv2dNativeBackpropFilter on wasm) against the cpu backend's reference kernels and
+ * against finite differences of the forward convolution, on shapes that hit every path of the
+ * kernel: 4x8 blocks and their tails (K = kh*kw*ci or kh*kw taps, and co or C not multiples of 4
+ * or 8), 1 and 3 input channels (blocks mixing taps), depthwise channel multipliers, strides 1 and
+ * 2, 'same' / 'valid' / explicit padding, rounding modes, odd and non-square sizes, chunks of
+ * output rows that cross images.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -24,44 +26,47 @@ const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 async function filterGrad(
   backend: string, x: Float32Array, xShape: number[], dy: Float32Array, dyShape: number[],
   filterShape: number[], strides: number | [number, number], pad: Pad, dimRoundingMode: Rounding,
+  depthwise = false,
 ): Promise<Float32Array> {
   await tf.setBackend(backend);
   return tf.tidy(() => {
     const out = tf.engine().runKernel(
-      'Conv2DBackpropFilter',
+      depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter',
       { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) },
-      { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape } as unknown as tf.NamedAttrMap,
+      { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape, dilations: 1 } as unknown as tf.NamedAttrMap,
     ) as tf.Tensor;
     expect(out.shape).toEqual(filterShape);
     return out.dataSync() as Float32Array;
   });
 }
 
-/** sum(conv2d(x, w) * dy) on wasm: linear in w, so its central difference along v is <dW, v>. */
+/** sum(conv(x, w) * dy): linear in w, so its central difference along v is <dW, v>. */
 async function loss(
   x: tf.Tensor4D, w: Float32Array, filterShape: number[], dy: tf.Tensor,
-  strides: number | [number, number], pad: Pad, dimRoundingMode: Rounding,
+  strides: number | [number, number], pad: Pad, dimRoundingMode: Rounding, depthwise: boolean,
 ): Promise<number> {
   return tf.tidy(() => {
-    const y = tf.conv2d(x, tf.tensor4d(w, filterShape as [number, number, number, number]), strides,
-      pad as 'same', 'NHWC', 1, dimRoundingMode);
+    const f = tf.tensor4d(w, filterShape as [number, number, number, number]);
+    const y = depthwise
+      ? tf.depthwiseConv2d(x, f, strides, pad as 'same', 'NHWC', 1, dimRoundingMode)
+      : tf.conv2d(x, f, strides, pad as 'same', 'NHWC', 1, dimRoundingMode);
     return tf.sum(tf.mul(y, dy)).dataSync()[0]!;
   });
 }
 
 async function checkShape(
   seed: number, xShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad,
-  dimRoundingMode?: Rounding, forwardBackend = 'wasm',
+  dimRoundingMode?: Rounding, forwardBackend = 'wasm', depthwise = false,
 ): Promise<void> {
   const rng = new Rng(seed);
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, 1, pad as 'same', dimRoundingMode);
-  const dyShape = [xShape[0]!, info.outHeight, info.outWidth, filterShape[3]!];
+    strides, 1, pad as 'same', dimRoundingMode, depthwise);
+  const dyShape = [xShape[0]!, info.outHeight, info.outWidth, info.outChannels];
   const x = rand(rng, size(xShape));
   const dy = rand(rng, size(dyShape));
-  const got = await filterGrad('wasm', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode);
-  const want = await filterGrad('cpu', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode);
+  const got = await filterGrad('wasm', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode, depthwise);
+  const want = await filterGrad('cpu', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode, depthwise);
   let num = 0;
   let den = 0;
   for (let i = 0; i < want.length; i++) {
@@ -78,8 +83,10 @@ async function checkShape(
   const eps = 0.5;
   const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
   const dyt = tf.tensor(dy, dyShape);
-  const plus = await loss(xt, w.map((a, i) => a + eps * v[i]!), filterShape, dyt, strides, pad, dimRoundingMode);
-  const minus = await loss(xt, w.map((a, i) => a - eps * v[i]!), filterShape, dyt, strides, pad, dimRoundingMode);
+  const fd = (sign: number) => loss(xt, w.map((a, i) => a + sign * eps * v[i]!), filterShape, dyt,
+    strides, pad, dimRoundingMode, depthwise);
+  const plus = await fd(1);
+  const minus = await fd(-1);
   tf.dispose([xt, dyt]);
   let dot = 0;
   let scale = 0;
@@ -136,5 +143,28 @@ describe('SIMD conv filter gradient (asm/conv.ts)', () => {
     const got = await filterGrad('wasm', new Float32Array(0), [0, 5, 5, 2], new Float32Array(0), [0, 5, 5, 4],
       [3, 3, 2, 4], 1, 'same', undefined);
     expect(Array.from(got)).toEqual(new Array(72).fill(0));
+  });
+});
+
+describe('SIMD depthwise conv filter gradient (asm/conv.ts)', () => {
+  // [x shape, filter shape [kh, kw, C, multiplier], strides, pad]
+  const cases: [number[], number[], number | [number, number], Pad][] = [
+    [[2, 9, 8, 8], [3, 3, 8, 1], 1, 'same'], // taps 4 + 4 + 1, one 8-channel block
+    [[2, 9, 8, 12], [3, 3, 12, 1], 2, 'same'], // 8 + 4 channels
+    [[2, 9, 9, 3], [3, 3, 3, 1], 1, 'valid'], // scalar channels only, no pad copy
+    [[2, 10, 7, 7], [5, 5, 7, 1], 2, 'same'], // 25 taps, 4 + 3 channels
+    [[2, 11, 10, 13], [2, 3, 13, 1], [2, 1], 'same'], // even kernel, mixed strides, 8 + 4 + 1
+    [[2, 8, 8, 3], [3, 3, 3, 2], 1, 'same'], // channel multiplier 2: 6 channels
+    [[2, 7, 9, 5], [3, 3, 5, 3], 2, 'valid'], // multiplier 3: 15 channels
+    [[2, 7, 7, 4], [3, 3, 4, 1], 1, [[0, 0], [2, 0], [1, 3], [0, 0]]], // explicit asymmetric padding
+  ];
+  for (const [i, [xs, fs, s, pad]] of cases.entries()) {
+    it(`x ${xs.join('x')} filter ${fs.join('x')} stride ${String(s)} pad ${JSON.stringify(pad)}`, async () => {
+      await checkShape(100 + i, xs, fs, s, pad, undefined, 'wasm', true);
+    });
+  }
+  it('chunks of output rows that cross image boundaries, 20 channels', async () => {
+    // 16 KiB of dy per chunk = 15 output rows of 13x20 floats.
+    await checkShape(150, [4, 13, 13, 20], [3, 3, 20, 1], 1, 'same', undefined, 'wasm', true);
   });
 });
