@@ -1,0 +1,136 @@
+/**
+ * The Winograd F(2x2,3x3) convolution (asm/winograd.ts via conv-forward.ts) on wasm: the forward
+ * Conv2D and the stride-1 input gradient (Conv2DBackpropInput) against the cpu backend's reference
+ * kernels and against finite differences, on shapes that hit every path: odd and non-square sizes
+ * (tiles past the bottom/right edge), 'same' / 'valid' / explicit padding (tiles reading the
+ * padding), channel counts not multiples of 4 (input-transform tails) or 8 (GEMM panels, output
+ * tails), several blocks of 32 tiles with a partial last one, and the stock fallbacks (stride 2,
+ * 5x5, fewer than 4 input channels).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/nn/backend.js';
+import { Rng } from '../../src/util/rng.js';
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+function rand(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+async function run(
+  backend: string, kernel: string, inputs: Record<string, [Float32Array, number[]]>, attrs: object, shape: number[],
+): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ins: Record<string, tf.Tensor> = {};
+    for (const [k, [v, s]] of Object.entries(inputs)) ins[k] = tf.tensor(v, s);
+    const out = tf.engine().runKernel(kernel, ins, attrs as tf.NamedAttrMap) as tf.Tensor;
+    expect(out.shape).toEqual(shape);
+    return out.dataSync() as Float32Array;
+  });
+}
+
+/** max |got - want| / max |want|. */
+function relErr(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num = Math.max(num, Math.abs(got[i]! - want[i]!));
+    den = Math.max(den, Math.abs(want[i]!));
+  }
+  expect(den).toBeGreaterThan(0);
+  return num / den;
+}
+
+async function checkShape(seed: number, xShape: number[], fShape: number[], strides: number, pad: Pad): Promise<void> {
+  const rng = new Rng(seed);
+  const info = tf.backend_util.computeConv2DInfo(xShape as Shape4, fShape as Shape4, strides, 1, pad as 'same');
+  const yShape = [xShape[0]!, info.outHeight, info.outWidth, fShape[3]!];
+  const x = rand(rng, size(xShape));
+  const w = rand(rng, size(fShape));
+  const dy = rand(rng, size(yShape));
+  const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1 };
+
+  // Forward.
+  const fwd = async (b: string) => run(b, 'Conv2D', { x: [x, xShape], filter: [w, fShape] }, attrs, yShape);
+  const y = await fwd('wasm');
+  expect(relErr(y, await fwd('cpu')), 'Conv2D wasm vs cpu').toBeLessThan(1e-4);
+
+  // Input gradient.
+  const bwd = async (b: string) => run(b, 'Conv2DBackpropInput', { dy: [dy, yShape], filter: [w, fShape] },
+    { ...attrs, inputShape: xShape }, xShape);
+  const dx = await bwd('wasm');
+  expect(relErr(dx, await bwd('cpu')), 'Conv2DBackpropInput wasm vs cpu').toBeLessThan(1e-4);
+
+  // Finite differences on wasm: sum(conv2d(x, w) * dy) is linear in x (and in w), so its central
+  // difference along v is <dx, v>; and the forward is checked against the same linear form in w.
+  await tf.setBackend('wasm');
+  const loss = (xv: Float32Array) => tf.tidy(() => {
+    const out = tf.conv2d(tf.tensor4d(xv, xShape as Shape4), tf.tensor4d(w, fShape as Shape4), strides, pad as 'same');
+    return tf.sum(tf.mul(out, tf.tensor(dy, yShape))).dataSync()[0]!;
+  });
+  const v = rand(rng, x.length);
+  const eps = 0.5;
+  const plus = loss(x.map((a, i) => a + eps * v[i]!));
+  const minus = loss(x.map((a, i) => a - eps * v[i]!));
+  let dot = 0;
+  let scale = 0;
+  for (let i = 0; i < v.length; i++) {
+    dot += dx[i]! * v[i]!;
+    scale += Math.abs(dx[i]! * v[i]!);
+  }
+  expect(Math.abs((plus - minus) / (2 * eps) - dot) / scale, 'finite difference').toBeLessThan(1e-4);
+}
+
+beforeAll(async () => {
+  expect(await initBackend({ backend: 'wasm' })).toBe('wasm');
+});
+
+describe('Winograd 3x3 stride-1 convolution (asm/winograd.ts): forward and input gradient', () => {
+  // [x shape, filter shape, strides, pad]
+  const cases: [number[], number[], number, Pad][] = [
+    [[2, 8, 8, 4], [3, 3, 4, 8], 1, 'same'], // whole tiles, one panel
+    [[2, 7, 9, 5], [3, 3, 5, 3], 1, 'same'], // odd sizes: last tile row/column half outside; ci, co tails
+    [[3, 9, 4, 7], [3, 3, 7, 13], 1, 'valid'], // valid: odd output 7x2; co = 8 + 5
+    [[2, 6, 5, 8], [3, 3, 8, 12], 1, [[0, 0], [2, 0], [1, 2], [0, 0]]], // explicit asymmetric padding
+    [[2, 5, 5, 6], [3, 3, 6, 4], 1, 2], // numeric pad 2 (output 7x7, tiles reading only padding)
+    [[1, 1, 1, 4], [3, 3, 4, 4], 1, 'same'], // one pixel: a tile of mostly padding
+    [[1, 3, 3, 4], [3, 3, 4, 9], 1, 'valid'], // a single output pixel
+    [[5, 11, 13, 12], [3, 3, 12, 20], 1, 'same'], // 210 tiles: 7 blocks of 32, partial last block
+    [[2, 9, 9, 3], [3, 3, 3, 8], 1, 'same'], // 3 input channels: stock forward, Winograd input gradient
+    [[2, 9, 9, 8], [3, 3, 8, 2], 1, 'same'], // 2 output channels: Winograd forward, stock input gradient
+    [[2, 9, 8, 6], [3, 3, 6, 8], 2, 'same'], // stride 2: stock forward, sub-pixel input gradient
+    [[2, 9, 8, 6], [5, 5, 6, 8], 1, 'same'], // 5x5: stock
+  ];
+  for (const [i, [xs, fs, s, pad]] of cases.entries()) {
+    it(`x ${xs.join('x')} filter ${fs.join('x')} stride ${s} pad ${JSON.stringify(pad)}`, async () => {
+      await checkShape(100 + i, xs, fs, s, pad);
+    });
+  }
+
+  it('an empty batch gives an empty output', async () => {
+    const y = await run('wasm', 'Conv2D', { x: [new Float32Array(0), [0, 5, 5, 4]], filter: [new Float32Array(144), [3, 3, 4, 4]] },
+      { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 }, [0, 5, 5, 4]);
+    expect(y.length).toBe(0);
+  });
+
+  it('large magnitudes and a constant input keep their relative accuracy (float32 transforms)', async () => {
+    // F(2x2,3x3)'s transforms only add, subtract and halve: no growth beyond a few ulps.
+    const rng = new Rng(7);
+    const xShape = [2, 10, 10, 16];
+    const fShape = [3, 3, 16, 16];
+    const x = rand(rng, size(xShape)).map((a) => 1000 + a);
+    const w = rand(rng, size(fShape)).map((a) => a * 1e3);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const got = await run('wasm', 'Conv2D', { x: [x, xShape], filter: [w, fShape] }, attrs, [2, 10, 10, 16]);
+    const want = await run('cpu', 'Conv2D', { x: [x, xShape], filter: [w, fShape] }, attrs, [2, 10, 10, 16]);
+    expect(relErr(got, want)).toBeLessThan(1e-4);
+  });
+});
