@@ -3,13 +3,15 @@
  * the filter gradients are in filter-grad.ts.
  *
  * - Input gradient: a stride-1 convolution of dy with the spatially flipped filter whose in/out
- *   channels are swapped, padding passed to the convolution (explicit padding), not materialised.
+ *   channels are swapped, padding passed to the convolution (explicit padding), not materialised;
+ *   3x3 at stride 1 by the Winograd kernel of conv-forward.ts, which reads the filter in that order.
  *   For stride s > 1, one such convolution per output phase with the strided sub-filter
  *   ("sub-pixel" decomposition), instead of convolving a zero-dilated dy.
  * - Depthwise versions use the same identities with a depthwise convolution.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Exec, TI } from './exec.js';
+import { winogradApplies, winogradConv2d } from './conv-forward.js';
 
 export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 export type Shape4 = [number, number, number, number];
@@ -109,6 +111,9 @@ export function conv2dBackpropInput(
   const g = geometry(info);
   if (g.sh === g.sw && g.sh > 1) return subPixelInputGrad(e, dy, filter, g, inputShape[3]);
   const { d, pad: p } = dilateForInputGrad(e, dy, g);
+  if (g.sh === 1 && g.sw === 1 && winogradApplies([g.kh, g.kw, dy.shape[3]!, inputShape[3]], 1, 1)) {
+    return winogradConv2d(e, d, filter, p[1][0], p[2][0], g.H, g.W, { flipSwap: true });
+  }
   // Flip spatially and swap in/out channels: [kh,kw,ci,co] -> [kh,kw,co,ci].
   const flipped = g.kh === 1 && g.kw === 1 ? filter : e.run('Reverse', { x: filter }, { dims: [0, 1] });
   const wT = e.transpose(flipped, [0, 1, 3, 2]);

@@ -4,6 +4,7 @@
  * ready; it captures the stock kernels it builds on, then overrides (tf.registerKernel) the
  * kernels that are missing, wrong or slow for training on stock wasm:
  *   - conv / depthwise filter gradients (missing), filter-grad.ts, and input gradients, conv.ts
+ *   - Conv2D 3x3 stride 1 (Winograd F(2x2,3x3) instead of XNNPACK's, which repacks each new filter), conv-forward.ts
  *   - MaxPoolGrad (wrong when a window's maximum is <= 0), pool.ts
  *   - BatchMatMul / _FusedMatMul with transposes or batches (scalar-loop fallback), matmul.ts
  *   - Sum / Mean over leading axes (bias and batch-norm gradients; transpose-then-reduce), reduce.ts
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StockKernels, withExec, TI } from './exec.js';
 import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput } from './conv.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
+import { conv2d } from './conv-forward.js';
 import { matMulReroute } from './matmul.js';
 import { add, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
@@ -32,6 +34,7 @@ type AnyAttrs = any;
 
 /** Kernels this pack overrides on the wasm backend. */
 export const PACK_KERNELS = [
+  'Conv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -71,6 +74,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
         f(e, inputs as unknown as Record<string, TI>, attrs as AnyAttrs)),
   });
   return [
+    wrap('Conv2D', (e, { x, filter }, a) => conv2d(e, x!, filter!, a)),
     wrap('Conv2DBackpropFilter', (e, { x, dy }, a) => {
       checkNHWC(a.dataFormat, 'Conv2DBackpropFilter');
       return conv2dBackpropFilter(e, x!, dy!, a.filterShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
