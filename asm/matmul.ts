@@ -1,11 +1,8 @@
 // Single-precision GEMM on raw heap pointers: C[M,N] = op(A)[M,K] op(B)[K,N] (+ bias[N], relu).
-// op(A) is read in place through two strides (row-major A or its transpose alike); op(B) is packed,
-// one block of KC x NC at a time, into 8-column panels in `scratch` (zero-padded past N), so that the
-// micro-kernel streams it contiguously. The micro-kernel keeps a 4 x 8 block of C in 8 v128
+// Both operands are packed into `scratch`, one cache block at a time: op(B) (KC x NC) into 8-column
+// panels, op(A) (MC x KC) into 4-row panels (the 4 values of one k adjacent), zero-padded past N and
+// M, so that the micro-kernel streams both contiguously with constant offsets. The micro-kernel keeps a 4 x 8 block of C in 8 v128
 // accumulators: per k, 2 loads of the B panel and 4 splat loads of A, 8 mul + 8 add.
-// With transposeA, the rows of op(A) at one k are contiguous but consecutive k are M floats apart (a
-// power-of-two stride thrashes the cache sets), so each MC x KC block of op(A) is first copied
-// into 4-row panels (scratch after B's block).
 // Loop order (BLIS): N blocks > K blocks (pack B) > M blocks > 8-column panels > 4-row blocks; the
 // panel being multiplied (KC x 8) stays in L1 while the rows of one M block stream past it.
 
@@ -26,10 +23,6 @@ export function gemm(
   a: usize, b: usize, c: usize, bias: usize, scratch: usize,
   M: i32, N: i32, K: i32, transposeA: bool, transposeB: bool, relu: bool,
 ): void {
-  // Byte strides of op(A): between rows and between consecutive k.
-  // (transposeA: of the packed panels; a panel of 4 rows is kc * 16 bytes.)
-  const rsa: usize = transposeA ? 4 : <usize>K << 2;
-  const ksa: usize = transposeA ? 16 : 4;
   const apack = scratch + (<usize>((min(N, NC) + 7) >> 3) * (min(K, KC) * 8 + PAD) << 2);
   const ldc: usize = <usize>N << 2;
   for (let jc = 0; jc < N; jc += NC) {
@@ -43,6 +36,7 @@ export function gemm(
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
         if (transposeA) packAT(a, apack, M, pc, kc, ic, mc);
+        else packA(a, apack, K, pc, kc, ic, mc);
         for (let jr = 0; jr < nc; jr += 8) {
           const pb = scratch + (<usize>(jr >> 3) * (kc * 8 + PAD) << 2);
           const cols = min(8, nc - jr);
@@ -50,8 +44,8 @@ export function gemm(
           for (let ir = 0; ir < mc; ir += 4) {
             const i = ic + ir;
             const rows = min(4, M - i);
-            const pa = transposeA ? apack + (<usize>(ir >> 2) * (kc * 4 + PAD) << 2) : a + <usize>i * rsa + (<usize>pc << 2);
-            micro(pa, rsa, ksa, pb, kc, c + <usize>i * ldc + (<usize>j << 2), ldc,
+            const pa = apack + (<usize>(ir >> 2) * (kc * 4 + PAD) << 2);
+            micro(pa, pb, kc, c + <usize>i * ldc + (<usize>j << 2), ldc,
               rows, cols, first, last, bias != 0 ? bias + (<usize>j << 2) : 0, relu);
           }
         }
@@ -62,36 +56,30 @@ export function gemm(
 
 // @ts-ignore: decorator
 @inline function micro(
-  pa: usize, rsa: usize, ksa: usize, pb: usize, kc: i32, c: usize, ldc: usize,
+  pa: usize, pb: usize, kc: i32, c: usize, ldc: usize,
   rows: i32, cols: i32, first: bool, last: bool, bias: usize, relu: bool,
 ): void {
-  // Rows past M read the last valid row (computed, never stored).
-  const p0 = pa;
-  const p1 = pa + (rows > 1 ? rsa : 0);
-  const p2 = pa + (rows > 2 ? rsa << 1 : rows > 1 ? rsa : 0);
-  const p3 = pa + <usize>(rows - 1) * rsa;
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let o: usize = 0;
   const end = pb + (<usize>kc << 5);
   while (pb < end) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(p0 + o);
+    let x = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(x, b0));
     c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(p1 + o);
+    x = v128.load32_splat(pa, 4);
     c10 = f32x4.add(c10, f32x4.mul(x, b0));
     c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(p2 + o);
+    x = v128.load32_splat(pa, 8);
     c20 = f32x4.add(c20, f32x4.mul(x, b0));
     c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(p3 + o);
+    x = v128.load32_splat(pa, 12);
     c30 = f32x4.add(c30, f32x4.mul(x, b0));
     c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    o += ksa;
+    pa += 16;
     pb += 32;
   }
   storeRow(c, c00, c01, cols, first, last, bias, relu);
@@ -160,9 +148,34 @@ function packAT(a: usize, dst: usize, M: i32, pc: i32, kc: i32, ic: i32, mc: i32
       v128.store(p, v128.load(src + (<usize>ir << 2)));
       p += panel;
     }
-    for (let l = m4; l < mc; l++) store<f32>(p + (<usize>(l - m4) << 2), load<f32>(src + (<usize>l << 2)));
+    if (m4 < mc) {
+      v128.store(p, f32x4.splat(0)); // rows past M: zeros (never stored, but no NaN / denormal slowdowns)
+      for (let l = m4; l < mc; l++) store<f32>(p + (<usize>(l - m4) << 2), load<f32>(src + (<usize>l << 2)));
+    }
     src += lda;
     d += 16;
+  }
+}
+
+/** As packAT, for row-major op(A) = A [M,K]: 4 x 4 transposes in registers. */
+function packA(a: usize, dst: usize, K: i32, pc: i32, kc: i32, ic: i32, mc: i32): void {
+  const lda: usize = <usize>K << 2;
+  const k4 = kc & ~3;
+  for (let ir = 0; ir < mc; ir += 4) {
+    const d0 = dst + (<usize>(ir >> 2) * (kc * 4 + PAD) << 2);
+    const rows = min(4, mc - ir);
+    const src = a + <usize>(ic + ir) * lda + (<usize>pc << 2);
+    if (rows == 4) {
+      for (let k = 0; k < k4; k += 4) transpose4(src + (<usize>k << 2), lda, d0 + (<usize>k << 4), 16);
+      for (let k = k4; k < kc; k++) {
+        for (let l = 0; l < 4; l++) store<f32>(d0 + (<usize>k << 4) + (<usize>l << 2), load<f32>(src + <usize>l * lda + (<usize>k << 2)));
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const d = d0 + (<usize>k << 4);
+        for (let l = 0; l < 4; l++) store<f32>(d + (<usize>l << 2), l < rows ? load<f32>(src + <usize>l * lda + (<usize>k << 2)) : 0);
+      }
+    }
   }
 }
 
@@ -204,8 +217,8 @@ function packBT(b: usize, dst: usize, K: i32, N: i32, pc: i32, kc: i32, jc: i32,
       for (let k = 0; k < k4; k += 4) {
         const s = src + (<usize>k << 2);
         const d = d0 + (<usize>k << 5);
-        transpose4(s, ldb, d);
-        transpose4(s + (ldb << 2), ldb, d + 16);
+        transpose4(s, ldb, d, 32);
+        transpose4(s + (ldb << 2), ldb, d + 16, 32);
       }
       for (let k = k4; k < kc; k++) {
         for (let l = 0; l < 8; l++) {
@@ -223,15 +236,15 @@ function packBT(b: usize, dst: usize, K: i32, N: i32, pc: i32, kc: i32, jc: i32,
   }
 }
 
-/** dst[m*8 + r] = src[r*ld + m] for r, m < 4 (dst rows are 32 bytes apart). */
+/** Row m of dst (rows `ds` bytes apart) = column m of the 4 x 4 block at src (rows `ld` bytes apart). */
 // @ts-ignore: decorator
-@inline function transpose4(src: usize, ld: usize, dst: usize): void {
+@inline function transpose4(src: usize, ld: usize, dst: usize, ds: usize): void {
   const r0 = v128.load(src), r1 = v128.load(src + ld);
   const r2 = v128.load(src + (ld << 1)), r3 = v128.load(src + ld * 3);
   const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
   const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
   v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
-  v128.store(dst, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 32);
-  v128.store(dst, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 64);
-  v128.store(dst, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 96);
+  v128.store(dst + ds, f32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + (ds << 1), f32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + ds * 3, f32x4.shuffle(t2, t3, 2, 3, 6, 7));
 }
