@@ -32,6 +32,7 @@ export function add(e: Exec, a: TI, b: TI): TI {
   const C = big.shape.at(-1);
   const isBias =
     a.dtype === 'float32' && b.dtype === 'float32' && big.shape.length >= 2 && size(big) >= MIN_ELEMENTS &&
+    vec.shape.length >= 1 && // a rank-0 scalar is no bias vector (the kernel would read C floats past it)
     vec.shape.every((d, i) => d === (i === vec.shape.length - 1 ? C : 1));
   if (!isBias) return e.run('Add', { a, b });
   const out = e.alloc(big.shape);
