@@ -6,7 +6,7 @@
  *   - conv / depthwise filter gradients (missing), filter-grad.ts, and input gradients, conv.ts
  *   - Conv2D 3x3 stride 1 (Winograd F(2x2,3x3) instead of XNNPACK's, which repacks each new filter), conv-forward.ts
  *   - MaxPoolGrad (wrong when a window's maximum is <= 0), pool.ts
- *   - BatchMatMul / _FusedMatMul with transposes or batches (scalar-loop fallback), matmul.ts
+ *   - BatchMatMul / _FusedMatMul (XNNPACK packs B on every call; transposes / batches are scalar loops), matmul.ts
  *   - Sum / Mean over leading axes (bias and batch-norm gradients; transpose-then-reduce), reduce.ts
  *   - Identity and same-dtype Cast (full copies; now references, as on the cpu backend)
  *   - Tile of a whole tensor (element-by-element on stock wasm; the batch-norm gradient), tile.ts
