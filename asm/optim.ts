@@ -3,8 +3,9 @@
 // add/mul/div/sqrt are correctly rounded, as are the backend's), so the results are the same bits.
 // Every function takes (n, x, g, s0, s1, out, scalars...): x the variable, g its gradient, s0/s1
 // the optimizer's state slots (updated in place; unused ones are ignored), out the new variable (a
-// fresh tensor: the variable's own buffer may be shared). Four lanes per v128, two vectors per
-// iteration, a scalar tail for n % 8.
+// fresh tensor on the tfjs heap, where the variable's own buffer may be shared; out == x is allowed,
+// as in the data-parallel flat update: every element is read before it is written). Four lanes per
+// v128, two vectors per iteration, a scalar tail for n % 8.
 
 // Adam: m' = m*b1 + g*c1; v' = v*b2 + (g*g)*c2; out = ((m'/d1) / (sqrt(v'/d2) + eps)) * nlr + x
 // with c = f32(1 - beta), d = f32(1 - accBeta), nlr = f32(-lr).
