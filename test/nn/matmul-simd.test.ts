@@ -97,7 +97,7 @@ describe('SIMD GEMM products (BatchMatMul) vs cpu', () => {
 
 describe('SIMD GEMM fused matmul (_FusedMatMul) vs cpu', () => {
   const rng = new Rng(12);
-  const fused = (activation: tf.fused.Activation, tA = false, tB = false, extra: Partial<tf.fused.FusedBatchMatMulConfig> = {}): Fn =>
+  const fused = (activation: tf.fused.Activation, tA = false, tB = false, extra: { leakyreluAlpha?: number } = {}): Fn =>
     (a, b, bias, alpha) => tf.fused.matMul({
       a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: tA, transposeB: tB, bias, activation,
       preluActivationWeights: alpha, ...extra,
