@@ -169,16 +169,19 @@ describe('fused Adam on wasm', () => {
     stockOpt.dispose();
   });
 
-  it('never writes into the variable\'s current buffer (a clone taken before a step keeps its values)', () => {
+  it('never writes into buffers it shares: clones of the weights and of the state (checkpoints) keep their values', async () => {
     const model = build('mlp', 2);
     const opt = makeOptimizer('adam', 1e-2);
     const data = batches('mlp', 2, 2);
     step('mlp', model, opt, data[0]!);
-    const before = model.weights.map((w) => tf.clone(w.read()));
+    // As train-step.ts checkpoints: clones, which share the data of the variables.
+    const before = [...model.weights.map((w) => tf.clone(w.read())), ...(await opt.getWeights()).slice(1).map((w) => w.tensor.clone())];
     const values = before.map((t) => t.dataSync().slice());
     step('mlp', model, opt, data[1]!);
     before.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(values[i]!)));
     expect(relErr(values[0]! as Float32Array, model.weights[0]!.read().dataSync() as Float32Array)).toBeGreaterThan(1e-4);
+    const m0 = (await opt.getWeights())[1]!.tensor.dataSync() as Float32Array;
+    expect(relErr(values[4]! as Float32Array, m0)).toBeGreaterThan(1e-3); // the state moved
     tf.dispose(before);
     model.dispose();
     opt.dispose();
