@@ -121,6 +121,65 @@ describe('Winograd 3x3 stride-1 convolution (asm/winograd.ts): forward and input
     expect(y.length).toBe(0);
   });
 
+  it('FusedConv2D: bias and relu fused, other activations and PReLU weights on the stock kernel', async () => {
+    const rng = new Rng(9);
+    const xShape: Shape4 = [3, 7, 6, 5];
+    const fShape: Shape4 = [3, 3, 5, 11];
+    const x = rand(rng, size(xShape));
+    const w = rand(rng, size(fShape));
+    const b = rand(rng, 11);
+    const alpha = rand(rng, 11);
+    // bias: 'b' = [11], 'b4' = [1, 1, 1, 11]; preluActivationWeights: 'a' = [11].
+    const variants: [string, Record<string, string>][] = [
+      ['bias + relu', { bias: 'b', activation: 'relu' }],
+      ['bias + linear', { bias: 'b', activation: 'linear' }],
+      ['no bias + relu', { activation: 'relu' }],
+      ['bias [1,1,1,11] + relu', { bias: 'b4', activation: 'relu' }],
+      ['bias + elu (stock)', { bias: 'b', activation: 'elu' }],
+      ['prelu (stock)', { bias: 'b', activation: 'prelu', preluActivationWeights: 'a' }],
+      ['valid padding', { bias: 'b', activation: 'relu', pad: 'valid' }],
+    ];
+    for (const [name, v] of variants) {
+      const outs: Float32Array[] = [];
+      for (const backend of ['wasm', 'cpu']) {
+        await tf.setBackend(backend);
+        outs.push(tf.tidy(() => {
+          const cfg = v;
+          const out = tf.fused.conv2d({
+            x: tf.tensor4d(x, xShape), filter: tf.tensor4d(w, fShape), strides: 1,
+            pad: (cfg.pad as 'same' | undefined) ?? 'same',
+            bias: cfg.bias === 'b' ? tf.tensor1d(b) : cfg.bias === 'b4' ? tf.tensor4d(b, [1, 1, 1, 11]) : undefined,
+            activation: cfg.activation as 'relu',
+            preluActivationWeights: cfg.preluActivationWeights ? tf.tensor1d(alpha) : undefined,
+          });
+          return out.dataSync() as Float32Array;
+        }));
+      }
+      expect(relErr(outs[0]!, outs[1]!), name).toBeLessThan(1e-4);
+      if (name.includes('relu') && !name.includes('prelu')) expect(outs[0]!.some((a) => a === 0), name).toBe(true);
+    }
+  });
+
+  it('FusedConv2D with a linear activation under a gradient tape: gradients match cpu', async () => {
+    const rng = new Rng(11);
+    const xShape: Shape4 = [2, 9, 7, 6];
+    const fShape: Shape4 = [3, 3, 6, 10];
+    const x = rand(rng, size(xShape));
+    const w = rand(rng, size(fShape));
+    const b = rand(rng, 10);
+    const grads: Float32Array[][] = [];
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      grads.push(tf.tidy(() => {
+        const f = (xt: tf.Tensor4D, wt: tf.Tensor4D, bt: tf.Tensor1D) =>
+          tf.sum(tf.square(tf.fused.conv2d({ x: xt, filter: wt, bias: bt, strides: 1, pad: 'same' })));
+        const g = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([tf.tensor4d(x, xShape), tf.tensor4d(w, fShape), tf.tensor1d(b)]);
+        return g.map((t) => t.dataSync() as Float32Array);
+      }));
+    }
+    for (let i = 0; i < 3; i++) expect(relErr(grads[0]![i]!, grads[1]![i]!), `gradient ${i}`).toBeLessThan(1e-4);
+  });
+
   it('large magnitudes and a constant input keep their relative accuracy (float32 transforms)', async () => {
     // F(2x2,3x3)'s transforms only add, subtract and halve: no growth beyond a few ulps.
     const rng = new Rng(7);

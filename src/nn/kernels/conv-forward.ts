@@ -77,14 +77,44 @@ interface Conv2DAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** The Conv2D kernel: Winograd for 3x3 stride 1 (NHWC, float32), the stock kernel otherwise. */
-export function conv2d(e: Exec, x: TI, filter: TI, a: Conv2DAttrs): TI {
+function applies(x: TI, filter: TI, a: Conv2DAttrs): boolean {
   const nhwc = a.dataFormat === undefined || a.dataFormat === 'NHWC' || a.dataFormat === 'channelsLast';
-  if (!nhwc || x.dtype !== 'float32' || filter.dtype !== 'float32' ||
-    !winogradApplies(filter.shape, a.strides, a.dilations)) {
-    return e.run('Conv2D', { x, filter }, a as unknown as Record<string, unknown>);
-  }
+  return nhwc && x.dtype === 'float32' && filter.dtype === 'float32' &&
+    winogradApplies(filter.shape, a.strides, a.dilations);
+}
+
+function winogradForward(e: Exec, x: TI, filter: TI, a: Conv2DAttrs, opts: WinogradOptions = {}): TI {
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as Shape4, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  return winogradConv2d(e, x, filter, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth);
+  return winogradConv2d(e, x, filter, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth, opts);
+}
+
+/** The Conv2D kernel: Winograd for 3x3 stride 1 (NHWC, float32), the stock kernel otherwise. */
+export function conv2d(e: Exec, x: TI, filter: TI, a: Conv2DAttrs): TI {
+  if (!applies(x, filter, a)) return e.run('Conv2D', { x, filter }, a as unknown as Record<string, unknown>);
+  return winogradForward(e, x, filter, a);
+}
+
+/**
+ * The FusedConv2D kernel (layers' conv with bias and activation when no gradient is recorded, or with
+ * a linear activation in training): Winograd with the per-channel bias and relu fused into the
+ * output transform; other activations, PReLU weights or a bias that is not one value per output
+ * channel keep the stock kernel.
+ */
+export function fusedConv2d(
+  e: Exec, inputs: Record<string, TI | undefined>, a: Conv2DAttrs & { activation?: string },
+): TI {
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const act = a.activation ?? 'linear';
+  const O = filter!.shape[3]!;
+  const biasOk = bias === undefined ||
+    (bias.dtype === 'float32' && bias.shape.every((d, i) => d === 1 || (i === bias.shape.length - 1 && d === O)) &&
+      bias.shape.reduce((p, d) => p * d, 1) === O);
+  if (!applies(x!, filter!, a) || preluActivationWeights !== undefined || (act !== 'linear' && act !== 'relu') || !biasOk) {
+    const ins: Record<string, TI> = { x: x!, filter: filter! };
+    if (bias) ins.bias = bias;
+    if (preluActivationWeights) ins.preluActivationWeights = preluActivationWeights;
+    return e.run('FusedConv2D', ins, a as unknown as Record<string, unknown>);
+  }
+  return winogradForward(e, x!, filter!, a, { bias, relu: act === 'relu' });
 }

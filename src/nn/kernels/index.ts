@@ -4,7 +4,8 @@
  * ready; it captures the stock kernels it builds on, then overrides (tf.registerKernel) the
  * kernels that are missing, wrong or slow for training on stock wasm:
  *   - conv / depthwise filter gradients (missing), filter-grad.ts, and input gradients, conv.ts
- *   - Conv2D 3x3 stride 1 (Winograd F(2x2,3x3) instead of XNNPACK's, which repacks each new filter), conv-forward.ts
+ *   - Conv2D / FusedConv2D 3x3 stride 1 (Winograd F(2x2,3x3) instead of XNNPACK's, which repacks
+ *     each new filter), conv-forward.ts
  *   - MaxPoolGrad (wrong when a window's maximum is <= 0), pool.ts
  *   - BatchMatMul / _FusedMatMul (XNNPACK packs B on every call; transposes / batches are scalar loops), matmul.ts
  *   - Sum / Mean over leading axes (bias and batch-norm gradients; transpose-then-reduce), reduce.ts
@@ -18,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { StockKernels, withExec, TI } from './exec.js';
 import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput } from './conv.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
-import { conv2d } from './conv-forward.js';
+import { conv2d, fusedConv2d } from './conv-forward.js';
 import { matMulReroute } from './matmul.js';
 import { add, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
@@ -35,6 +36,7 @@ type AnyAttrs = any;
 /** Kernels this pack overrides on the wasm backend. */
 export const PACK_KERNELS = [
   'Conv2D',
+  'FusedConv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -54,7 +56,7 @@ export const PACK_KERNELS = [
 
 /** Stock kernels the pack composes. */
 const BUILDING_BLOCKS = [
-  'Conv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
+  'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
   'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add', 'AvgPool',
   'Identity', 'Cast', 'StridedSlice', 'Tile',
 ];
@@ -75,6 +77,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
   });
   return [
     wrap('Conv2D', (e, { x, filter }, a) => conv2d(e, x!, filter!, a)),
+    wrap('FusedConv2D', (e, inputs, a) => fusedConv2d(e, inputs, a)),
     wrap('Conv2DBackpropFilter', (e, { x, dy }, a) => {
       checkNHWC(a.dataFormat, 'Conv2DBackpropFilter');
       return conv2dBackpropFilter(e, x!, dy!, a.filterShape as Shape4, a.strides, a.pad, a.dimRoundingMode);
