@@ -55,6 +55,17 @@ describe('bias add', () => {
       tf.dispose([x, b]);
     });
   }
+  it('a scalar, or a row whose batch is on the other side, is no bias vector (stock Add, right values)', async () => {
+    const x = rand([64, 70], 8);
+    const one = tf.scalar(1);
+    const want = await onCpu(() => tf.add(rand([64, 70], 8), tf.scalar(1)));
+    expect(plusZero(tf.add(x, one).dataSync())).toEqual(want);
+    expect(plusZero(tf.add(one, x).dataSync())).toEqual(want);
+    const row = rand([1, 70], 9);
+    const wantRow = await onCpu(() => tf.add(rand([1, 70], 9), rand([64, 70], 8)));
+    expect(plusZero(tf.add(row, x).dataSync())).toEqual(wantRow);
+    tf.dispose([x, one, row]);
+  });
   it('other broadcasts and small tensors keep the stock kernel (same values)', async () => {
     const x = rand([6, 40, 20], 3);
     const col = rand([6, 40, 1], 4);
