@@ -232,3 +232,18 @@ function scalarTail(
     }
   }
 }
+
+/**
+ * dw[k0..k0+nr, 0..co] += the sum over p < P of x0[p*pixX + 4i] * dy[p*co*4 ..] (i < nr <= 4):
+ * the register block over a flat range of "pixels" (the Winograd filter gradient's transformed
+ * tiles, asm/filter-winograd.ts). co % 4 == 0.
+ */
+// @ts-ignore: decorator
+@inline export function flatRows(
+  x0: usize, dy: usize, dw: usize, P: i32, pixX: usize, co: i32, k0: i32, nr: i32,
+): void {
+  if (nr >= 4) rowBlock(x0, dy, dw, 0, 1, 1, P, 0, 0, pixX, co, 0, 0, 0, k0, 4, true, false);
+  else if (nr == 3) rowBlock(x0, dy, dw, 0, 1, 1, P, 0, 0, pixX, co, 0, 0, 0, k0, 3, true, false);
+  else if (nr == 2) rowBlock(x0, dy, dw, 0, 1, 1, P, 0, 0, pixX, co, 0, 0, 0, k0, 2, true, false);
+  else rowBlock(x0, dy, dw, 0, 1, 1, P, 0, 0, pixX, co, 0, 0, 0, k0, 1, true, false);
+}

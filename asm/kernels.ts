@@ -8,3 +8,4 @@ export { convPadInput, convFilterGrad, depthwiseFilterGrad } from './conv';
 export { biasAdd, reluGrad, maxPool } from './elementwise';
 export { winogradConv, winogradFilter, winogradFilterFloats, winogradScratchFloats } from './winograd';
 export { flatReduce } from './flat';
+export { convFilterGradWinograd, winogradFilterGradScratchFloats } from './filter-winograd';

@@ -132,8 +132,9 @@ describe('SIMD conv filter gradient (asm/conv.ts)', () => {
     }
   });
   it('chunks of output rows that cross image boundaries, co = 20 (8 + 8 + 4)', async () => {
-    // 16 KiB of dy per chunk = 15 output rows of 13x20 floats: chunks start mid-image.
-    await checkShape(50, [4, 13, 13, 8], [3, 3, 8, 20], 1, 'same');
+    // 16 KiB of dy per chunk = 15 output rows of 13x20 floats: chunks start mid-image (ci = 6: not
+    // the Winograd path).
+    await checkShape(50, [4, 13, 13, 6], [3, 3, 6, 20], 1, 'same');
   });
   it('first-layer shapes: 1 and 3 input channels, 32 output channels, several chunks', async () => {
     await checkShape(60, [4, 28, 28, 1], [3, 3, 1, 32], 1, 'same');
@@ -167,4 +168,20 @@ describe('SIMD depthwise conv filter gradient (asm/conv.ts)', () => {
     // 16 KiB of dy per chunk = 15 output rows of 13x20 floats.
     await checkShape(150, [4, 13, 13, 20], [3, 3, 20, 1], 1, 'same', undefined, 'wasm', true);
   });
+});
+
+describe('Winograd F(3x3, 2x2) filter gradient (asm/filter-winograd.ts: 3x3, stride 1, ci and co % 4 == 0)', () => {
+  const cases: [number[], number[], Pad][] = [
+    [[2, 7, 9, 8], [3, 3, 8, 8], 'same'], // odd output rows and columns: half-empty dy tiles
+    [[3, 6, 5, 12], [3, 3, 12, 20], 'valid'], // 4x3 outputs, co = 8 + 8 + 4
+    [[2, 8, 8, 16], [3, 3, 16, 12], [[0, 0], [2, 0], [1, 3], [0, 0]]], // explicit asymmetric padding
+    [[2, 5, 5, 8], [3, 3, 8, 8], 2], // numeric padding
+    [[3, 1, 2, 8], [3, 3, 8, 8], 'same'], // a single output row
+    [[4, 20, 20, 8], [3, 3, 8, 16], 'same'], // 400 tiles: 6 full blocks of 64 and a partial one
+  ];
+  for (const [i, [xs, fs, pad]] of cases.entries()) {
+    it(`x ${xs.join('x')} filter ${fs.join('x')} pad ${JSON.stringify(pad)}`, async () => {
+      await checkShape(200 + i, xs, fs, 1, pad);
+    });
+  }
 });

@@ -3,7 +3,7 @@
  * dW[a,b,ci,co] = sum_{n,oh,ow} xpad[n, oh*s+a, ow*s+b, ci] * dy[n,oh,ow,co]
  * (depthwise, filter [kh, kw, C, m]: dW[a,b,c,j] = sum xpad[.., c] * dy[.., c*m+j]).
  *
- * Both run the SIMD kernel asm/conv.ts in place on the wasm heap: x is copied once into a
+ * Both run SIMD kernels in place on the wasm heap (asm/conv.ts): x is copied once into a
  * zero-padded scratch tensor (skipped when nothing is padded), then per chunk of output rows every
  * 4 x 8 block of dW accumulates in registers, over the output pixels, the outer products of
  * broadcast x values and dy vectors (regular) or the elementwise products of x and dy channel
@@ -11,6 +11,9 @@
  * shapes, and first layers (1 or 3 input channels) stream the pixels once. A depthwise channel
  * multiplier m > 1 repeats each channel of x m times in the padded copy, which makes it a
  * multiplier-1 gradient over C*m channels whose [kh, kw, C*m] result is [kh, kw, C, m].
+ * 3x3 stride-1 regular convolutions with channel counts multiple of 4 use Winograd F(3x3, 2x2)
+ * instead (asm/filter-winograd.ts): 16 multiplies per 2x2 tile of dy and channel pair instead of
+ * 36, e.g. 128x14x14x32 -> 3x3x32x64 in 9.8 ms (95 effective GFLOP/s) instead of 17.4 ms.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Pad, type Shape4, geometry } from './conv.js';
@@ -29,6 +32,11 @@ interface ConvKernels {
     xp: number, dy: number, dw: number, N: number, OH: number, OW: number, Hp: number, Wp: number,
     ci: number, co: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number,
   ): void;
+  convFilterGradWinograd(
+    xp: number, dy: number, dw: number, scratch: number, N: number, OH: number, OW: number,
+    Hp: number, Wp: number, ci: number, co: number, P: number,
+  ): void;
+  winogradFilterGradScratchFloats(ci: number, co: number, P: number): number;
   depthwiseFilterGrad(
     xp: number, dy: number, dw: number, N: number, OH: number, OW: number, Hp: number, Wp: number,
     C: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number,
@@ -37,6 +45,15 @@ interface ConvKernels {
 
 /** Bytes of dy per chunk of output rows that every block of dW streams over (kept in L1). */
 const CHUNK_BYTES = 16384;
+
+/** Tiles per block of the Winograd filter gradient (its transformed tiles stay in L2; 32-128 measure alike). */
+const WINOGRAD_TILES = 64;
+
+/**
+ * ci * co from which 3x3 stride-1 filter gradients use Winograd: its tile transforms cost about as
+ * much as the multiplies it saves at 4 -> 8 channels; 1.3-2.2x faster from 8 -> 8 up.
+ */
+const WINOGRAD_MIN_CHANNEL_PAIRS = 64;
 
 function filterGrad(
   e: Exec, x: TI, dy: TI, filterShape: Shape4, strides: number | [number, number], pad: Pad,
@@ -53,10 +70,22 @@ function filterGrad(
     e.view(dw).fill(0);
     return dw;
   }
+  const k = simdKernels<ConvKernels>(e.backend);
+  const winograd = !depthwise && kh === 3 && kw === 3 && sh === 1 && sw === 1;
+  if (winograd && C % 4 === 0 && co % 4 === 0 && C * co >= WINOGRAD_MIN_CHANNEL_PAIRS) {
+    // Winograd F(3x3, 2x2) over 2x2 tiles of dy: x padded to whole 4x4 tiles.
+    const Hp = 2 * Math.ceil(OH / 2) + 2;
+    const Wp = 2 * Math.ceil(OW / 2) + 2;
+    const xp = e.alloc([N * Hp * Wp * C]);
+    k.convPadInput(heapOffset(e.backend, x), heapOffset(e.backend, xp), N, H, W, C, Hp, Wp, top, left, 1);
+    const scratch = e.alloc([k.winogradFilterGradScratchFloats(C, co, WINOGRAD_TILES)]);
+    k.convFilterGradWinograd(heapOffset(e.backend, xp), heapOffset(e.backend, dy), heapOffset(e.backend, dw),
+      heapOffset(e.backend, scratch), N, OH, OW, Hp, Wp, C, co, WINOGRAD_TILES);
+    return dw;
+  }
   // Padded x: rows (OH-1)*sh + kh, columns (OW-1)*sw + kw; x itself when nothing is padded.
   const Hp = (OH - 1) * sh + kh;
   const Wp = (OW - 1) * sw + kw;
-  const k = simdKernels<ConvKernels>(e.backend);
   let xp = x;
   if (top !== 0 || left !== 0 || Hp > H || Wp !== W || rep !== 1) {
     xp = e.alloc([N * Hp * Wp * C * rep]);
