@@ -332,7 +332,7 @@ describe('batch norm and dense', () => {
   });
 });
 
-describe('large transposes and the swapped matmul (C = (op(B)^T op(A)^T)^T)', () => {
+describe('large transposes and large dense-layer products', () => {
   const rng = new Rng(5);
   it('Exec.transpose by blocked heap copies equals the stock kernel bitwise ([1,0], [0,2,1], [2,1,0] after merging axes)', async () => {
     await tf.setBackend('wasm');

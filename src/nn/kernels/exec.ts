@@ -118,14 +118,6 @@ export class Exec {
     return this.run('Concat', xs as unknown as Record<string, TI>, { axis });
   }
 
-  /** Plain (non-transposed) 2-D matmul a[m,k] x b[k,n], the fast XNNPACK path on wasm. */
-  matmul(a: TI, b: TI): TI {
-    const a3 = this.reshape(a, [1, a.shape[0]!, a.shape[1]!]);
-    const b3 = this.reshape(b, [1, b.shape[0]!, b.shape[1]!]);
-    const c = this.run('BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
-    return this.reshape(c, [a.shape[0]!, b.shape[1]!]);
-  }
-
   /** A new float32 scratch tensor on the wasm heap (uninitialised; write it through view()). */
   alloc(shape: number[]): TI {
     const heap = this.backend as unknown as { makeOutput(shape: number[], dtype: string): TI };
