@@ -10,6 +10,8 @@
 //   3. output transform Y = A^T M A (+ bias, relu), stored to the tile's valid output pixels.
 // Scratch (winogradScratchFloats): C + 4 zero floats (read in place of padding), V, M.
 
+export { winograd4Conv, winograd4Filter, winograd4FilterFloats, winograd4ScratchFloats } from './winograd4';
+
 /** Floats of scratch for C input channels, O output channels and blocks of TB tiles. */
 export function winogradScratchFloats(C: i32, O: i32, TB: i32): i32 {
   const tb = (TB + 3) & ~3;
@@ -88,13 +90,13 @@ export function winogradConv(
   for (let t0 = 0; t0 < T; t0 += TB) {
     const nt = min(TB, T - t0);
     inputTransform(x, zeros, V, vPlane, t0, nt, TY, TX, H, W, C, top, left);
-    multiply(V, vPlane, u, M, mPlane, nt, C, O, Op);
+    multiply(V, vPlane, u, M, mPlane, nt, C, O, Op, 16);
     outputTransform(M, mPlane, y, bias, t0, nt, TY, TX, OH, OW, O, Op, relu);
   }
 }
 
 // @ts-ignore: decorator
-@inline function loadN(p: usize, n: i32): v128 {
+@inline export function loadN(p: usize, n: i32): v128 {
   // The first n (1..4) floats at p, zeros after (never reads past them).
   if (n >= 4) return v128.load(p);
   let v = f32x4.splat(0);
@@ -105,7 +107,7 @@ export function winogradConv(
 }
 
 // @ts-ignore: decorator
-@inline function storeN(p: usize, v: v128, n: i32): void {
+@inline export function storeN(p: usize, v: v128, n: i32): void {
   if (n >= 4) { v128.store(p, v); return; }
   store<f32>(p, f32x4.extract_lane(v, 0));
   if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
@@ -192,13 +194,15 @@ function inputTransform(
   return q + plane * 4;
 }
 
-/** M_k[t, :] = V_k[t, :] . U_k for k = 0..15, rows in 4s (rows past nt computed, never read). */
-function multiply(V: usize, vPlane: usize, u: usize, M: usize, mPlane: usize, nt: i32, C: i32, O: i32, Op: i32): void {
+/** M_k[t, :] = V_k[t, :] . U_k for k < planes, rows in 4s (rows past nt computed, never read). */
+export function multiply(
+  V: usize, vPlane: usize, u: usize, M: usize, mPlane: usize, nt: i32, C: i32, O: i32, Op: i32, planes: i32,
+): void {
   const nb = (O + 7) >> 3;
   const rsa: usize = <usize>C << 2;
   const ldm: usize = <usize>Op << 2;
   const panel: usize = <usize>C << 5;
-  for (let k = 0; k < 16; k++) {
+  for (let k = 0; k < planes; k++) {
     const vk = V + <usize>k * vPlane;
     const mk = M + <usize>k * mPlane;
     let pb = u + <usize>k * nb * panel;

@@ -1,5 +1,6 @@
 /**
- * The Winograd F(2x2,3x3) convolution (asm/winograd.ts via conv-forward.ts) on wasm: the forward
+ * The Winograd convolutions F(4x4,3x3) and F(2x2,3x3) (asm/winograd4.ts, asm/winograd.ts via
+ * conv-forward.ts; each shape runs both) on wasm: the forward
  * Conv2D and the stride-1 input gradient (Conv2DBackpropInput) against the cpu backend's reference
  * kernels and against finite differences, on shapes that hit every path: odd and non-square sizes
  * (tiles past the bottom/right edge), 'same' / 'valid' / explicit padding (tiles reading the
@@ -10,6 +11,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
+import { tileFor, winogradConv2d } from '../../src/nn/kernels/conv-forward.js';
+import { StockKernels, withExec } from '../../src/nn/kernels/exec.js';
 import { Rng } from '../../src/util/rng.js';
 
 type Shape4 = [number, number, number, number];
@@ -69,6 +72,20 @@ async function checkShape(seed: number, xShape: number[], fShape: number[], stri
   const dx = await bwd('wasm');
   expect(relErr(dx, await bwd('cpu')), 'Conv2DBackpropInput wasm vs cpu').toBeLessThan(1e-4);
 
+  // Both tile sizes on the same data, whichever the kernel picked (3x3 stride 1, >= 4 channels).
+  if (strides === 1 && fShape[0] === 3 && fShape[2]! >= 4) {
+    await tf.setBackend('wasm');
+    for (const tile of [2, 4] as const) {
+      const got = tf.tidy(() => {
+        const out = withExec(tf.backend(), new StockKernels('wasm'), (e) => winogradConv2d(e,
+          tf.tensor(x, xShape), tf.tensor(w, fShape), info.padInfo.top, info.padInfo.left, info.outHeight,
+          info.outWidth, { tile }));
+        return tf.engine().makeTensorFromTensorInfo(out).dataSync() as Float32Array;
+      });
+      expect(relErr(got, y), `F(${tile}x${tile},3x3) vs the Conv2D kernel`).toBeLessThan(1e-4);
+    }
+  }
+
   // Finite differences on wasm: sum(conv2d(x, w) * dy) is linear in x (and in w), so its central
   // difference along v is <dx, v>; and the forward is checked against the same linear form in w.
   await tf.setBackend('wasm');
@@ -114,6 +131,16 @@ describe('Winograd 3x3 stride-1 convolution (asm/winograd.ts): forward and input
       await checkShape(100 + i, xs, fs, s, pad);
     });
   }
+
+  it('tile choice: F(4x4) unless its edge tiles waste the gain', () => {
+    expect(tileFor(14, 14)).toBe(4);
+    expect(tileFor(16, 16)).toBe(4);
+    expect(tileFor(8, 8)).toBe(4);
+    expect(tileFor(7, 7)).toBe(4);
+    expect(tileFor(6, 6)).toBe(2);
+    expect(tileFor(5, 5)).toBe(2);
+    expect(tileFor(2, 30)).toBe(2);
+  });
 
   it('an empty batch gives an empty output', async () => {
     const y = await run('wasm', 'Conv2D', { x: [new Float32Array(0), [0, 5, 5, 4]], filter: [new Float32Array(144), [3, 3, 4, 4]] },

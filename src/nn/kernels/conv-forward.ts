@@ -1,9 +1,10 @@
 /**
- * 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) (asm/winograd.ts), in place on the wasm heap:
- * the forward Conv2D of training (replacing XNNPACK's, whose filter packing is redone on every call
- * with a new filter tensor) and, through conv.ts, the stride-1 input gradient (the same kernel on
- * dy with the flipped, channel-swapped filter, read in that order by the filter transform: no
- * Reverse, no Transpose). Other kernel sizes, strides, dilations and layouts keep the stock kernel.
+ * 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) or F(2x2, 3x3) (asm/winograd4.ts,
+ * asm/winograd.ts), in place on the wasm heap: the forward Conv2D / FusedConv2D (replacing
+ * XNNPACK's, which repacks every new filter tensor) and, through conv.ts, the stride-1 input
+ * gradient (the same kernel on dy with the flipped, channel-swapped filter, read in that order by
+ * the filter transform: no Reverse, no Transpose). Other kernel sizes, strides, dilations, layouts
+ * and fewer than 4 input channels keep the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Pad, Shape4 } from './conv.js';
@@ -20,6 +21,10 @@ interface WinogradKernels {
     N: number, H: number, W: number, C: number, OH: number, OW: number, O: number,
     top: number, left: number, relu: boolean, TB: number,
   ): void;
+  winograd4ScratchFloats: WinogradKernels['winogradScratchFloats'];
+  winograd4FilterFloats: WinogradKernels['winogradFilterFloats'];
+  winograd4Filter: WinogradKernels['winogradFilter'];
+  winograd4Conv: WinogradKernels['winogradConv'];
 }
 
 /** Tiles per block: the block's transformed input and products stay in L2, one V_k in L1. */
@@ -33,6 +38,18 @@ export interface WinogradOptions {
   flipSwap?: boolean;
   bias?: TI;
   relu?: boolean;
+  /** Output tile: F(2x2,3x3) or F(4x4,3x3); default by size (tileFor). */
+  tile?: 2 | 4;
+}
+
+/**
+ * F(4x4,3x3) (36 products per 4x4 tile) unless its tiles past the bottom/right edge waste the gain
+ * over F(2x2,3x3) (16 per 2x2 tile): small outputs such as 5x5 or 6x6 cost the same number of
+ * products both ways, and F(4x4)'s transforms are dearer.
+ */
+export function tileFor(OH: number, OW: number): 2 | 4 {
+  const products = (m: number) => Math.ceil(OH / m) * Math.ceil(OW / m) * (m + 2) ** 2;
+  return products(4) < 0.85 * products(2) ? 4 : 2;
 }
 
 /**
@@ -47,11 +64,12 @@ export function winogradConv2d(
   const k = simdKernels<WinogradKernels>(e.backend);
   const y = e.alloc([N, OH, OW, O]);
   if (N * OH * OW * O === 0) return y;
-  const u = e.alloc([k.winogradFilterFloats(C, O)]);
-  const scratch = e.alloc([k.winogradScratchFloats(C, O, TILE_BLOCK)]);
+  const f4 = (opts.tile ?? tileFor(OH, OW)) === 4;
+  const u = e.alloc([(f4 ? k.winograd4FilterFloats : k.winogradFilterFloats)(C, O)]);
+  const scratch = e.alloc([(f4 ? k.winograd4ScratchFloats : k.winogradScratchFloats)(C, O, TILE_BLOCK)]);
   const at = (t: TI) => heapOffset(e.backend, t);
-  k.winogradFilter(at(filter), at(u), C, O, opts.flipSwap === true);
-  k.winogradConv(at(x), at(u), at(y), opts.bias ? at(opts.bias) : 0, at(scratch),
+  (f4 ? k.winograd4Filter : k.winogradFilter)(at(filter), at(u), C, O, opts.flipSwap === true);
+  (f4 ? k.winograd4Conv : k.winogradConv)(at(x), at(u), at(y), opts.bias ? at(opts.bias) : 0, at(scratch),
     N, H, W, C, OH, OW, O, top, left, opts.relu === true, TILE_BLOCK);
   e.free(scratch);
   e.free(u);
