@@ -12,10 +12,17 @@
 
 export { winograd4Conv, winograd4Filter, winograd4FilterFloats, winograd4ScratchFloats } from './winograd4';
 
+/**
+ * Floats after each plane of V and M: they take the tail channels' full-vector stores, and shift
+ * consecutive planes by a cache line (planes of 2^n bytes put the 16 or 36 loads of one tile's
+ * output transform into one L1 set: F(4x4)'s output transform ran 2.5x slower).
+ */
+export const PAD: i32 = 16;
+
 /** Floats of scratch for C input channels, O output channels and blocks of TB tiles. */
 export function winogradScratchFloats(C: i32, O: i32, TB: i32): i32 {
   const tb = (TB + 3) & ~3;
-  return (C + 4) + 16 * (tb * C + 4) + 16 * tb * ((O + 7) & ~7);
+  return (C + 4) + 16 * (tb * C + PAD) + 16 * (tb * ((O + 7) & ~7) + PAD);
 }
 
 /** Floats of the packed filter transform. */
@@ -81,9 +88,9 @@ export function winogradConv(
   const zeros = scratch;
   memory.fill(zeros, 0, <usize>(C + 4) << 2);
   const V = zeros + (<usize>(C + 4) << 2);
-  const vPlane: usize = <usize>(tb * C + 4) << 2;
+  const vPlane: usize = <usize>(tb * C + PAD) << 2;
   const M = V + vPlane * 16;
-  const mPlane: usize = <usize>(tb * Op) << 2;
+  const mPlane: usize = <usize>(tb * Op + PAD) << 2;
   const TY = (OH + 1) >> 1;
   const TX = (OW + 1) >> 1;
   const T = N * TY * TX;
@@ -156,7 +163,7 @@ function inputTransform(
           v128.load(p30 + o), v128.load(p31 + o), v128.load(p32 + o), v128.load(p33 + o));
       } else {
         // Channel tail: full-vector stores are fine (the extra lanes land in the next tile's row,
-        // written after this one, or in the plane's 4 spare floats).
+        // written after this one, or in the plane's PAD spare floats).
         tile4(q, vPlane,
           loadN(p00 + o, k), loadN(p01 + o, k), loadN(p02 + o, k), loadN(p03 + o, k),
           loadN(p10 + o, k), loadN(p11 + o, k), loadN(p12 + o, k), loadN(p13 + o, k),

@@ -4,12 +4,12 @@
 // +-2), so float32 rounding grows by a few ulps more than F(2x2)'s; the filter transform runs in f64.
 // Both 6x6 transforms go through a small scratch in two 1-D passes (columns, then rows) so that no
 // more than ~12 vectors are live. The GEMMs are winograd.ts's, on 36 planes.
-import { loadN, multiply, storeN } from './winograd';
+import { loadN, multiply, PAD, storeN } from './winograd';
 
 /** Floats of scratch for C input channels, O output channels and blocks of TB tiles. */
 export function winograd4ScratchFloats(C: i32, O: i32, TB: i32): i32 {
   const tb = (TB + 3) & ~3;
-  return (C + 4) + 36 * ((C + 3) & ~3) + 112 + 36 * (tb * C + 4) + 36 * tb * ((O + 7) & ~7);
+  return (C + 4) + 36 * ((C + 3) & ~3) + 96 + 36 * (tb * C + PAD) + 36 * (tb * ((O + 7) & ~7) + PAD);
 }
 
 /** Floats of the packed filter transform (36 planes of 8-column panels). */
@@ -71,10 +71,10 @@ export function winograd4Conv(
   memory.fill(zeros, 0, <usize>(C + 4) << 2);
   const itmp = zeros + (<usize>(C + 4) << 2);
   const otmp = itmp + (<usize>(36 * Cp) << 2);
-  const V = otmp + 112 * 4; // otmp: 24 vectors (A^T M) + 4 (one output row)
-  const vPlane: usize = <usize>(tb * C + 4) << 2;
+  const V = otmp + 96 * 4; // otmp: 24 vectors (A^T M)
+  const vPlane: usize = <usize>(tb * C + PAD) << 2;
   const M = V + vPlane * 36;
-  const mPlane: usize = <usize>(tb * Op) << 2;
+  const mPlane: usize = <usize>(tb * Op + PAD) << 2;
   const TY = (OH + 3) >> 2;
   const TX = (OW + 3) >> 2;
   const T = N * TY * TX;
@@ -140,7 +140,7 @@ function inputTransform(
       }
     }
     // Row i of (B^T d) B: itmp[0..5][i] -> V[i * 6 + j], j = 0..5. The channel tail's full-vector
-    // stores spill into the next tile's row (written after this one) or the plane's spare floats.
+    // stores spill into the next tile's row (written after this one) or the plane's PAD spare floats.
     const vt = V + <usize>t * pix;
     const s6 = tStride * 6;
     for (let i = 0; i < 6; i++) {
@@ -199,15 +199,30 @@ function outputTransform(
       const k = O - c;
       const bv = bias != 0 ? loadN(bias + (<usize>c << 2), k) : zero;
       for (let r = 0; r < rows; r++) {
+        // Row r: (A^T M A)[r][j] = A^T[j] . otmp[0..5][r].
         const a = otmp + (<usize>r << 4);
-        // Rows: the 4 outputs of row r into otmp's spare 4 vectors (offset 384), then stored.
-        at6(otmp + 384, 16, v128.load(a), v128.load(a, 64), v128.load(a, 128),
-          v128.load(a, 192), v128.load(a, 256), v128.load(a, 320));
+        const m0 = v128.load(a), m1 = v128.load(a, 64), m2 = v128.load(a, 128);
+        const m3 = v128.load(a, 192), m4 = v128.load(a, 256), m5 = v128.load(a, 320);
+        const sa = f32x4.add(m1, m2), sb = f32x4.sub(m1, m2), sc = f32x4.add(m3, m4), sd = f32x4.sub(m3, m4);
+        let y0 = f32x4.add(f32x4.add(f32x4.add(m0, sa), sc), bv);
+        let y1 = f32x4.add(f32x4.add(sb, f32x4.add(sd, sd)), bv);
+        let y2 = f32x4.add(f32x4.add(sa, f32x4.mul(sc, f32x4.splat(4))), bv);
+        let y3 = f32x4.add(f32x4.add(f32x4.add(sb, f32x4.mul(sd, f32x4.splat(8))), m5), bv);
+        if (relu) {
+          y0 = f32x4.max(y0, zero); y1 = f32x4.max(y1, zero);
+          y2 = f32x4.max(y2, zero); y3 = f32x4.max(y3, zero);
+        }
         const q = q0 + <usize>r * rowB + (<usize>c << 2);
-        for (let j = 0; j < cols; j++) {
-          let v = f32x4.add(v128.load(otmp + 384 + (<usize>j << 4)), bv);
-          if (relu) v = f32x4.max(v, zero);
-          storeN(q + <usize>j * pix, v, k);
+        if (cols == 4 && k >= 4) {
+          v128.store(q, y0);
+          v128.store(q + pix, y1);
+          v128.store(q + pix * 2, y2);
+          v128.store(q + pix * 3, y3);
+        } else {
+          storeN(q, y0, k);
+          if (cols > 1) storeN(q + pix, y1, k);
+          if (cols > 2) storeN(q + pix * 2, y2, k);
+          if (cols > 3) storeN(q + pix * 3, y3, k);
         }
       }
     }
