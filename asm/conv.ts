@@ -85,7 +85,6 @@ export function depthwiseFilterGrad(
   memory.fill(dw, 0, (<usize>K * co) << 2);
   const rows = N * OH;
   const co4 = co & ~3;
-  const consec = !dwise && (kc & 3) == 0; // then every 4-row block is 4 channels of one tap
   const imgX = (<usize>Hp * Wp * C) << 2;
   const rowX = (<usize>sh * Wp * C) << 2;
   const pixX = (<usize>sw * C) << 2;
@@ -98,7 +97,10 @@ export function depthwiseFilterGrad(
       const d2 = rowOffset(k0 + min(2, nr - 1), kw, kc, C, Wp) - o0;
       const d3 = rowOffset(k0 + min(3, nr - 1), kw, kc, C, Wp) - o0;
       const x0 = xp + o0;
-      if (consec) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, 0, 0, 0, k0, 4, true, false);
+      // Rows at consecutive floats of x (channels of one tap, or taps of one filter row when
+      // ci = 1 or 3) load with immediate offsets.
+      if (!dwise && nr == 4 && d3 == 12) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, 0, 0, 0, k0, 4, true, false);
+      else if (!dwise && nr == 3 && d2 == 8) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, 0, 0, 0, k0, 3, true, false);
       else if (nr == 4) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 4, false, dwise);
       else if (nr == 3) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 3, false, dwise);
       else if (nr == 2) rowBlock(x0, dy, dw, r0, r1, OH, OW, imgX, rowX, pixX, co, d1, d2, d3, k0, 2, false, dwise);
