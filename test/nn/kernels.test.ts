@@ -99,11 +99,12 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       }
     }
   }
-  // Stride 1 filter-gradient paths: ci <= 4 wide im2col; otherwise the convolution form with x as
-  // the image (x larger than dy) or with dy as the image (x smaller than dy).
+  // Stride 1 filter gradients (asm/conv.ts): row blocks mixing taps (ci = 1, 6), column tails
+  // (co = 3, 12), and Winograd F(3x3, 2x2) for 3x3 with ci, co multiples of 4 (8 -> 12).
   const paths = [
     [1, 3, 3, 'same'], [6, 3, 3, 'same'], [6, 3, 5, 'valid'], [6, 3, 1, 'valid'],
     [6, 12, 3, 'same'], [6, 12, 3, 'valid'], [6, 12, 5, 'same'], [6, 12, 1, 'same'],
+    [8, 12, 3, 'same'], [8, 12, 3, 'valid'],
   ] as const;
   for (const [ci, co, k, pad] of paths) {
     it(`stride 1, ${ci}->${co} channels, k=${k} ${pad}`, async () => {
@@ -112,20 +113,19 @@ describe('conv2d gradients (Conv2DBackpropFilter / Conv2DBackpropInput)', () => 
       await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
     });
   }
-  // Wide im2col (stride 1, ci <= 4): even kernels (asymmetric 'same' padding), explicit numeric
-  // padding, and a batch large enough that the matmul is split into several chunks (2^17 / co
-  // wide positions each: 2048 here, of 8*22*22 = 3872).
+  // Stride 1, few input channels (first layers): even kernels (asymmetric 'same' padding),
+  // explicit numeric padding, and a batch large enough for several chunks of output rows.
   const wide = [
     [2, 2, 8, 4, 'same'], [3, 5, 8, 4, 'same'], [4, 4, 8, 1, 'valid'], [3, 3, 8, 2, 'valid'],
   ] as const;
   for (const [ci, k, co, n, pad] of wide) {
-    it(`stride 1 wide im2col, ${ci}->${co} channels, k=${k} ${pad}, batch ${n}`, async () => {
+    it(`stride 1 first-layer shapes, ${ci}->${co} channels, k=${k} ${pad}, batch ${n}`, async () => {
       const x = randArr(rng, [n, 7, 10, ci]);
       const w = randArr(rng, [k, k, ci, co]);
       await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), [x, w]);
     });
   }
-  it('stride 1 wide im2col over several matmul chunks, 2->64 channels, k=3, explicit padding 1', async () => {
+  it('stride 1 over several chunks of output rows, 2->64 channels, k=3, explicit padding 1', async () => {
     const x = randArr(rng, [8, 20, 20, 2]);
     const w = randArr(rng, [3, 3, 2, 64]);
     await check((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 1), [x, w], { fdTol: 5e-3 });
