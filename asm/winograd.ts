@@ -25,53 +25,70 @@ export function winogradScratchFloats(C: i32, O: i32, TB: i32): i32 {
   return (C + 4) + 16 * (tb * C + PAD) + 16 * (tb * ((O + 7) & ~7) + PAD);
 }
 
-/** Floats of the packed filter transform. */
-export function winogradFilterFloats(C: i32, O: i32): i32 {
-  return 16 * C * ((O + 7) & ~7);
+/** Bytes between consecutive planes of the packed filter transform (panels + PAD floats). */
+export function filterPlaneBytes(C: i32, O: i32): usize {
+  return <usize>(C * ((O + 7) & ~7) + PAD) << 2;
 }
 
-// @ts-ignore: decorator
-@inline function tap(w: usize, a: i32, b: i32, c: i32, o: i32, C: i32, O: i32, flipSwap: bool): f32 {
-  // flipSwap: w is [3, 3, O, C] and the convolution uses w[2 - a, 2 - b, o, c] (input gradient).
-  const i = flipSwap ? ((8 - a * 3 - b) * O + o) * C + c : ((a * 3 + b) * C + c) * O + o;
-  return load<f32>(w + (<usize>i << 2));
+/** Floats of the packed filter transform. */
+export function winogradFilterFloats(C: i32, O: i32): i32 {
+  return 16 * (C * ((O + 7) & ~7) + PAD);
 }
 
 /**
- * u = G g G^T for every (c, o), as 16 x ceil(O/8) panels of [C][8] floats (columns past O zero):
- * element (k, c, o) at ((k * nb + o / 8) * C + c) * 8 + o % 8.
+ * Taps g[a, b, c, o .. o + 4] (lanes past O zero). flipSwap: w is [3, 3, O, C] and the convolution
+ * uses w[2 - a, 2 - b, o, c] (input gradient): 4 loads C floats apart.
+ */
+// @ts-ignore: decorator
+@inline export function tapV(w: usize, a: i32, b: i32, c: i32, o: i32, C: i32, O: i32, flipSwap: bool): v128 {
+  const n = O - o;
+  if (!flipSwap) return loadN(w + (<usize>(((a * 3 + b) * C + c) * O + o) << 2), n);
+  const p = w + (<usize>(((8 - a * 3 - b) * O + o) * C + c) << 2);
+  const s: usize = <usize>C << 2;
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + s));
+  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + s * 2));
+  if (n > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + s * 3));
+  return v;
+}
+
+/**
+ * u = G g G^T for every (c, o), 4 output channels per vector, as 16 planes (filterPlaneBytes apart)
+ * of ceil(O/8) panels [C][8] (columns past O zero): element (k, c, o) at byte
+ * k * filterPlaneBytes + (((o / 8) * C + c) * 8 + o % 8) * 4.
  */
 export function winogradFilter(w: usize, u: usize, C: i32, O: i32, flipSwap: bool): void {
-  const nb = (O + 7) >> 3;
   memory.fill(u, 0, <usize>winogradFilterFloats(C, O) << 2);
-  const kStride: usize = <usize>nb * C * 32; // bytes between consecutive k
+  const ks = filterPlaneBytes(C, O);
+  const half = f32x4.splat(0.5);
   for (let c = 0; c < C; c++) {
-    for (let o = 0; o < O; o++) {
-      let p = u + (<usize>((o >> 3) * C + c) << 5) + (<usize>(o & 7) << 2);
-      const g00 = tap(w, 0, 0, c, o, C, O, flipSwap), g01 = tap(w, 0, 1, c, o, C, O, flipSwap);
-      const g02 = tap(w, 0, 2, c, o, C, O, flipSwap), g10 = tap(w, 1, 0, c, o, C, O, flipSwap);
-      const g11 = tap(w, 1, 1, c, o, C, O, flipSwap), g12 = tap(w, 1, 2, c, o, C, O, flipSwap);
-      const g20 = tap(w, 2, 0, c, o, C, O, flipSwap), g21 = tap(w, 2, 1, c, o, C, O, flipSwap);
-      const g22 = tap(w, 2, 2, c, o, C, O, flipSwap);
+    for (let o = 0; o < O; o += 4) {
+      const p = u + (<usize>((o >> 3) * C + c) << 5) + (<usize>(o & 4) << 2);
+      const g00 = tapV(w, 0, 0, c, o, C, O, flipSwap), g01 = tapV(w, 0, 1, c, o, C, O, flipSwap);
+      const g02 = tapV(w, 0, 2, c, o, C, O, flipSwap), g10 = tapV(w, 1, 0, c, o, C, O, flipSwap);
+      const g11 = tapV(w, 1, 1, c, o, C, O, flipSwap), g12 = tapV(w, 1, 2, c, o, C, O, flipSwap);
+      const g20 = tapV(w, 2, 0, c, o, C, O, flipSwap), g21 = tapV(w, 2, 1, c, o, C, O, flipSwap);
+      const g22 = tapV(w, 2, 2, c, o, C, O, flipSwap);
       // Rows of G g: r0 = g0, r1 = (g0 + g1 + g2) / 2, r2 = (g0 - g1 + g2) / 2, r3 = g2.
-      const r10 = (g00 + g10 + g20) * 0.5, r11 = (g01 + g11 + g21) * 0.5, r12 = (g02 + g12 + g22) * 0.5;
-      const r20 = (g00 - g10 + g20) * 0.5, r21 = (g01 - g11 + g21) * 0.5, r22 = (g02 - g12 + g22) * 0.5;
-      p = rowG(p, kStride, g00, g01, g02);
-      p = rowG(p, kStride, r10, r11, r12);
-      p = rowG(p, kStride, r20, r21, r22);
-      rowG(p, kStride, g20, g21, g22);
+      rowG(p, ks, g00, g01, g02);
+      rowG(p + ks * 4, ks, f32x4.mul(f32x4.add(f32x4.add(g00, g10), g20), half),
+        f32x4.mul(f32x4.add(f32x4.add(g01, g11), g21), half), f32x4.mul(f32x4.add(f32x4.add(g02, g12), g22), half));
+      rowG(p + ks * 8, ks, f32x4.mul(f32x4.add(f32x4.sub(g00, g10), g20), half),
+        f32x4.mul(f32x4.add(f32x4.sub(g01, g11), g21), half), f32x4.mul(f32x4.add(f32x4.sub(g02, g12), g22), half));
+      rowG(p + ks * 12, ks, g20, g21, g22);
     }
   }
 }
 
-/** Stores (x G^T) of one row (4 values, k stride apart); returns the pointer of the next row. */
+/** Stores (x G^T) of one row (4 values, ks bytes apart). */
 // @ts-ignore: decorator
-@inline function rowG(p: usize, ks: usize, a: f32, b: f32, c: f32): usize {
-  store<f32>(p, a);
-  store<f32>(p + ks, (a + b + c) * 0.5);
-  store<f32>(p + ks * 2, (a - b + c) * 0.5);
-  store<f32>(p + ks * 3, c);
-  return p + ks * 4;
+@inline function rowG(p: usize, ks: usize, a: v128, b: v128, c: v128): void {
+  const half = f32x4.splat(0.5);
+  v128.store(p, a);
+  v128.store(p + ks, f32x4.mul(f32x4.add(f32x4.add(a, b), c), half));
+  v128.store(p + ks * 2, f32x4.mul(f32x4.add(f32x4.sub(a, b), c), half));
+  v128.store(p + ks * 3, c);
 }
 
 /**
@@ -209,10 +226,11 @@ export function multiply(
   const rsa: usize = <usize>C << 2;
   const ldm: usize = <usize>Op << 2;
   const panel: usize = <usize>C << 5;
+  const uPlane = filterPlaneBytes(C, O);
   for (let k = 0; k < planes; k++) {
     const vk = V + <usize>k * vPlane;
     const mk = M + <usize>k * mPlane;
-    let pb = u + <usize>k * nb * panel;
+    let pb = u + <usize>k * uPlane;
     for (let j = 0; j < nb; j++) {
       let pa = vk;
       let pm = mk + (<usize>j << 5);

@@ -1,10 +1,10 @@
 // 3x3 stride-1 convolution (NHWC, float32) by Winograd F(4x4, 3x3): as winograd.ts, but 4x4 output
 // tiles from 6x6 input tiles, 36 products per tile and channel pair for 16 outputs (2.25 per output
 // instead of F(2x2)'s 4). The transforms multiply by small constants (Lavin & Gray's points 0, +-1,
-// +-2), so float32 rounding grows by a few ulps more than F(2x2)'s; the filter transform runs in f64.
+// +-2), so float32 rounding grows by a few ulps more than F(2x2)'s (~4e-6 of the largest output).
 // Both 6x6 transforms go through a small scratch in two 1-D passes (columns, then rows) so that no
 // more than ~12 vectors are live. The GEMMs are winograd.ts's, on 36 planes.
-import { loadN, multiply, PAD, storeN } from './winograd';
+import { filterPlaneBytes, loadN, multiply, PAD, storeN, tapV } from './winograd';
 
 /** Floats of scratch for C input channels, O output channels and blocks of TB tiles. */
 export function winograd4ScratchFloats(C: i32, O: i32, TB: i32): i32 {
@@ -14,43 +14,51 @@ export function winograd4ScratchFloats(C: i32, O: i32, TB: i32): i32 {
 
 /** Floats of the packed filter transform (36 planes of 8-column panels). */
 export function winograd4FilterFloats(C: i32, O: i32): i32 {
-  return 36 * C * ((O + 7) & ~7);
+  return 36 * (C * ((O + 7) & ~7) + PAD);
 }
 
+/** Row i of G (6 x 3) times (a, b, c), i a constant after inlining. */
 // @ts-ignore: decorator
-@inline function tap(w: usize, a: i32, b: i32, c: i32, o: i32, C: i32, O: i32, flipSwap: bool): f64 {
-  const i = flipSwap ? ((8 - a * 3 - b) * O + o) * C + c : ((a * 3 + b) * C + c) * O + o;
-  return <f64>load<f32>(w + (<usize>i << 2));
-}
-
-/** Row i of G (6 x 3) times (a, b, c). */
-// @ts-ignore: decorator
-@inline function gRow(i: i32, a: f64, b: f64, c: f64): f64 {
-  if (i == 0) return a / 4;
-  if (i == 1) return -(a + b + c) / 6;
-  if (i == 2) return -(a - b + c) / 6;
-  if (i == 3) return a / 24 + b / 12 + c / 6;
-  if (i == 4) return a / 24 - b / 12 + c / 6;
+@inline function gRow(i: i32, a: v128, b: v128, c: v128): v128 {
+  if (i == 0) return f32x4.mul(a, f32x4.splat(0.25));
+  if (i == 1) return f32x4.mul(f32x4.add(f32x4.add(a, b), c), f32x4.splat(-1.0 / 6));
+  if (i == 2) return f32x4.mul(f32x4.add(f32x4.sub(a, b), c), f32x4.splat(-1.0 / 6));
+  const e = f32x4.add(f32x4.mul(a, f32x4.splat(1.0 / 24)), f32x4.mul(c, f32x4.splat(1.0 / 6)));
+  if (i == 3) return f32x4.add(e, f32x4.mul(b, f32x4.splat(1.0 / 12)));
+  if (i == 4) return f32x4.sub(e, f32x4.mul(b, f32x4.splat(1.0 / 12)));
   return c;
 }
 
-/** u = G g G^T for every (c, o): element (k, c, o) at ((k * nb + o / 8) * C + c) * 8 + o % 8. */
+/** Stores row i of G g G^T: G (a, b, c) at p + j * ks, j = 0..5. */
+// @ts-ignore: decorator
+@inline function rowG(p: usize, ks: usize, a: v128, b: v128, c: v128): void {
+  v128.store(p, gRow(0, a, b, c));
+  v128.store(p + ks, gRow(1, a, b, c));
+  v128.store(p + ks * 2, gRow(2, a, b, c));
+  v128.store(p + ks * 3, gRow(3, a, b, c));
+  v128.store(p + ks * 4, gRow(4, a, b, c));
+  v128.store(p + ks * 5, c);
+}
+
+/** u = G g G^T for every (c, o), 4 output channels per vector, laid out as winogradFilter's (36 planes). */
 export function winograd4Filter(w: usize, u: usize, C: i32, O: i32, flipSwap: bool): void {
-  const nb = (O + 7) >> 3;
   memory.fill(u, 0, <usize>winograd4FilterFloats(C, O) << 2);
-  const kStride: usize = <usize>nb * C * 32;
+  const ks = filterPlaneBytes(C, O);
+  const row = ks * 6;
   for (let c = 0; c < C; c++) {
-    for (let o = 0; o < O; o++) {
-      const p = u + (<usize>((o >> 3) * C + c) << 5) + (<usize>(o & 7) << 2);
-      for (let i = 0; i < 6; i++) {
-        // Row i of G g: three values (one per filter column b).
-        const r0 = gRow(i, tap(w, 0, 0, c, o, C, O, flipSwap), tap(w, 1, 0, c, o, C, O, flipSwap), tap(w, 2, 0, c, o, C, O, flipSwap));
-        const r1 = gRow(i, tap(w, 0, 1, c, o, C, O, flipSwap), tap(w, 1, 1, c, o, C, O, flipSwap), tap(w, 2, 1, c, o, C, O, flipSwap));
-        const r2 = gRow(i, tap(w, 0, 2, c, o, C, O, flipSwap), tap(w, 1, 2, c, o, C, O, flipSwap), tap(w, 2, 2, c, o, C, O, flipSwap));
-        for (let j = 0; j < 6; j++) {
-          store<f32>(p + <usize>(i * 6 + j) * kStride, <f32>gRow(j, r0, r1, r2));
-        }
-      }
+    for (let o = 0; o < O; o += 4) {
+      const p = u + (<usize>((o >> 3) * C + c) << 5) + (<usize>(o & 4) << 2);
+      const g00 = tapV(w, 0, 0, c, o, C, O, flipSwap), g01 = tapV(w, 0, 1, c, o, C, O, flipSwap);
+      const g02 = tapV(w, 0, 2, c, o, C, O, flipSwap), g10 = tapV(w, 1, 0, c, o, C, O, flipSwap);
+      const g11 = tapV(w, 1, 1, c, o, C, O, flipSwap), g12 = tapV(w, 1, 2, c, o, C, O, flipSwap);
+      const g20 = tapV(w, 2, 0, c, o, C, O, flipSwap), g21 = tapV(w, 2, 1, c, o, C, O, flipSwap);
+      const g22 = tapV(w, 2, 2, c, o, C, O, flipSwap);
+      rowG(p, ks, gRow(0, g00, g10, g20), gRow(0, g01, g11, g21), gRow(0, g02, g12, g22));
+      rowG(p + row, ks, gRow(1, g00, g10, g20), gRow(1, g01, g11, g21), gRow(1, g02, g12, g22));
+      rowG(p + row * 2, ks, gRow(2, g00, g10, g20), gRow(2, g01, g11, g21), gRow(2, g02, g12, g22));
+      rowG(p + row * 3, ks, gRow(3, g00, g10, g20), gRow(3, g01, g11, g21), gRow(3, g02, g12, g22));
+      rowG(p + row * 4, ks, gRow(4, g00, g10, g20), gRow(4, g01, g11, g21), gRow(4, g02, g12, g22));
+      rowG(p + row * 5, ks, g20, g21, g22);
     }
   }
 }
