@@ -5,8 +5,9 @@
  * kernels and against finite differences, on shapes that hit every path: odd and non-square sizes
  * (tiles past the bottom/right edge), 'same' / 'valid' / explicit padding (tiles reading the
  * padding), channel counts not multiples of 4 (input-transform tails) or 8 (GEMM panels, output
- * tails), several blocks of 32 tiles with a partial last one, and the stock fallbacks (stride 2,
- * 5x5, fewer than 4 input channels).
+ * tails), several blocks of 32 tiles with a partial last one; the direct kernel of first layers
+ * (1-3 input channels: overlapping edge blocks); and the stock fallbacks (stride 2, 5x5, outputs
+ * narrower than 4 or with fewer than 8 channels after 1-3 input channels).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -106,11 +107,46 @@ async function checkShape(seed: number, xShape: number[], fShape: number[], stri
   expect(Math.abs((plus - minus) / (2 * eps) - dot) / scale, 'finite difference').toBeLessThan(1e-4);
 }
 
+/** tf.fused.conv2d (no gradient tape: the FusedConv2D kernel) on wasm vs cpu, every variant. */
+async function checkFused(rng: Rng, ci: number): Promise<void> {
+  const xShape: Shape4 = [3, 7, 6, ci];
+  const fShape: Shape4 = [3, 3, ci, 11];
+  const x = rand(rng, size(xShape));
+  const w = rand(rng, size(fShape));
+  const b = rand(rng, 11);
+  const alpha = rand(rng, 11);
+  // bias: 'b' = [11], 'b4' = [1, 1, 1, 11]; preluActivationWeights: 'a' = [11].
+  const variants: [string, Record<string, string>][] = [
+    ['bias + relu', { bias: 'b', activation: 'relu' }],
+    ['bias + linear', { bias: 'b', activation: 'linear' }],
+    ['no bias + relu', { activation: 'relu' }],
+    ['bias [1,1,1,11] + relu', { bias: 'b4', activation: 'relu' }],
+    ['bias + elu (stock)', { bias: 'b', activation: 'elu' }],
+    ['prelu (stock)', { bias: 'b', activation: 'prelu', preluActivationWeights: 'a' }],
+    ['valid padding', { bias: 'b', activation: 'relu', pad: 'valid' }],
+  ];
+  for (const [name, cfg] of variants) {
+    const outs: Float32Array[] = [];
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      outs.push(tf.tidy(() => tf.fused.conv2d({
+        x: tf.tensor4d(x, xShape), filter: tf.tensor4d(w, fShape), strides: 1,
+        pad: (cfg.pad as 'valid' | undefined) ?? 'same',
+        bias: cfg.bias === 'b' ? tf.tensor1d(b) : cfg.bias === 'b4' ? tf.tensor4d(b, [1, 1, 1, 11]) : undefined,
+        activation: cfg.activation as 'relu',
+        preluActivationWeights: cfg.preluActivationWeights ? tf.tensor1d(alpha) : undefined,
+      }).dataSync() as Float32Array));
+    }
+    expect(relErr(outs[0]!, outs[1]!), `${name}, ${ci} input channels`).toBeLessThan(1e-4);
+    if (name.includes('relu') && !name.includes('prelu')) expect(outs[0]!.some((a) => a === 0), name).toBe(true);
+  }
+}
+
 beforeAll(async () => {
   expect(await initBackend({ backend: 'wasm' })).toBe('wasm');
 });
 
-describe('Winograd 3x3 stride-1 convolution (asm/winograd.ts): forward and input gradient', () => {
+describe('SIMD 3x3 stride-1 convolutions (Winograd F(4x4)/F(2x2), direct for 1-3 channels): forward and input gradient', () => {
   // [x shape, filter shape, strides, pad]
   const cases: [number[], number[], number, Pad][] = [
     [[2, 8, 8, 4], [3, 3, 4, 8], 1, 'same'], // whole tiles, one panel
@@ -121,7 +157,11 @@ describe('Winograd 3x3 stride-1 convolution (asm/winograd.ts): forward and input
     [[1, 1, 1, 4], [3, 3, 4, 4], 1, 'same'], // one pixel: a tile of mostly padding
     [[1, 3, 3, 4], [3, 3, 4, 9], 1, 'valid'], // a single output pixel
     [[5, 11, 13, 12], [3, 3, 12, 20], 1, 'same'], // 210 tiles: 7 blocks of 32, partial last block
-    [[2, 9, 9, 3], [3, 3, 3, 8], 1, 'same'], // 3 input channels: stock forward, Winograd input gradient
+    [[2, 9, 9, 3], [3, 3, 3, 8], 1, 'same'], // 3 input channels: direct forward, Winograd input gradient
+    [[2, 7, 6, 1], [3, 3, 1, 13], 1, 'same'], // direct, 1 channel: overlapping channel (8 + 5) and pixel blocks
+    [[3, 6, 9, 2], [3, 3, 2, 8], 1, [[0, 0], [0, 2], [2, 1], [0, 0]]], // direct, explicit asymmetric padding
+    [[2, 7, 5, 3], [3, 3, 3, 16], 1, 'valid'], // direct, output 5x3 (< 4 wide): stock forward
+    [[2, 6, 6, 3], [3, 3, 3, 4], 1, 'same'], // 4 output channels (< 8): stock forward
     [[2, 9, 9, 8], [3, 3, 8, 2], 1, 'same'], // 2 output channels: Winograd forward, stock input gradient
     [[2, 9, 8, 6], [3, 3, 6, 8], 2, 'same'], // stride 2: stock forward, sub-pixel input gradient
     [[2, 9, 8, 6], [5, 5, 6, 8], 1, 'same'], // 5x5: stock
@@ -149,42 +189,8 @@ describe('Winograd 3x3 stride-1 convolution (asm/winograd.ts): forward and input
   });
 
   it('FusedConv2D: bias and relu fused, other activations and PReLU weights on the stock kernel', async () => {
-    const rng = new Rng(9);
-    const xShape: Shape4 = [3, 7, 6, 5];
-    const fShape: Shape4 = [3, 3, 5, 11];
-    const x = rand(rng, size(xShape));
-    const w = rand(rng, size(fShape));
-    const b = rand(rng, 11);
-    const alpha = rand(rng, 11);
-    // bias: 'b' = [11], 'b4' = [1, 1, 1, 11]; preluActivationWeights: 'a' = [11].
-    const variants: [string, Record<string, string>][] = [
-      ['bias + relu', { bias: 'b', activation: 'relu' }],
-      ['bias + linear', { bias: 'b', activation: 'linear' }],
-      ['no bias + relu', { activation: 'relu' }],
-      ['bias [1,1,1,11] + relu', { bias: 'b4', activation: 'relu' }],
-      ['bias + elu (stock)', { bias: 'b', activation: 'elu' }],
-      ['prelu (stock)', { bias: 'b', activation: 'prelu', preluActivationWeights: 'a' }],
-      ['valid padding', { bias: 'b', activation: 'relu', pad: 'valid' }],
-    ];
-    for (const [name, v] of variants) {
-      const outs: Float32Array[] = [];
-      for (const backend of ['wasm', 'cpu']) {
-        await tf.setBackend(backend);
-        outs.push(tf.tidy(() => {
-          const cfg = v;
-          const out = tf.fused.conv2d({
-            x: tf.tensor4d(x, xShape), filter: tf.tensor4d(w, fShape), strides: 1,
-            pad: (cfg.pad as 'same' | undefined) ?? 'same',
-            bias: cfg.bias === 'b' ? tf.tensor1d(b) : cfg.bias === 'b4' ? tf.tensor4d(b, [1, 1, 1, 11]) : undefined,
-            activation: cfg.activation as 'relu',
-            preluActivationWeights: cfg.preluActivationWeights ? tf.tensor1d(alpha) : undefined,
-          });
-          return out.dataSync() as Float32Array;
-        }));
-      }
-      expect(relErr(outs[0]!, outs[1]!), name).toBeLessThan(1e-4);
-      if (name.includes('relu') && !name.includes('prelu')) expect(outs[0]!.some((a) => a === 0), name).toBe(true);
-    }
+    await checkFused(new Rng(9), 5); // Winograd
+    await checkFused(new Rng(10), 3); // direct
   });
 
   it('FusedConv2D with a linear activation under a gradient tape: gradients match cpu', async () => {
