@@ -8,55 +8,77 @@
 // The sum over tiles comes before G^T . G (it is linear), so per block of P tiles:
 //   1. transforms U[k][p][c] = (B^T d_p B)[k], V[k][p][o] = (A g_p A^T)[k], 4 channels per f32x4;
 //   2. 16 products M_k[c, o] += sum_p U[k][p][c] V[k][p][o], the 4x8 register block of asm/conv.ts;
-// then once dW = G^T M G. Needs ci % 4 == 0 and co % 4 == 0.
+// then once dW = G^T M G. Needs ci % 4 == 0 and co % 4 == 0. F(3x3, 4x4) (m = 4, below): 6x6
+// tiles of xp, 4x4 tiles of dy, 36 products.
 import { flatRows } from './conv';
 
-/** Floats of scratch for blocks of P tiles. */
-export function winogradFilterGradScratchFloats(ci: i32, co: i32, P: i32): i32 {
-  return 16 * (P * (ci + co) + 32) + 16 * ci * co;
+/** Floats of scratch for blocks of P tiles of m x m outputs (m = 2 or 4). */
+export function winogradFilterGradScratchFloats(ci: i32, co: i32, P: i32, m: i32): i32 {
+  const T = (m + 2) * (m + 2);
+  return T * (P * (ci + co) + 32) + T * ci * co;
 }
 
 /**
- * dw[3,3,ci,co] (overwritten) from xp, x zero-padded to at least 2*ceil(OH/2) + 2 rows and
- * 2*ceil(OW/2) + 2 columns (Hp x Wp, convPadInput), and dy[N,OH,OW,co].
+ * dw[3,3,ci,co] (overwritten) from xp, x zero-padded to at least m*ceil(OH/m) + 2 rows and
+ * m*ceil(OW/m) + 2 columns (Hp x Wp, convPadInput), and dy[N,OH,OW,co]; m = 2: F(3x3, 2x2),
+ * m = 4: F(3x3, 4x4) (36 multiplies per 4x4 tile of dy instead of 144).
  */
 export function convFilterGradWinograd(
   xp: usize, dy: usize, dw: usize, scratch: usize,
-  N: i32, OH: i32, OW: i32, Hp: i32, Wp: i32, ci: i32, co: i32, P: i32,
+  N: i32, OH: i32, OW: i32, Hp: i32, Wp: i32, ci: i32, co: i32, P: i32, m: i32,
 ): void {
-  const TH = (OH + 1) >> 1;
-  const TW = (OW + 1) >> 1;
+  if (m == 4) winograd(xp, dy, dw, scratch, N, OH, OW, Hp, Wp, ci, co, P, 4);
+  else winograd(xp, dy, dw, scratch, N, OH, OW, Hp, Wp, ci, co, P, 2);
+}
+
+// @ts-ignore: decorator
+@inline function winograd(
+  xp: usize, dy: usize, dw: usize, scratch: usize,
+  N: i32, OH: i32, OW: i32, Hp: i32, Wp: i32, ci: i32, co: i32, P: i32, m: i32,
+): void {
+  const T = (m + 2) * (m + 2);
+  const TH = (OH + m - 1) / m;
+  const TW = (OW + m - 1) / m;
   const tiles = N * TH * TW;
   const ciB = <usize>ci << 2;
   const coB = <usize>co << 2;
-  // Bytes from U_k to U_k+1 (and V_k to V_k+1): one cache line more than the data, so that the 16
+  // Bytes from U_k to U_k+1 (and V_k to V_k+1): one cache line more than the data, so that the
   // stores of a tile do not all fall into one L1 set when P * ci * 4 is a multiple of 4096.
   const uStride = <usize>P * ciB + 64;
   const vStride = <usize>P * coB + 64;
   const U = scratch;
-  const V = U + 16 * uStride;
-  const M = V + 16 * vStride;
-  memory.fill(M, 0, (<usize>16 * ci) * coB);
+  const V = U + <usize>T * uStride;
+  const M = V + <usize>T * vStride;
+  memory.fill(M, 0, (<usize>T * ci) * coB);
   let n = 0, I = 0, J = 0;
   for (let t0 = 0; t0 < tiles; t0 += P) {
     const np = min(P, tiles - t0);
     for (let p = 0; p < np; p++) {
-      const xs = xp + (<usize>(n * Hp + 2 * I) * Wp + 2 * J) * ciB;
-      inputTile(xs, U + <usize>p * ciB, ciB, <usize>Wp * ciB, uStride);
-      const ds = dy + (<usize>(n * OH + 2 * I) * OW + 2 * J) * coB;
-      gradTile(ds, V + <usize>p * coB, coB, <usize>OW * coB, vStride, 2 * I + 1 < OH, 2 * J + 1 < OW);
+      const xs = xp + (<usize>(n * Hp + m * I) * Wp + m * J) * ciB;
+      const ds = dy + (<usize>(n * OH + m * I) * OW + m * J) * coB;
+      if (m == 2) {
+        inputTile(xs, U + <usize>p * ciB, ciB, <usize>Wp * ciB, uStride);
+        gradTile(ds, V + <usize>p * coB, coB, <usize>OW * coB, vStride, 2 * I + 1 < OH, 2 * J + 1 < OW);
+      } else {
+        inputTile6(xs, U + <usize>p * ciB, ciB, <usize>Wp * ciB, uStride);
+        const nr = min(4, OH - 4 * I);
+        const nc = min(4, OW - 4 * J);
+        if (nr == 4 && nc == 4) gradTile4(ds, V + <usize>p * coB, coB, <usize>OW * coB, vStride, 4, 4);
+        else gradTile4(ds, V + <usize>p * coB, coB, <usize>OW * coB, vStride, nr, nc);
+      }
       if (++J == TW) {
         J = 0;
         if (++I == TH) { I = 0; n++; }
       }
     }
-    for (let k = 0; k < 16; k++) {
+    for (let k = 0; k < T; k++) {
       for (let c = 0; c < ci; c += 4) {
         flatRows(U + <usize>k * uStride + (<usize>c << 2), V + <usize>k * vStride, M, np, ciB, co, k * ci + c, min(4, ci - c));
       }
     }
   }
-  outputTransform(M, dw, (<usize>ci * co) << 2);
+  if (m == 2) outputTransform(M, dw, (<usize>ci * co) << 2);
+  else outputTransform6(M, dw, (<usize>ci * co) << 2);
 }
 
 /** U[k] = (B^T d B)[k] of the 4x4 tile at src (rows rowB bytes apart), 4 channels at a time. */
@@ -176,5 +198,174 @@ export function convFilterGradWinograd(
     v128.store(o + 6 * bytes, f32x4.add(r2a, bc));
     v128.store(o + 7 * bytes, f32x4.sub(r2b, r2c));
     v128.store(o + 8 * bytes, f32x4.sub(bc, r2d));
+  }
+}
+
+// F(3x3, 4x4): B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
+// 0 4 0 -5 0 1], A = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1],
+// G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1]
+// (the forward F(4x4, 3x3) transposed; the fractions stay in G, applied once at the end).
+
+/** Row k of B^T applied to (d0..d5). */
+// @ts-ignore: decorator
+@inline function bt(k: i32, d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128): v128 {
+  if (k == 0) return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), d0), f32x4.mul(f32x4.splat(5), d2)), d4);
+  if (k == 1) return f32x4.sub(f32x4.add(d4, d3), f32x4.mul(f32x4.splat(4), f32x4.add(d1, d2)));
+  if (k == 2) return f32x4.add(f32x4.sub(d4, d3), f32x4.mul(f32x4.splat(4), f32x4.sub(d1, d2)));
+  if (k == 3) return f32x4.add(f32x4.sub(d4, d2), f32x4.mul(f32x4.splat(2), f32x4.sub(d3, d1)));
+  if (k == 4) return f32x4.sub(f32x4.sub(d4, d2), f32x4.mul(f32x4.splat(2), f32x4.sub(d3, d1)));
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), d1), f32x4.mul(f32x4.splat(5), d3)), d5);
+}
+
+/** Row k of B^T applied to the 6 vectors at p, p + s, ..., loading only those it uses. */
+// @ts-ignore: decorator
+@inline function btLoad(k: i32, p: usize, s: usize): v128 {
+  const z = f32x4.splat(0);
+  if (k == 0) return bt(0, v128.load(p), z, v128.load(p + 2 * s), z, v128.load(p + 4 * s), z);
+  if (k == 5) return bt(5, z, v128.load(p + s), z, v128.load(p + 3 * s), z, v128.load(p + 5 * s));
+  return bt(k, z, v128.load(p + s), v128.load(p + 2 * s), v128.load(p + 3 * s), v128.load(p + 4 * s), z);
+}
+
+/** Column j of U = B^T d B: (d B)[r][j] for the 6 rows, then B^T of that column. */
+// @ts-ignore: decorator
+@inline function inputColumn(j: i32, s: usize, q: usize, ciB: usize, rowB: usize, kStride: usize): void {
+  const t0 = btLoad(j, s, ciB), t1 = btLoad(j, s + rowB, ciB), t2 = btLoad(j, s + 2 * rowB, ciB);
+  const t3 = btLoad(j, s + 3 * rowB, ciB), t4 = btLoad(j, s + 4 * rowB, ciB), t5 = btLoad(j, s + 5 * rowB, ciB);
+  v128.store(q + <usize>j * kStride, bt(0, t0, t1, t2, t3, t4, t5));
+  v128.store(q + <usize>(6 + j) * kStride, bt(1, t0, t1, t2, t3, t4, t5));
+  v128.store(q + <usize>(12 + j) * kStride, bt(2, t0, t1, t2, t3, t4, t5));
+  v128.store(q + <usize>(18 + j) * kStride, bt(3, t0, t1, t2, t3, t4, t5));
+  v128.store(q + <usize>(24 + j) * kStride, bt(4, t0, t1, t2, t3, t4, t5));
+  v128.store(q + <usize>(30 + j) * kStride, bt(5, t0, t1, t2, t3, t4, t5));
+}
+
+/** U[k] = (B^T d B)[k] of the 6x6 tile at src, 4 channels at a time. */
+// @ts-ignore: decorator
+@inline function inputTile6(src: usize, dst: usize, ciB: usize, rowB: usize, kStride: usize): void {
+  for (let c: usize = 0; c < ciB; c += 16) {
+    inputColumn(0, src + c, dst + c, ciB, rowB, kStride);
+    inputColumn(1, src + c, dst + c, ciB, rowB, kStride);
+    inputColumn(2, src + c, dst + c, ciB, rowB, kStride);
+    inputColumn(3, src + c, dst + c, ciB, rowB, kStride);
+    inputColumn(4, src + c, dst + c, ciB, rowB, kStride);
+    inputColumn(5, src + c, dst + c, ciB, rowB, kStride);
+  }
+}
+
+/** out[i * stride] = (A x)[i] for the 6 rows of A. */
+// @ts-ignore: decorator
+@inline function aStore(x0: v128, x1: v128, x2: v128, x3: v128, q: usize, stride: usize): void {
+  let u = f32x4.add(x0, x2);
+  let w = f32x4.add(x1, x3);
+  v128.store(q, x0);
+  v128.store(q + stride, f32x4.add(u, w));
+  v128.store(q + 2 * stride, f32x4.sub(u, w));
+  u = f32x4.add(x0, f32x4.mul(f32x4.splat(4), x2));
+  w = f32x4.mul(f32x4.splat(2), f32x4.add(x1, f32x4.mul(f32x4.splat(4), x3)));
+  v128.store(q + 3 * stride, f32x4.add(u, w));
+  v128.store(q + 4 * stride, f32x4.sub(u, w));
+  v128.store(q + 5 * stride, x3);
+}
+
+/**
+ * V[k] = (A g A^T)[k] of the 4x4 dy tile at src with nr valid rows and nc valid columns (the rest
+ * zero): h = g A^T row by row (24 values), then A h column by column.
+ */
+// @ts-ignore: decorator
+@inline function gradTile4(src: usize, dst: usize, coB: usize, rowB: usize, kStride: usize, nr: i32, nc: i32): void {
+  const z = f32x4.splat(0);
+  const two = f32x4.splat(2);
+  const four = f32x4.splat(4);
+  for (let c: usize = 0; c < coB; c += 16) {
+    const s = src + c;
+    const q = dst + c;
+    let h00 = z, h01 = z, h02 = z, h03 = z, h04 = z, h05 = z;
+    let h10 = z, h11 = z, h12 = z, h13 = z, h14 = z, h15 = z;
+    let h20 = z, h21 = z, h22 = z, h23 = z, h24 = z, h25 = z;
+    let h30 = z, h31 = z, h32 = z, h33 = z, h34 = z, h35 = z;
+    let r: usize, g0: v128, g1: v128, g2: v128, g3: v128, u: v128, w: v128;
+    r = s;
+    g0 = v128.load(r); g1 = nc > 1 ? v128.load(r + coB) : z;
+    g2 = nc > 2 ? v128.load(r + 2 * coB) : z; g3 = nc > 3 ? v128.load(r + 3 * coB) : z;
+    h00 = g0; h05 = g3;
+    u = f32x4.add(g0, g2); w = f32x4.add(g1, g3); h01 = f32x4.add(u, w); h02 = f32x4.sub(u, w);
+    u = f32x4.add(g0, f32x4.mul(four, g2)); w = f32x4.mul(two, f32x4.add(g1, f32x4.mul(four, g3)));
+    h03 = f32x4.add(u, w); h04 = f32x4.sub(u, w);
+    if (nr > 1) {
+      r = s + 1 * rowB;
+      g0 = v128.load(r); g1 = nc > 1 ? v128.load(r + coB) : z;
+      g2 = nc > 2 ? v128.load(r + 2 * coB) : z; g3 = nc > 3 ? v128.load(r + 3 * coB) : z;
+      h10 = g0; h15 = g3;
+      u = f32x4.add(g0, g2); w = f32x4.add(g1, g3); h11 = f32x4.add(u, w); h12 = f32x4.sub(u, w);
+      u = f32x4.add(g0, f32x4.mul(four, g2)); w = f32x4.mul(two, f32x4.add(g1, f32x4.mul(four, g3)));
+      h13 = f32x4.add(u, w); h14 = f32x4.sub(u, w);
+    }
+    if (nr > 2) {
+      r = s + 2 * rowB;
+      g0 = v128.load(r); g1 = nc > 1 ? v128.load(r + coB) : z;
+      g2 = nc > 2 ? v128.load(r + 2 * coB) : z; g3 = nc > 3 ? v128.load(r + 3 * coB) : z;
+      h20 = g0; h25 = g3;
+      u = f32x4.add(g0, g2); w = f32x4.add(g1, g3); h21 = f32x4.add(u, w); h22 = f32x4.sub(u, w);
+      u = f32x4.add(g0, f32x4.mul(four, g2)); w = f32x4.mul(two, f32x4.add(g1, f32x4.mul(four, g3)));
+      h23 = f32x4.add(u, w); h24 = f32x4.sub(u, w);
+    }
+    if (nr > 3) {
+      r = s + 3 * rowB;
+      g0 = v128.load(r); g1 = nc > 1 ? v128.load(r + coB) : z;
+      g2 = nc > 2 ? v128.load(r + 2 * coB) : z; g3 = nc > 3 ? v128.load(r + 3 * coB) : z;
+      h30 = g0; h35 = g3;
+      u = f32x4.add(g0, g2); w = f32x4.add(g1, g3); h31 = f32x4.add(u, w); h32 = f32x4.sub(u, w);
+      u = f32x4.add(g0, f32x4.mul(four, g2)); w = f32x4.mul(two, f32x4.add(g1, f32x4.mul(four, g3)));
+      h33 = f32x4.add(u, w); h34 = f32x4.sub(u, w);
+    }
+    aStore(h00, h10, h20, h30, q, 6 * kStride);
+    aStore(h01, h11, h21, h31, q + 1 * kStride, 6 * kStride);
+    aStore(h02, h12, h22, h32, q + 2 * kStride, 6 * kStride);
+    aStore(h03, h13, h23, h33, q + 3 * kStride, 6 * kStride);
+    aStore(h04, h14, h24, h34, q + 4 * kStride, 6 * kStride);
+    aStore(h05, h15, h25, h35, q + 5 * kStride, 6 * kStride);
+  }
+}
+
+/** Row a of G^T applied to (m0..m5). */
+// @ts-ignore: decorator
+@inline function gt(a: i32, m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128): v128 {
+  const sixth = f32x4.splat(<f32>(1.0 / 6.0));
+  if (a == 0) {
+    return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(0.25), m0), f32x4.mul(sixth, f32x4.add(m1, m2))),
+      f32x4.mul(f32x4.splat(<f32>(1.0 / 24.0)), f32x4.add(m3, m4)));
+  }
+  if (a == 1) {
+    return f32x4.add(f32x4.mul(sixth, f32x4.sub(m2, m1)), f32x4.mul(f32x4.splat(<f32>(1.0 / 12.0)), f32x4.sub(m3, m4)));
+  }
+  return f32x4.add(f32x4.mul(sixth, f32x4.sub(f32x4.add(m3, m4), f32x4.add(m1, m2))), m5);
+}
+
+/** Row a of G^T M (column v) for the 6 rows of M_k at m (planes `bytes` apart). */
+// @ts-ignore: decorator
+@inline function gtLoad(a: i32, m: usize, bytes: usize): v128 {
+  return gt(a, v128.load(m), v128.load(m + 6 * bytes), v128.load(m + 12 * bytes), v128.load(m + 18 * bytes),
+    v128.load(m + 24 * bytes), v128.load(m + 30 * bytes));
+}
+
+/** dw[a][b] = (G^T M G)[a][b] over the ci*co elements (bytes) of each of the 36 matrices M_k. */
+// @ts-ignore: decorator
+@inline function outputTransform6(M: usize, dw: usize, bytes: usize): void {
+  for (let e: usize = 0; e < bytes; e += 16) {
+    const m = M + e;
+    const o = dw + e;
+    for (let a = 0; a < 3; a++) {
+      // r_v = (G^T M)[a][v]; out[a][b] = (r G)[b].
+      const r0 = a == 0 ? gtLoad(0, m, bytes) : a == 1 ? gtLoad(1, m, bytes) : gtLoad(2, m, bytes);
+      const r1 = a == 0 ? gtLoad(0, m + bytes, bytes) : a == 1 ? gtLoad(1, m + bytes, bytes) : gtLoad(2, m + bytes, bytes);
+      const r2 = a == 0 ? gtLoad(0, m + 2 * bytes, bytes) : a == 1 ? gtLoad(1, m + 2 * bytes, bytes) : gtLoad(2, m + 2 * bytes, bytes);
+      const r3 = a == 0 ? gtLoad(0, m + 3 * bytes, bytes) : a == 1 ? gtLoad(1, m + 3 * bytes, bytes) : gtLoad(2, m + 3 * bytes, bytes);
+      const r4 = a == 0 ? gtLoad(0, m + 4 * bytes, bytes) : a == 1 ? gtLoad(1, m + 4 * bytes, bytes) : gtLoad(2, m + 4 * bytes, bytes);
+      const r5 = a == 0 ? gtLoad(0, m + 5 * bytes, bytes) : a == 1 ? gtLoad(1, m + 5 * bytes, bytes) : gtLoad(2, m + 5 * bytes, bytes);
+      const out = o + <usize>(a * 3) * bytes;
+      v128.store(out, gt(0, r0, r1, r2, r3, r4, r5));
+      v128.store(out + bytes, gt(1, r0, r1, r2, r3, r4, r5));
+      v128.store(out + 2 * bytes, gt(2, r0, r1, r2, r3, r4, r5));
+    }
   }
 }

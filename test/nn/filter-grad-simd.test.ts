@@ -170,18 +170,27 @@ describe('SIMD depthwise conv filter gradient (asm/conv.ts)', () => {
   });
 });
 
-describe('Winograd F(3x3, 2x2) filter gradient (asm/filter-winograd.ts: 3x3, stride 1, ci and co % 4 == 0)', () => {
-  const cases: [number[], number[], Pad][] = [
-    [[2, 7, 9, 8], [3, 3, 8, 8], 'same'], // odd output rows and columns: half-empty dy tiles
-    [[3, 6, 5, 12], [3, 3, 12, 20], 'valid'], // 4x3 outputs, co = 8 + 8 + 4
-    [[2, 8, 8, 16], [3, 3, 16, 12], [[0, 0], [2, 0], [1, 3], [0, 0]]], // explicit asymmetric padding
-    [[2, 5, 5, 8], [3, 3, 8, 8], 2], // numeric padding
+describe('Winograd filter gradients (asm/filter-winograd.ts: 3x3, stride 1, ci and co % 4 == 0)', () => {
+  // F(3x3, 4x4) is chosen when 4x4 tiles cover at most 1.2x the outputs 2x2 tiles cover
+  // (filter-grad.ts winogradTile); the outputs (OH x OW) below pick each on purpose.
+  const f2: [number[], number[], Pad][] = [
+    [[2, 6, 5, 8], [3, 3, 8, 8], 'same'], // 6x5: odd columns, half-empty dy tiles
     [[3, 1, 2, 8], [3, 3, 8, 8], 'same'], // a single output row
-    [[4, 20, 20, 8], [3, 3, 8, 16], 'same'], // 400 tiles: 6 full blocks of 64 and a partial one
+    [[2, 14, 14, 12], [3, 3, 12, 20], 'same'], // 98 tiles: a full block of 64 and a partial one, co = 8 + 8 + 4
   ];
-  for (const [i, [xs, fs, pad]] of cases.entries()) {
-    it(`x ${xs.join('x')} filter ${fs.join('x')} pad ${JSON.stringify(pad)}`, async () => {
-      await checkShape(200 + i, xs, fs, 1, pad);
-    });
+  const f4: [number[], number[], Pad][] = [
+    [[2, 8, 8, 8], [3, 3, 8, 8], 'same'], // 8x8: whole tiles
+    [[2, 7, 9, 8], [3, 3, 8, 12], 'same'], // 7x9: 3 valid rows / 1 valid column in the last tiles
+    [[3, 6, 5, 12], [3, 3, 12, 20], 'valid'], // 4x3
+    [[2, 8, 8, 16], [3, 3, 16, 12], [[0, 0], [2, 0], [1, 3], [0, 0]]], // 8x10, explicit asymmetric pad
+    [[2, 5, 5, 8], [3, 3, 8, 8], 2], // 7x7, numeric padding
+    [[4, 20, 20, 8], [3, 3, 8, 16], 'same'], // 100 tiles: 3 full blocks of 32 and a partial one
+  ];
+  for (const [name, cases, seed] of [['2x2', f2, 200], ['4x4', f4, 300]] as const) {
+    for (const [i, [xs, fs, pad]] of cases.entries()) {
+      it(`${name} tiles: x ${xs.join('x')} filter ${fs.join('x')} pad ${JSON.stringify(pad)}`, async () => {
+        await checkShape(seed + i, xs, fs, 1, pad);
+      });
+    }
   }
 });

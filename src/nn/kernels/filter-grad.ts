@@ -11,9 +11,10 @@
  * shapes, and first layers (1 or 3 input channels) stream the pixels once. A depthwise channel
  * multiplier m > 1 repeats each channel of x m times in the padded copy, which makes it a
  * multiplier-1 gradient over C*m channels whose [kh, kw, C*m] result is [kh, kw, C, m].
- * 3x3 stride-1 regular convolutions with channel counts multiple of 4 use Winograd F(3x3, 2x2)
- * instead (asm/filter-winograd.ts): 16 multiplies per 2x2 tile of dy and channel pair instead of
- * 36, e.g. 128x14x14x32 -> 3x3x32x64 in 9.8 ms (95 effective GFLOP/s) instead of 17.4 ms.
+ * 3x3 stride-1 regular convolutions with channel counts multiple of 4 use Winograd instead
+ * (asm/filter-winograd.ts): F(3x3, 2x2), 16 multiplies per 2x2 tile of dy and channel pair instead
+ * of 36, or F(3x3, 4x4), 36 instead of 144; e.g. 128x14x14x32 -> 3x3x32x64 in 9.3 ms (F2, 100
+ * effective GFLOP/s) instead of 17.4 ms, 128x16x16x32 -> 64 in 9.6 ms (F4) instead of 22.7.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Pad, type Shape4, geometry } from './conv.js';
@@ -34,9 +35,9 @@ interface ConvKernels {
   ): void;
   convFilterGradWinograd(
     xp: number, dy: number, dw: number, scratch: number, N: number, OH: number, OW: number,
-    Hp: number, Wp: number, ci: number, co: number, P: number,
+    Hp: number, Wp: number, ci: number, co: number, P: number, m: number,
   ): void;
-  winogradFilterGradScratchFloats(ci: number, co: number, P: number): number;
+  winogradFilterGradScratchFloats(ci: number, co: number, P: number, m: number): number;
   depthwiseFilterGrad(
     xp: number, dy: number, dw: number, N: number, OH: number, OW: number, Hp: number, Wp: number,
     C: number, kh: number, kw: number, sh: number, sw: number, chunkRows: number,
@@ -46,8 +47,23 @@ interface ConvKernels {
 /** Bytes of dy per chunk of output rows that every block of dW streams over (kept in L1). */
 const CHUNK_BYTES = 16384;
 
-/** Tiles per block of the Winograd filter gradient (its transformed tiles stay in L2; 32-128 measure alike). */
+/**
+ * Tiles per block of the Winograd filter gradients (their transformed tiles stay in L2): 2x2
+ * tiles, 32-128 measure alike; 4x4 tiles (36 planes), 24-48.
+ */
 const WINOGRAD_TILES = 64;
+const WINOGRAD4_TILES = 32;
+
+/**
+ * Output tile of the Winograd filter gradient. F(3x3, 4x4) makes 36 products per 4x4 tile (2.25
+ * per output) against F(3x3, 2x2)'s 16 per 2x2 tile (4), but its transforms cost more and it pads
+ * the output to multiples of 4: measured on 128 x 32 -> 64 channels, 9.6 vs 11.9 ms at 16x16,
+ * equal at 14x14 (4x4 tiles cover 16x16 = 1.31x the outputs, 2x2 tiles 1x).
+ */
+function winogradTile(OH: number, OW: number): 2 | 4 {
+  const cover = (m: number) => Math.ceil(OH / m) * m * Math.ceil(OW / m) * m;
+  return cover(4) <= 1.2 * cover(2) ? 4 : 2;
+}
 
 /**
  * ci * co from which 3x3 stride-1 filter gradients use Winograd: its tile transforms cost about as
@@ -73,14 +89,16 @@ function filterGrad(
   const k = simdKernels<ConvKernels>(e.backend);
   const winograd = !depthwise && kh === 3 && kw === 3 && sh === 1 && sw === 1;
   if (winograd && C % 4 === 0 && co % 4 === 0 && C * co >= WINOGRAD_MIN_CHANNEL_PAIRS) {
-    // Winograd F(3x3, 2x2) over 2x2 tiles of dy: x padded to whole 4x4 tiles.
-    const Hp = 2 * Math.ceil(OH / 2) + 2;
-    const Wp = 2 * Math.ceil(OW / 2) + 2;
+    // Winograd F(3x3, m x m) over m x m tiles of dy: x padded to whole (m+2) x (m+2) tiles.
+    const m = winogradTile(OH, OW);
+    const P = m === 4 ? WINOGRAD4_TILES : WINOGRAD_TILES;
+    const Hp = m * Math.ceil(OH / m) + 2;
+    const Wp = m * Math.ceil(OW / m) + 2;
     const xp = e.alloc([N * Hp * Wp * C]);
     k.convPadInput(heapOffset(e.backend, x), heapOffset(e.backend, xp), N, H, W, C, Hp, Wp, top, left, 1);
-    const scratch = e.alloc([k.winogradFilterGradScratchFloats(C, co, WINOGRAD_TILES)]);
+    const scratch = e.alloc([k.winogradFilterGradScratchFloats(C, co, P, m)]);
     k.convFilterGradWinograd(heapOffset(e.backend, xp), heapOffset(e.backend, dy), heapOffset(e.backend, dw),
-      heapOffset(e.backend, scratch), N, OH, OW, Hp, Wp, C, co, WINOGRAD_TILES);
+      heapOffset(e.backend, scratch), N, OH, OW, Hp, Wp, C, co, P, m);
     return dw;
   }
   // Padded x: rows (OH-1)*sh + kh, columns (OW-1)*sw + kw; x itself when nothing is padded.
