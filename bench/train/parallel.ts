@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../src/data/dataset.js';
 import { makeBatch, makeOptimizer } from '../../src/estimate/train-util.js';
 import { buildModel } from '../../src/nn/builder.js';
+import { softmaxCrossEntropy } from '../../src/nn/losses.js';
 import { ParallelTrainer } from '../../src/nn/parallel/trainer.js';
 import type { ArchGraph, OpSpec } from '../../src/space/arch/graph.js';
 import { Rng } from '../../src/util/rng.js';
@@ -90,7 +91,7 @@ export async function measureSideBySide(name: BenchModel, threads: number, secon
     let k = 0;
     const one = async (): Promise<number> => {
       const [x, y] = xs[k++ % batches]!;
-      return tf.tidy(() => sOpt.minimize(() => tf.losses.softmaxCrossEntropy(y, single.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars)!.dataSync()[0]!);
+      return tf.tidy(() => sOpt.minimize(() => softmaxCrossEntropy(y, single.apply(x, { training: true }) as tf.Tensor), true, vars)!.dataSync()[0]!);
     };
     const many = (): Promise<number> => t.step((k % batches) * batch, ((k++ % batches) + 1) * batch);
     for (const f of [one, many]) {

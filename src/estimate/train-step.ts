@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
+import { trainingLoss } from '../nn/losses.js';
 import { Rng } from '../util/rng.js';
 import { makeBatch, withSeededMathRandom } from './train-util.js';
 
@@ -49,9 +50,7 @@ export class LocalStepper implements Stepper {
           () =>
             this.optimizer.minimize(() => {
               const out = this.model.apply(xb, { training: true }) as tf.Tensor;
-              return (this.data.task === 'classification'
-                ? tf.losses.softmaxCrossEntropy(yb, out)
-                : tf.losses.meanSquaredError(yb, out)) as tf.Scalar;
+              return trainingLoss(this.data.task, yb, out);
             }, true, this.vars) as tf.Scalar,
         ),
       );

@@ -22,6 +22,7 @@ import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js'
 import { conv2d, fusedConv2d } from './conv-forward.js';
 import { matMulReroute } from './matmul.js';
 import { add, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
+import { softmaxXentKernel } from './loss.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
 import { simdKernels } from './simd.js';
 import { reduceLeading } from './reduce.js';
@@ -109,6 +110,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
     wrap('Add', (e, { a, b }) => add(e, a!, b!)),
     wrap('MaxPool', (e, { x }, a) => maxPool(e, x!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
     wrap(RELU_GRAD_KERNEL, (e, { dy, x }) => reluGrad(e, dy!, x!)),
+    softmaxXentKernel(backendName),
   ];
 }
 

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset } from '../../data/dataset.js';
 import { makeBatch, withSeededMathRandom } from '../../estimate/train-util.js';
+import { trainingLoss } from '../losses.js';
 import type { Rng } from '../../util/rng.js';
 
 export class Replica {
@@ -35,7 +36,7 @@ export class Replica {
         tf.tidy(() =>
           tf.variableGrads(() => {
             const y = this.model.apply(xb, { training: true }) as tf.Tensor;
-            return (this.task === 'classification' ? tf.losses.softmaxCrossEntropy(yb, y) : tf.losses.meanSquaredError(yb, y)) as tf.Scalar;
+            return trainingLoss(this.task, yb, y);
           }, this.vars),
         ),
       );
