@@ -49,7 +49,10 @@ export function convPadInput(
   }
 }
 
-/** dw[kh,kw,ci,co] = the filter gradient (overwritten) of a regular convolution. */
+/**
+ * dw[kh,kw,ci,co] = the filter gradient (overwritten) of a regular convolution; xp holds N images
+ * of Hp rows x Wp columns (the padded copy, or x itself when nothing is padded and Wp == W).
+ */
 export function convFilterGrad(
   xp: usize, dy: usize, dw: usize, N: i32, OH: i32, OW: i32, Hp: i32, Wp: i32, ci: i32, co: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, chunkRows: i32,
@@ -57,7 +60,7 @@ export function convFilterGrad(
   filterGrad(xp, dy, dw, N, OH, OW, Hp, Wp, ci, co, kh * kw * ci, kw, ci, sh, sw, chunkRows, false);
 }
 
-/** dw[kh,kw,C] = the filter gradient (overwritten) of a depthwise convolution (multiplier 1; dy[..., C]). */
+/** dw[kh,kw,C] = the filter gradient (overwritten) of a depthwise convolution (multiplier 1; dy[..., C]), xp as above. */
 export function depthwiseFilterGrad(
   xp: usize, dy: usize, dw: usize, N: i32, OH: i32, OW: i32, Hp: i32, Wp: i32, C: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, chunkRows: i32,

@@ -114,7 +114,10 @@ describe('SIMD conv filter gradient (asm/conv.ts)', () => {
     [[2, 6, 9, 12], [1, 1, 12, 20], 1, 'valid'], // pointwise, co = 20
     [[2, 11, 10, 4], [2, 3, 4, 9], [2, 1], 'same'], // even kernel (asymmetric 'same' pad), mixed strides
     [[2, 8, 9, 2], [3, 2, 2, 4], [1, 2], 'valid'],
-    [[2, 10, 10, 3], [4, 4, 3, 6], 2, 'valid'], // the last x row and column are never read (cropped)
+    [[2, 10, 10, 3], [4, 4, 3, 6], 2, 'valid'],
+    // No padded copy, and the forward pass never reads the last x rows: images are H rows apart.
+    [[2, 6, 8, 8], [1, 1, 8, 14], [2, 1], 'valid'],
+    [[3, 5, 4, 10], [4, 4, 10, 19], 3, 'valid'],
     [[2, 7, 7, 4], [3, 3, 4, 8], 1, 2], // explicit numeric padding
     [[2, 7, 9, 4], [3, 3, 4, 8], 1, [[0, 0], [2, 0], [1, 3], [0, 0]]], // explicit asymmetric padding
   ];
@@ -123,6 +126,11 @@ describe('SIMD conv filter gradient (asm/conv.ts)', () => {
       await checkShape(10 + i, xs, fs, s, pad);
     });
   }
+  it('stride larger than the kernel, no padded copy (cpu forward for the finite difference)', async () => {
+    // The stock wasm forward Conv2D gives a different y here (12.3 max abs difference to cpu), so
+    // the finite difference uses the cpu forward convolution; the gradient matches cpu's kernel.
+    await checkShape(45, [3, 3, 3, 8], [2, 1, 8, 18], 3, 'same', undefined, 'cpu');
+  });
   it('rounding modes with a numeric pad that does not divide evenly', async () => {
     // With 'round' / 'ceil' the output here has a row and column more than the padded input fills;
     // the stock wasm forward Conv2D gets those wrong (XNNPACK sizes its output from the padding), so
@@ -158,6 +166,7 @@ describe('SIMD depthwise conv filter gradient (asm/conv.ts)', () => {
     [[2, 8, 8, 3], [3, 3, 3, 2], 1, 'same'], // channel multiplier 2: 6 channels
     [[2, 7, 9, 5], [3, 3, 5, 3], 2, 'valid'], // multiplier 3: 15 channels
     [[2, 7, 7, 4], [3, 3, 4, 1], 1, [[0, 0], [2, 0], [1, 3], [0, 0]]], // explicit asymmetric padding
+    [[2, 12, 11, 2], [3, 1, 2, 1], 2, 'valid'], // no copy, last x row never read
   ];
   for (const [i, [xs, fs, s, pad]] of cases.entries()) {
     it(`x ${xs.join('x')} filter ${fs.join('x')} stride ${String(s)} pad ${JSON.stringify(pad)}`, async () => {

@@ -104,15 +104,19 @@ function filterGrad(
   // Padded x: rows (OH-1)*sh + kh, columns (OW-1)*sw + kw; x itself when nothing is padded.
   const Hp = (OH - 1) * sh + kh;
   const Wp = (OW - 1) * sw + kw;
+  // The kernels step from image to image by rows x Wp pixels: Hp for the padded copy, H for x itself
+  // (whose rows past Hp the forward pass never read).
   let xp = x;
+  let rows = H;
   if (top !== 0 || left !== 0 || Hp > H || Wp !== W || rep !== 1) {
     xp = e.alloc([N * Hp * Wp * C * rep]);
     k.convPadInput(heapOffset(e.backend, x), heapOffset(e.backend, xp), N, H, W, C, Hp, Wp, top, left, rep);
+    rows = Hp;
   }
   const chunkRows = Math.max(1, Math.floor(CHUNK_BYTES / (OW * co * 4)));
   const [pxp, pdy, pdw] = [xp, dy, dw].map((t) => heapOffset(e.backend, t)) as [number, number, number];
-  if (depthwise) k.depthwiseFilterGrad(pxp, pdy, pdw, N, OH, OW, Hp, Wp, co, kh, kw, sh, sw, chunkRows);
-  else k.convFilterGrad(pxp, pdy, pdw, N, OH, OW, Hp, Wp, C, co, kh, kw, sh, sw, chunkRows);
+  if (depthwise) k.depthwiseFilterGrad(pxp, pdy, pdw, N, OH, OW, rows, Wp, co, kh, kw, sh, sw, chunkRows);
+  else k.convFilterGrad(pxp, pdy, pdw, N, OH, OW, rows, Wp, C, co, kh, kw, sh, sw, chunkRows);
   return dw;
 }
 
