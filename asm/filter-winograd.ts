@@ -206,49 +206,39 @@ export function convFilterGradWinograd(
 // G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1]
 // (the forward F(4x4, 3x3) transposed; the fractions stay in G, applied once at the end).
 
-/** Row k of B^T applied to (d0..d5). */
+/** out[i * stride] = (B^T d)[i] for the 6 rows of B^T. */
 // @ts-ignore: decorator
-@inline function bt(k: i32, d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128): v128 {
-  if (k == 0) return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), d0), f32x4.mul(f32x4.splat(5), d2)), d4);
-  if (k == 1) return f32x4.sub(f32x4.add(d4, d3), f32x4.mul(f32x4.splat(4), f32x4.add(d1, d2)));
-  if (k == 2) return f32x4.add(f32x4.sub(d4, d3), f32x4.mul(f32x4.splat(4), f32x4.sub(d1, d2)));
-  if (k == 3) return f32x4.add(f32x4.sub(d4, d2), f32x4.mul(f32x4.splat(2), f32x4.sub(d3, d1)));
-  if (k == 4) return f32x4.sub(f32x4.sub(d4, d2), f32x4.mul(f32x4.splat(2), f32x4.sub(d3, d1)));
-  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), d1), f32x4.mul(f32x4.splat(5), d3)), d5);
+@inline function btStore(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, q: usize, stride: usize): void {
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+  v128.store(q + stride, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(four, f32x4.add(d1, d2))));
+  v128.store(q + 2 * stride, f32x4.add(f32x4.sub(d4, d3), f32x4.mul(four, f32x4.sub(d1, d2))));
+  const u = f32x4.sub(d4, d2);
+  const w = f32x4.mul(f32x4.splat(2), f32x4.sub(d3, d1));
+  v128.store(q + 3 * stride, f32x4.add(u, w));
+  v128.store(q + 4 * stride, f32x4.sub(u, w));
+  v128.store(q + 5 * stride, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
 }
 
-/** Row k of B^T applied to the 6 vectors at p, p + s, ..., loading only those it uses. */
-// @ts-ignore: decorator
-@inline function btLoad(k: i32, p: usize, s: usize): v128 {
-  const z = f32x4.splat(0);
-  if (k == 0) return bt(0, v128.load(p), z, v128.load(p + 2 * s), z, v128.load(p + 4 * s), z);
-  if (k == 5) return bt(5, z, v128.load(p + s), z, v128.load(p + 3 * s), z, v128.load(p + 5 * s));
-  return bt(k, z, v128.load(p + s), v128.load(p + 2 * s), v128.load(p + 3 * s), v128.load(p + 4 * s), z);
-}
-
-/** Column j of U = B^T d B: (d B)[r][j] for the 6 rows, then B^T of that column. */
-// @ts-ignore: decorator
-@inline function inputColumn(j: i32, s: usize, q: usize, ciB: usize, rowB: usize, kStride: usize): void {
-  const t0 = btLoad(j, s, ciB), t1 = btLoad(j, s + rowB, ciB), t2 = btLoad(j, s + 2 * rowB, ciB);
-  const t3 = btLoad(j, s + 3 * rowB, ciB), t4 = btLoad(j, s + 4 * rowB, ciB), t5 = btLoad(j, s + 5 * rowB, ciB);
-  v128.store(q + <usize>j * kStride, bt(0, t0, t1, t2, t3, t4, t5));
-  v128.store(q + <usize>(6 + j) * kStride, bt(1, t0, t1, t2, t3, t4, t5));
-  v128.store(q + <usize>(12 + j) * kStride, bt(2, t0, t1, t2, t3, t4, t5));
-  v128.store(q + <usize>(18 + j) * kStride, bt(3, t0, t1, t2, t3, t4, t5));
-  v128.store(q + <usize>(24 + j) * kStride, bt(4, t0, t1, t2, t3, t4, t5));
-  v128.store(q + <usize>(30 + j) * kStride, bt(5, t0, t1, t2, t3, t4, t5));
-}
-
-/** U[k] = (B^T d B)[k] of the 6x6 tile at src, 4 channels at a time. */
+/**
+ * U[k] = (B^T d B)[k] of the 6x6 tile at src, 4 channels at a time: t = d B row by row, stored in
+ * the planes of U (t[r][j] in plane 6r + j), then B^T t column by column, in place.
+ */
 // @ts-ignore: decorator
 @inline function inputTile6(src: usize, dst: usize, ciB: usize, rowB: usize, kStride: usize): void {
   for (let c: usize = 0; c < ciB; c += 16) {
-    inputColumn(0, src + c, dst + c, ciB, rowB, kStride);
-    inputColumn(1, src + c, dst + c, ciB, rowB, kStride);
-    inputColumn(2, src + c, dst + c, ciB, rowB, kStride);
-    inputColumn(3, src + c, dst + c, ciB, rowB, kStride);
-    inputColumn(4, src + c, dst + c, ciB, rowB, kStride);
-    inputColumn(5, src + c, dst + c, ciB, rowB, kStride);
+    const q = dst + c;
+    for (let r: usize = 0; r < 6; r++) {
+      const s = src + c + r * rowB;
+      btStore(v128.load(s), v128.load(s + ciB), v128.load(s + 2 * ciB), v128.load(s + 3 * ciB),
+        v128.load(s + 4 * ciB), v128.load(s + 5 * ciB), q + 6 * r * kStride, kStride);
+    }
+    for (let j: usize = 0; j < 6; j++) {
+      const t = q + j * kStride;
+      btStore(v128.load(t), v128.load(t + 6 * kStride), v128.load(t + 12 * kStride), v128.load(t + 18 * kStride),
+        v128.load(t + 24 * kStride), v128.load(t + 30 * kStride), t, 6 * kStride);
+    }
   }
 }
 

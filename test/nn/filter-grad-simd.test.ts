@@ -180,14 +180,15 @@ describe('SIMD depthwise conv filter gradient (asm/conv.ts)', () => {
 });
 
 describe('Winograd filter gradients (asm/filter-winograd.ts: 3x3, stride 1, ci and co % 4 == 0)', () => {
-  // F(3x3, 4x4) is chosen when 4x4 tiles cover at most 1.2x the outputs 2x2 tiles cover
+  // F(3x3, 4x4) is chosen when 4x4 tiles cover at most 1.5x the outputs 2x2 tiles cover
   // (filter-grad.ts winogradTile); the outputs (OH x OW) below pick each on purpose.
   const f2: [number[], number[], Pad][] = [
     [[2, 6, 5, 8], [3, 3, 8, 8], 'same'], // 6x5: odd columns, half-empty dy tiles
     [[3, 1, 2, 8], [3, 3, 8, 8], 'same'], // a single output row
-    [[2, 14, 14, 12], [3, 3, 12, 20], 'same'], // 98 tiles: a full block of 64 and a partial one, co = 8 + 8 + 4
+    [[8, 6, 6, 12], [3, 3, 12, 20], 'same'], // 72 tiles: a full block of 64 and a partial one, co = 8 + 8 + 4
   ];
   const f4: [number[], number[], Pad][] = [
+    [[2, 14, 14, 12], [3, 3, 12, 20], 'same'], // 14x14: 2 valid rows / columns in the last tiles
     [[2, 8, 8, 8], [3, 3, 8, 8], 'same'], // 8x8: whole tiles
     [[2, 7, 9, 8], [3, 3, 8, 12], 'same'], // 7x9: 3 valid rows / 1 valid column in the last tiles
     [[3, 6, 5, 12], [3, 3, 12, 20], 'valid'], // 4x3

@@ -13,8 +13,8 @@
  * multiplier-1 gradient over C*m channels whose [kh, kw, C*m] result is [kh, kw, C, m].
  * 3x3 stride-1 regular convolutions with channel counts multiple of 4 use Winograd instead
  * (asm/filter-winograd.ts): F(3x3, 2x2), 16 multiplies per 2x2 tile of dy and channel pair instead
- * of 36, or F(3x3, 4x4), 36 instead of 144; e.g. 128x14x14x32 -> 3x3x32x64 in 9.3 ms (F2, 100
- * effective GFLOP/s) instead of 17.4 ms, 128x16x16x32 -> 64 in 9.6 ms (F4) instead of 22.7.
+ * of 36, or F(3x3, 4x4), 36 instead of 144; e.g. 128x14x14x32 -> 3x3x32x64 in 8.4 ms (F4, 110
+ * effective GFLOP/s) instead of 17.4 ms direct, 128x16x16x32 -> 64 in 8.5 ms instead of 22.7.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Pad, type Shape4, geometry } from './conv.js';
@@ -56,13 +56,14 @@ const WINOGRAD4_TILES = 32;
 
 /**
  * Output tile of the Winograd filter gradient. F(3x3, 4x4) makes 36 products per 4x4 tile (2.25
- * per output) against F(3x3, 2x2)'s 16 per 2x2 tile (4), but its transforms cost more and it pads
- * the output to multiples of 4: measured on 128 x 32 -> 64 channels, 9.6 vs 11.9 ms at 16x16,
- * equal at 14x14 (4x4 tiles cover 16x16 = 1.31x the outputs, 2x2 tiles 1x).
+ * per output) against F(3x3, 2x2)'s 16 per 2x2 tile (4), but pads the output to multiples of 4.
+ * Measured (128 images, 32 or 64 -> 64 channels, F2 vs F4): 14x14 9.6 vs 8.6 ms and 10x10 4.8 vs
+ * 4.6 (4x4 tiles cover 1.31x / 1.44x the outputs 2x2 tiles cover), 6x6 3.3 vs 4.1 and 5x5 3.1 vs
+ * 3.9 (1.78x), 2x2 0.35 vs 0.93 (4x).
  */
 function winogradTile(OH: number, OW: number): 2 | 4 {
   const cover = (m: number) => Math.ceil(OH / m) * m * Math.ceil(OW / m) * m;
-  return cover(4) <= 1.2 * cover(2) ? 4 : 2;
+  return cover(4) <= 1.5 * cover(2) ? 4 : 2;
 }
 
 /**
