@@ -91,10 +91,13 @@ export function depthwiseFilterGrad(
   const imgX = (<usize>Hp * Wp * C) << 2;
   const rowX = (<usize>sh * Wp * C) << 2;
   const pixX = (<usize>sw * C) << 2;
+  // Blocks of 4 rows, or of one filter row when it has fewer (1-channel 3x3: 3 + 3 + 3 rows of
+  // consecutive x floats rather than 4 + 4 + 1 mixing filter rows).
+  const step = !dwise && kw * kc < 4 ? kw * kc : 4;
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const r1 = min(r0 + chunkRows, rows);
-    for (let k0 = 0; k0 < K; k0 += 4) {
-      const nr = min(4, K - k0);
+    for (let k0 = 0; k0 < K; k0 += step) {
+      const nr = min(step, K - k0);
       const o0 = rowOffset(k0, kw, kc, C, Wp);
       const d1 = rowOffset(k0 + min(1, nr - 1), kw, kc, C, Wp) - o0;
       const d2 = rowOffset(k0 + min(2, nr - 1), kw, kc, C, Wp) - o0;
