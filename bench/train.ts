@@ -6,9 +6,11 @@
  *   mlp   784-256-256-10 (relu)
  *   cnn28 conv3x3(32,same)-relu-maxpool2-conv3x3(64,same)-relu-maxpool2-dense128-relu-dense10 on 28x28x1
  *   cnn32 the same CNN on 32x32x3
- * Columns: tsnas (wasm + training-kernel pack, via initBackend) on one thread, tsnas data-parallel
+ * Columns: tsnas (the model as tsnas builds it from its graph IR, wasm + training-kernel pack via
+ * initBackend, tsnas's fused Adam and loss) on one thread, tsnas data-parallel
  * on --threads threads (src/nn/parallel, bench/train/parallel.ts; default 2), plain tfjs wasm (stock
- * kernels, run in a child process so that the pack is not registered there), PyTorch CPU with 2
+ * kernels and tf.sequential layers with relu activations, tf.train.adam, tf.losses, run in a child
+ * process so that the pack is not registered there), PyTorch CPU with 2
  * threads (bench/train/torch_bench.py, when `import torch` works). The last line is one JSON object
  * whose `tsnas` is the faster tsnas path (`tsnasPath` says which).
  *
@@ -28,7 +30,8 @@ import { makeOptimizer } from '../src/estimate/train-util.js';
 import { initBackend } from '../src/nn/backend.js';
 import { softmaxCrossEntropy } from '../src/nn/losses.js';
 import { Rng } from '../src/util/rng.js';
-import { measureSideBySide } from './train/parallel.js';
+import { benchGraph, measureSideBySide } from './train/parallel.js';
+import { buildModel as buildGraphModel } from '../src/nn/builder.js';
 
 const BATCH = 128;
 const MODELS = ['mlp', 'cnn28', 'cnn32'] as const;
@@ -79,6 +82,12 @@ function trainFlopsPerSample(name: ModelName): number {
   return 2 * (3 * layers.reduce((a, b) => a + b, 0) - layers[0]!);
 }
 
+/** The same model as tsnas builds it from its graph IR (bench/train/parallel.ts), as a NAS trial trains it. */
+function tsnasModel(name: ModelName): { model: tf.LayersModel; inShape: number[] } {
+  const { graph, shape } = benchGraph(name);
+  return { model: buildGraphModel(graph), inShape: shape };
+}
+
 function syntheticBatch(inShape: number[], seed: number): { x: tf.Tensor; y: tf.Tensor } {
   const rng = new Rng(seed);
   const n = BATCH * inShape.reduce((a, b) => a * b, 1);
@@ -94,7 +103,7 @@ function syntheticBatch(inShape: number[], seed: number): { x: tf.Tensor; y: tf.
  * tfjs's own.
  */
 function measure(name: ModelName, seconds: number, stock: boolean): { sps: number; best: number; cpu: number; steps: number } {
-  const { model, inShape } = buildModel(name);
+  const { model, inShape } = stock ? buildModel(name) : tsnasModel(name);
   const { x, y } = syntheticBatch(inShape, 1);
   const opt = stock ? tf.train.adam(1e-3) : makeOptimizer('adam', 1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -167,7 +176,7 @@ async function profileStep(name: ModelName): Promise<void> {
       },
     });
   }
-  const { model, inShape } = buildModel(name);
+  const { model, inShape } = tsnasModel(name);
   const { x, y } = syntheticBatch(inShape, 1);
   const opt = makeOptimizer('adam', 1e-3);
   const run = () =>

@@ -3,9 +3,16 @@
  * each op node becomes the layer(s) of src/nn/ops.ts, add/concat merges become Add/Concatenate
  * layers (a one-input merge is a pass-through). The model outputs logits unless
  * `outputActivation: 'softmax'`.
+ *
+ * A relu whose only input is a conv/sepconv/dense node that feeds nothing else is folded into that
+ * layer (`activation: 'relu'`, as Keras models are usually written): no layer of its own. Besides
+ * saving a layer, this keeps training off tfjs's fused-op gradient, which computes the gradient of
+ * every input eagerly: for the first layer that is the input-data gradient nobody needs (the MLP's
+ * first 784x256 product, ~20% of its training step).
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ArchGraph, type CheckedGraph, checkGraph } from '../space/arch/graph.js';
+import { foldedRelus } from './fold.js';
 import { applyOp } from './ops.js';
 
 export { countCost, nodeCost, type Cost, type NodeCost } from './cost.js';
@@ -31,6 +38,8 @@ function layerNamer() {
 
 export function buildModel(graph: ArchGraph | CheckedGraph, opts: BuildOpts = {}): tf.LayersModel {
   const g = graph.nodes && (graph as CheckedGraph).shapes instanceof Map ? (graph as CheckedGraph) : checkGraph(graph);
+  const folds = foldedRelus(g);
+  const foldedInto = new Set(folds.values());
   const name = layerNamer();
   const t = new Map<string, tf.SymbolicTensor>();
   let input: tf.SymbolicTensor | undefined;
@@ -42,7 +51,10 @@ export function buildModel(graph: ArchGraph | CheckedGraph, opts: BuildOpts = {}
         t.set(n.id, input);
         break;
       case 'op':
-        t.set(n.id, applyOp(n.op, t.get(n.input)!, name(n.id)));
+        if (folds.has(n.id)) {
+          name(n.id); // keeps every later layer's name as without folding (morphism/weights.ts layerNames)
+          t.set(n.id, t.get(n.input)!);
+        } else t.set(n.id, applyOp(n.op, t.get(n.input)!, name(n.id), foldedInto.has(n.id)));
         break;
       case 'merge': {
         // tfjs's executor frees a tensor too early when one layer takes it twice (e.g. add of two

@@ -66,8 +66,12 @@ export const BN_EPSILON = 1e-5;
 
 type Sym = tf.SymbolicTensor;
 
-/** Applies op `op` to `x` as layer(s) named from `name`; identity returns `x` itself. */
-export function applyOp(op: OpSpec, x: Sym, name: string): Sym {
+/**
+ * Applies op `op` to `x` as layer(s) named from `name`; identity returns `x` itself. `relu` folds a
+ * following relu into a conv/sepconv/dense layer (its `activation`), see foldedRelus in builder.ts.
+ */
+export function applyOp(op: OpSpec, x: Sym, name: string, relu = false): Sym {
+  const activation = relu ? 'relu' : undefined;
   const one = (l: tf.layers.Layer) => l.apply(x) as Sym;
   switch (op.type) {
     case 'conv':
@@ -80,6 +84,7 @@ export function applyOp(op: OpSpec, x: Sym, name: string): Sym {
           padding: op.padding ?? 'same',
           useBias: op.bias ?? false,
           kernelInitializer: 'heNormal',
+          activation,
         }),
       );
     case 'sepconv':
@@ -92,10 +97,11 @@ export function applyOp(op: OpSpec, x: Sym, name: string): Sym {
           padding: op.padding ?? 'same',
           depthMultiplier: 1,
           useBias: op.bias ?? false,
+          activation,
         }),
       );
     case 'dense':
-      return one(tf.layers.dense({ name, units: op.units, useBias: op.bias ?? true }));
+      return one(tf.layers.dense({ name, units: op.units, useBias: op.bias ?? true, activation }));
     case 'bn':
       return one(tf.layers.batchNormalization({ name, axis: -1, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }));
     case 'act':

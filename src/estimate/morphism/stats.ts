@@ -4,6 +4,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type { ArchGraph, CheckedGraph } from '../../space/arch/graph.js';
+import { foldedRelus } from '../../nn/fold.js';
 import { asChecked, layerNames } from './weights.js';
 
 export function activationStats(
@@ -16,9 +17,16 @@ export function activationStats(
   const g = asChecked(graph);
   const names = layerNames(g);
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const folds = foldedRelus(g);
+  const folded = new Map([...folds].map(([relu, producer]) => [producer, relu]));
   const layerOf = (id: string): string => {
     let n = byId.get(id)!;
     while (n.kind === 'op' && n.op.type === 'identity') n = byId.get(n.input)!;
+    // A relu folded into its producer is that layer's output; the producer's own (pre-relu) output no longer exists.
+    if (folds.has(n.id)) return names.get(folds.get(n.id)!)!;
+    if (folded.has(n.id)) {
+      throw new Error(`node "${n.id}": its output is fused with the relu "${folded.get(n.id)}" that follows it in the model; take statistics of a later node`);
+    }
     if (n.kind === 'merge' && n.inputs.length === 1) return layerOf(n.inputs[0]!);
     return names.get(n.id)!;
   };
