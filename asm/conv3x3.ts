@@ -1,35 +1,10 @@
 // Direct 3x3 stride-1 convolution (NHWC, float32) for first layers with 1..3 input channels, where
 // Winograd's GEMMs (K = C) are too short to pay:
 //   y[n, oh, ow, o] = sum over a, b, c of xp[n, oh + a, ow + b, c] * g[a, b, c, o]
-// on the zero-padded input xp (padInput3x3). Register block: 4 output pixels x 8 output channels in
+// on the zero-padded input xp (convPadInput in conv.ts). Register block: 4 output pixels x 8 output channels in
 // 8 f32x4 accumulators; per tap and channel 4 broadcast x values and 2 filter vectors. Blocks at
 // the right edge and the last channel block are shifted back to overlap the previous one (they
 // store the same values again), so that no block needs a tail; hence OW >= 4 and O >= 8.
-
-/** xp[N, OH + 2, OW + 2, C] = x[N, H, W, C] placed at (top, left), zeros elsewhere. */
-export function padInput3x3(
-  x: usize, xp: usize, N: i32, H: i32, W: i32, C: i32, Hp: i32, Wp: i32, top: i32, left: i32,
-): void {
-  const pix = <usize>C << 2;
-  const qa = min(max(left, 0), Wp);
-  const qb = max(min(W + left, Wp), qa);
-  const rowIn = <usize>W * pix;
-  const rowOut = <usize>Wp * pix;
-  let dst = xp;
-  for (let n = 0; n < N; n++) {
-    for (let r = 0; r < Hp; r++) {
-      const ih = r - top;
-      if (ih < 0 || ih >= H || qb == qa) {
-        memory.fill(dst, 0, rowOut);
-      } else {
-        memory.fill(dst, 0, <usize>qa * pix);
-        memory.copy(dst + <usize>qa * pix, x + <usize>(n * H + ih) * rowIn + <usize>(qa - left) * pix, <usize>(qb - qa) * pix);
-        memory.fill(dst + <usize>qb * pix, 0, <usize>(Wp - qb) * pix);
-      }
-      dst += rowOut;
-    }
-  }
-}
 
 /** y = the convolution of the padded xp[N, OH + 2, OW + 2, C] with g[3, 3, C, O] (+ bias, relu). */
 export function conv3x3Direct(

@@ -11,7 +11,7 @@
 // Scratch (winogradScratchFloats): C + 4 zero floats (read in place of padding), V, M.
 
 export { winograd4Conv, winograd4Filter, winograd4FilterFloats, winograd4ScratchFloats } from './winograd4';
-export { conv3x3Direct, padInput3x3 } from './conv3x3';
+export { conv3x3Direct } from './conv3x3';
 
 /**
  * Floats after each plane of V and M: they take the tail channels' full-vector stores, and shift

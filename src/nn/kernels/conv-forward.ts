@@ -26,8 +26,8 @@ interface WinogradKernels {
   winograd4FilterFloats: WinogradKernels['winogradFilterFloats'];
   winograd4Filter: WinogradKernels['winogradFilter'];
   winograd4Conv: WinogradKernels['winogradConv'];
-  padInput3x3(
-    x: number, xp: number, N: number, H: number, W: number, C: number, Hp: number, Wp: number, top: number, left: number,
+  convPadInput(
+    x: number, xp: number, N: number, H: number, W: number, C: number, Hp: number, Wp: number, top: number, left: number, rep: number,
   ): void;
   conv3x3Direct(
     xp: number, g: number, y: number, bias: number, N: number, C: number, OH: number, OW: number, O: number, relu: boolean,
@@ -112,7 +112,7 @@ export function direct3x3(
   if (N * OH * OW === 0) return y;
   const xp = e.alloc([N * (OH + 2) * (OW + 2) * C]);
   const at = (t: TI) => heapOffset(e.backend, t);
-  k.padInput3x3(at(x), at(xp), N, H, W, C, OH + 2, OW + 2, top, left);
+  k.convPadInput(at(x), at(xp), N, H, W, C, OH + 2, OW + 2, top, left, 1);
   k.conv3x3Direct(at(xp), at(filter), at(y), opts.bias ? at(opts.bias) : 0, N, C, OH, OW, O, opts.relu === true);
   e.free(xp);
   return y;
