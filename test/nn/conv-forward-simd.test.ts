@@ -15,15 +15,11 @@ import { initBackend } from '../../src/nn/backend.js';
 import { tileFor, winogradConv2d } from '../../src/nn/kernels/conv-forward.js';
 import { StockKernels, withExec } from '../../src/nn/kernels/exec.js';
 import { Rng } from '../../src/util/rng.js';
+import { randn, relErr } from '../helpers/arrays.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
-function rand(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal();
-  return a;
-}
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -40,26 +36,14 @@ async function run(
   });
 }
 
-/** max |got - want| / max |want|. */
-function relErr(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  expect(den).toBeGreaterThan(0);
-  return num / den;
-}
 
 async function checkShape(seed: number, xShape: number[], fShape: number[], strides: number, pad: Pad): Promise<void> {
   const rng = new Rng(seed);
   const info = tf.backend_util.computeConv2DInfo(xShape as Shape4, fShape as Shape4, strides, 1, pad as 'same');
   const yShape = [xShape[0]!, info.outHeight, info.outWidth, fShape[3]!];
-  const x = rand(rng, size(xShape));
-  const w = rand(rng, size(fShape));
-  const dy = rand(rng, size(yShape));
+  const x = randn(rng, size(xShape));
+  const w = randn(rng, size(fShape));
+  const dy = randn(rng, size(yShape));
   const attrs = { strides, pad, dataFormat: 'NHWC', dilations: 1 };
 
   // Forward.
@@ -94,7 +78,7 @@ async function checkShape(seed: number, xShape: number[], fShape: number[], stri
     const out = tf.conv2d(tf.tensor4d(xv, xShape as Shape4), tf.tensor4d(w, fShape as Shape4), strides, pad as 'same');
     return tf.sum(tf.mul(out, tf.tensor(dy, yShape))).dataSync()[0]!;
   });
-  const v = rand(rng, x.length);
+  const v = randn(rng, x.length);
   const eps = 0.5;
   const plus = loss(x.map((a, i) => a + eps * v[i]!));
   const minus = loss(x.map((a, i) => a - eps * v[i]!));
@@ -111,10 +95,10 @@ async function checkShape(seed: number, xShape: number[], fShape: number[], stri
 async function checkFused(rng: Rng, ci: number): Promise<void> {
   const xShape: Shape4 = [3, 7, 6, ci];
   const fShape: Shape4 = [3, 3, ci, 11];
-  const x = rand(rng, size(xShape));
-  const w = rand(rng, size(fShape));
-  const b = rand(rng, 11);
-  const alpha = rand(rng, 11);
+  const x = randn(rng, size(xShape));
+  const w = randn(rng, size(fShape));
+  const b = randn(rng, 11);
+  const alpha = randn(rng, 11);
   // bias: 'b' = [11], 'b4' = [1, 1, 1, 11]; preluActivationWeights: 'a' = [11].
   const variants: [string, Record<string, string>][] = [
     ['bias + relu', { bias: 'b', activation: 'relu' }],
@@ -197,9 +181,9 @@ describe('SIMD 3x3 stride-1 convolutions (Winograd F(4x4)/F(2x2), direct for 1-3
     const rng = new Rng(11);
     const xShape: Shape4 = [2, 9, 7, 6];
     const fShape: Shape4 = [3, 3, 6, 10];
-    const x = rand(rng, size(xShape));
-    const w = rand(rng, size(fShape));
-    const b = rand(rng, 10);
+    const x = randn(rng, size(xShape));
+    const w = randn(rng, size(fShape));
+    const b = randn(rng, 10);
     const grads: Float32Array[][] = [];
     for (const backend of ['wasm', 'cpu']) {
       await tf.setBackend(backend);
@@ -218,8 +202,8 @@ describe('SIMD 3x3 stride-1 convolutions (Winograd F(4x4)/F(2x2), direct for 1-3
     const rng = new Rng(7);
     const xShape = [2, 10, 10, 16];
     const fShape = [3, 3, 16, 16];
-    const x = rand(rng, size(xShape)).map((a) => 1000 + a);
-    const w = rand(rng, size(fShape)).map((a) => a * 1e3);
+    const x = randn(rng, size(xShape)).map((a) => 1000 + a);
+    const w = randn(rng, size(fShape)).map((a) => a * 1e3);
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
     const got = await run('wasm', 'Conv2D', { x: [x, xShape], filter: [w, fShape] }, attrs, [2, 10, 10, 16]);
     const want = await run('cpu', 'Conv2D', { x: [x, xShape], filter: [w, fShape] }, attrs, [2, 10, 10, 16]);

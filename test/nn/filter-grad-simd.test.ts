@@ -11,15 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
 import { Rng } from '../../src/util/rng.js';
+import { randn } from '../helpers/arrays.js';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
-function rand(rng: Rng, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.normal();
-  return a;
-}
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -63,8 +59,8 @@ async function checkShape(
     xShape as [number, number, number, number], filterShape as [number, number, number, number],
     strides, 1, pad as 'same', dimRoundingMode, depthwise);
   const dyShape = [xShape[0]!, info.outHeight, info.outWidth, info.outChannels];
-  const x = rand(rng, size(xShape));
-  const dy = rand(rng, size(dyShape));
+  const x = randn(rng, size(xShape));
+  const dy = randn(rng, size(dyShape));
   const got = await filterGrad('wasm', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode, depthwise);
   const want = await filterGrad('cpu', x, xShape, dy, dyShape, filterShape, strides, pad, dimRoundingMode, depthwise);
   let num = 0;
@@ -78,8 +74,8 @@ async function checkShape(
 
   // Finite difference of the forward convolution, in float32: eps large, the loss is linear in w.
   await tf.setBackend(forwardBackend);
-  const w = rand(rng, size(filterShape));
-  const v = rand(rng, size(filterShape));
+  const w = randn(rng, size(filterShape));
+  const v = randn(rng, size(filterShape));
   const eps = 0.5;
   const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
   const dyt = tf.tensor(dy, dyShape);

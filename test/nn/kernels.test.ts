@@ -6,19 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
 import { Rng } from '../../src/util/rng.js';
+import { type Arr, randArr, relErr } from '../helpers/arrays.js';
 import { StockKernels, withExec } from '../../src/nn/kernels/exec.js';
 
-interface Arr {
-  shape: number[];
-  data: Float32Array;
-}
-
-function randArr(rng: Rng, shape: number[], f: (r: Rng) => number = (r) => r.normal()): Arr {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = f(rng);
-  return { shape, data };
-}
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
 
@@ -44,16 +34,6 @@ async function lossOn(backend: string, f: Fn, xs: Arr[], seed = 7): Promise<numb
   });
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 /** Checks wasm (pack) == cpu within 1e-4 relative, and a directional finite difference on wasm. */
 async function check(f: Fn, xs: Arr[], opts: { fdEps?: number; fdTol?: number; fd?: boolean } = {}) {

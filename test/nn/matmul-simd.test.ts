@@ -10,29 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
 import { heapOffset, simdKernels } from '../../src/nn/kernels/simd.js';
 import { Rng } from '../../src/util/rng.js';
+import { type Arr, randArr, relErr } from '../helpers/arrays.js';
 
-interface Arr {
-  shape: number[];
-  data: Float32Array;
-}
 
-function randArr(rng: Rng, shape: number[]): Arr {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
-  return { shape, data };
-}
-
-/** max |a - b| / max |b|. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
 
