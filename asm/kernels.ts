@@ -5,7 +5,7 @@ export { maxPoolGrad } from './pool';
 export { adam, sgd, momentum, rmsprop } from './optim';
 export { gemm, gemmScratchFloats } from './matmul';
 export { convPadInput, convFilterGrad, depthwiseFilterGrad } from './conv';
-export { biasAdd, reluGrad, maxPool } from './elementwise';
+export { binaryLastAxis, binaryScalar, batchNormApply, reluGrad, maxPool } from './elementwise';
 export { winogradConv, winogradFilter, winogradFilterFloats, winogradScratchFloats, winograd4Conv, winograd4Filter, winograd4FilterFloats, winograd4ScratchFloats, conv3x3Direct } from './winograd';
 export { flatReduce } from './flat';
 export { convFilterGradWinograd, winogradFilterGradScratchFloats } from './filter-winograd';

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
-import { add, maxPool, reluGrad } from '../../src/nn/kernels/elementwise.js';
+import { batchNorm, binary, maxPool, reluGrad, simdCalls } from '../../src/nn/kernels/elementwise.js';
 import { StockKernels, withExec } from '../../src/nn/kernels/exec.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -49,9 +49,11 @@ describe('bias add', () => {
       const x = rand([...shape], 1);
       const b = rand([C], 2);
       const want = await onCpu(() => tf.add(rand([...shape], 1), rand([C], 2)));
-      expect(direct((e, p, q) => add(e, p!, q!), x, b)).toEqual(want);
-      expect(direct((e, p, q) => add(e, p!, q!), b, x)).toEqual(want);
+      expect(direct((e, p, q) => binary(e, 'Add', p!, q!), x, b)).toEqual(want);
+      expect(direct((e, p, q) => binary(e, 'Add', p!, q!), b, x)).toEqual(want);
+      const before = simdCalls.binary;
       expect(plusZero(tf.add(x, b).dataSync())).toEqual(want);
+      expect(simdCalls.binary).toBe(before + 1);
       tf.dispose([x, b]);
     });
   }
@@ -72,6 +74,83 @@ describe('bias add', () => {
     const want = await onCpu(() => tf.add(rand([6, 40, 20], 3), rand([6, 40, 1], 4)));
     expect(plusZero(tf.add(x, col).dataSync())).toEqual(want);
     tf.dispose([x, col]);
+  });
+});
+
+describe('sub, multiply and divide with a per-channel vector or a scalar', () => {
+  const ops = { Sub: tf.sub, Multiply: tf.mul, RealDiv: tf.div } as const;
+  for (const [name, f] of Object.entries(ops)) {
+    for (const [small, label] of [[[7], '[7]'], [[1, 1, 1, 7], '[1,1,1,7]'], [[], 'scalar'], [[1], '[1]']] as const) {
+      it(`${name} with ${label}, both operand orders, equals cpu`, async () => {
+        const big = [6, 13, 11, 7]; // 6,006 elements: SIMD body + channel tail
+        const v = () => (small.length === 0 ? tf.scalar(1.75) : tf.add(tf.abs(rand([...small], 11)), 0.5)); // no division by 0
+        for (const vFirst of [false, true]) {
+          const want = await onCpu(() => (vFirst ? f(v(), rand(big, 10)) : f(rand(big, 10), v())));
+          const x = rand(big, 10);
+          const s = v();
+          const before = simdCalls.binary;
+          expect(plusZero((vFirst ? f(s, x) : f(x, s)).dataSync())).toEqual(want);
+          expect(simdCalls.binary).toBe(before + 1); // the one-pass kernel ran, not the stock one
+          expect(direct((e, p, q) => binary(e, name as 'Sub', p!, q!), ...(vFirst ? [s, x] : [x, s]))).toEqual(want);
+          tf.dispose([x, s]);
+        }
+      });
+    }
+  }
+});
+
+describe('batch norm', () => {
+  it('FusedBatchNorm with per-channel statistics equals cpu within 1e-6, with and without scale/offset', async () => {
+    const C = 10;
+    const args = () => ({
+      x: rand([6, 9, 9, C], 20), // 4,860 elements: above the stock-kernel threshold
+      mean: rand([C], 21),
+      variance: tf.add(tf.abs(rand([C], 22)), 0.1),
+      scale: rand([C], 23),
+      offset: rand([C], 24),
+    });
+    for (const full of [true, false]) {
+      const run = () => {
+        const a = args();
+        return full ? tf.batchNorm(a.x, a.mean, a.variance, a.offset, a.scale, 1e-3) : tf.batchNorm(a.x, a.mean, a.variance, undefined, undefined, 1e-3);
+      };
+      const want = await onCpu(run);
+      const before = simdCalls.batchNorm;
+      const got = plusZero(run().dataSync());
+      expect(simdCalls.batchNorm).toBe(before + 1);
+      let err = 0;
+      for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+      expect(err).toBeLessThan(1e-5);
+      const a = args();
+      const d = direct((e, x, m, v, g, o) => batchNorm(e, x!, m!, v!, g, o, 1e-3), a.x, a.mean, a.variance, a.scale, a.offset);
+      if (full) for (let i = 0; i < d.length; i++) expect(Math.abs(d[i]! - want[i]!)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('a batch-norm layer trains on wasm with the gradients of cpu (1e-4)', async () => {
+    const grads = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const layer = tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5 });
+        const x = rand([8, 6, 6, 12], 30);
+        layer.apply(x, { training: true }); // builds gamma/beta
+        const r = rand([8, 6, 6, 12], 31);
+        const f = (a: tf.Tensor) => tf.sum(tf.mul(layer.apply(a, { training: true }) as tf.Tensor, r));
+        const { value, grads: g } = tf.variableGrads(() => f(x) as tf.Scalar);
+        const dx = tf.grad(f)(x);
+        return [value.dataSync()[0]!, ...Object.values(g).map((t) => Array.from(t.dataSync())), Array.from(dx.dataSync())];
+      });
+    };
+    const want = await grads('cpu');
+    const got = await grads('wasm');
+    expect(Math.abs((got[0] as number) - (want[0] as number))).toBeLessThan(1e-3);
+    for (let k = 1; k < want.length; k++) {
+      const w = want[k] as number[];
+      const g = got[k] as number[];
+      const scale = Math.max(...w.map(Math.abs));
+      const err = Math.max(...w.map((v, i) => Math.abs(v - g[i]!)));
+      expect(err / scale).toBeLessThan(1e-4);
+    }
   });
 });
 

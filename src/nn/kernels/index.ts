@@ -21,7 +21,7 @@ import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput
 import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
 import { conv2d, fusedConv2d } from './conv-forward.js';
 import { matMulReroute } from './matmul.js';
-import { add, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
+import { batchNorm, binary, BINARY_OPS, type BinaryOp, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
 import { softmaxXentKernel } from './loss.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
 import { simdKernels } from './simd.js';
@@ -51,6 +51,10 @@ export const PACK_KERNELS = [
   'Cast',
   'Tile',
   'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'FusedBatchNorm',
   'MaxPool',
   RELU_GRAD_KERNEL,
 ] as const;
@@ -59,7 +63,7 @@ export const PACK_KERNELS = [
 const BUILDING_BLOCKS = [
   'Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'Reshape',
   'Slice', 'PadV2', 'Concat', 'Reverse', 'Sum', 'Mean', 'Step', 'Sub', 'Multiply', 'Add', 'AvgPool',
-  'Identity', 'Cast', 'StridedSlice', 'Tile',
+  'Identity', 'Cast', 'StridedSlice', 'Tile', 'RealDiv', 'FusedBatchNorm',
 ];
 
 const registered = new Set<string>();
@@ -107,7 +111,9 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
     wrap('Cast', (e, { x }, a) =>
       (x!.dtype === a.dtype && x!.dtype !== 'string' ? x! : e.run('Cast', { x: x! }, a))),
     wrap('Tile', (e, { x }, a) => tileFast(e, x!, a.reps as number[])),
-    wrap('Add', (e, { a, b }) => add(e, a!, b!)),
+    ...(Object.keys(BINARY_OPS) as BinaryOp[]).map((op) => wrap(op, (e, { a, b }) => binary(e, op, a!, b!))),
+    wrap('FusedBatchNorm', (e, { x, mean, variance, scale, offset }, a) =>
+      batchNorm(e, x!, mean!, variance!, scale, offset, a.varianceEpsilon as number)),
     wrap('MaxPool', (e, { x }, a) => maxPool(e, x!, a.filterSize, a.strides, a.pad, a.dimRoundingMode)),
     wrap(RELU_GRAD_KERNEL, (e, { dy, x }) => reluGrad(e, dy!, x!)),
     softmaxXentKernel(backendName),
