@@ -25,7 +25,7 @@ import { batchNorm, binary, BINARY_OPS, type BinaryOp, maxPool, RELU_GRAD_KERNEL
 import { softmaxXentKernel } from './loss.js';
 import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
 import { simdKernels } from './simd.js';
-import { reduceLeading } from './reduce.js';
+import { meanGradConfig, reduceLeading, sumGradConfig } from './reduce.js';
 import { tileFast } from './tile.js';
 
 export { avgPoolGradConfig, validCounts } from './pool.js';
@@ -126,10 +126,7 @@ function kernelConfigs(backendName: string, stock: StockKernels): tf.KernelConfi
  * the stock kernels it composes have run their setup. Idempotent.
  */
 export function registerTrainingKernels(backendName = 'wasm'): void {
-  if (!gradientRegistered) {
-    tf.registerGradient(avgPoolGradConfig);
-    gradientRegistered = true;
-  }
+  registerGradientFixes();
   if (backendName !== 'wasm') {
     throw new Error(`tsnas kernels: the training-kernel pack is for 'wasm', not '${backendName}'`);
   }
@@ -146,10 +143,10 @@ export function registerTrainingKernels(backendName = 'wasm'): void {
   registered.add(backendName);
 }
 
-/** Registers only the backend-independent AvgPool gradient fix (used on cpu / tfjs-node). */
+/** Registers only the backend-independent gradient fixes (AvgPool, and Sum/Mean without a JS ones array; used on cpu / tfjs-node too). */
 export function registerGradientFixes(): void {
   if (!gradientRegistered) {
-    tf.registerGradient(avgPoolGradConfig);
+    for (const g of [avgPoolGradConfig, sumGradConfig, meanGradConfig]) tf.registerGradient(g);
     gradientRegistered = true;
   }
 }

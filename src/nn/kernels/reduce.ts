@@ -36,3 +36,33 @@ export function reduceLeading(
   const out = kernel === 'Mean' ? pooled : e.run('Multiply', { a: pooled, b: e.constant(new Float32Array([M]), []) });
   return e.reshape(out, keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest);
 }
+
+/**
+ * Gradients of Sum and Mean (registered for every backend): dy broadcast back over the reduced axes
+ * (divided by the reduced size for Mean, before broadcasting), one Tile. tfjs 4.22's own build a
+ * JavaScript array of ones of x's full size and multiply by it: for a [128, 28, 28, 32] batch-norm
+ * statistic or global average pool that is ~10 ms per call on wasm, outside any kernel. Same values
+ * (dy * 1 = dy, and the Mean's division is the same one per element).
+ */
+function reductionGrad(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const reduceSize = axes.reduce((a, i) => a * x.shape[i]!, 1);
+      return {
+        x: () => {
+          const d = dy as tf.Tensor;
+          const scaled = kernelName === 'Mean' ? tf.div(d, reduceSize) : d;
+          return tf.broadcastTo(tf.reshape(scaled, expanded), x.shape);
+        },
+      };
+    },
+  };
+}
+
+export const sumGradConfig = reductionGrad('Sum');
+export const meanGradConfig = reductionGrad('Mean');
