@@ -19,7 +19,7 @@ const cases: [number | number[] | undefined, boolean][] = [[[0, 1, 2], false], [
 
 /** d sum(reduce(x) * r) / dx, expected: r broadcast back over the reduced axes (/ n for mean). */
 function expected(kind: 'sum' | 'mean', axis: number | number[] | undefined, r: Float32Array): Float32Array {
-  const axes = tf.util.parseAxisParam(axis ?? null, shape);
+  const axes = tf.util.parseAxisParam((axis ?? null) as number[], shape);
   const n = axes.reduce((a, i) => a * shape[i]!, 1);
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));

@@ -12,6 +12,27 @@ import { makeBatch, withSeededMathRandom } from '../../estimate/train-util.js';
 import { trainingLoss } from '../losses.js';
 import type { Rng } from '../../util/rng.js';
 
+interface HeapBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  refCount(dataId: object): number;
+}
+
+function heapBackend(t: tf.Tensor): HeapBackend | null {
+  const b = tf.engine().backend as unknown as Partial<HeapBackend>;
+  return t.dtype === 'float32' && tf.getBackend() === 'wasm' && b.typedArrayFromHeap && b.refCount ? (b as HeapBackend) : null;
+}
+
+/** A float32 tensor's data as a view of the wasm heap (no copy); null elsewhere. */
+function heapView(t: tf.Tensor): Float32Array | null {
+  return heapBackend(t)?.typedArrayFromHeap(t) ?? null;
+}
+
+/** The heap view of a variable's buffer when no other tensor shares it (safe to write in place). */
+function ownHeapView(v: tf.Variable): Float32Array | null {
+  const b = heapBackend(v);
+  return b && b.refCount(v.dataId) === 1 ? b.typedArrayFromHeap(v) : null;
+}
+
 export class Replica {
   readonly vars: tf.Variable[];
   /** Number of trainable values (length of a flat gradient). */
@@ -43,7 +64,7 @@ export class Replica {
       try {
         let off = 0;
         for (const v of this.vars) {
-          out.set(grads[v.name]!.dataSync() as Float32Array, off);
+          out.set(heapView(grads[v.name]!) ?? (grads[v.name]!.dataSync() as Float32Array), off);
           off += v.size;
         }
         return value.dataSync()[0]!;
@@ -65,13 +86,19 @@ export class Replica {
     }
   }
 
-  /** Sets the trainable weights from the flat array `w` (`vars` order). */
+  /**
+   * Sets the trainable weights from the flat array `w` (`vars` order): on wasm straight into each
+   * variable's heap buffer when the variable is its only owner (after the first load it always is),
+   * otherwise through a new tensor.
+   */
   loadTrainable(w: Float32Array): void {
     tf.tidy(() => {
       let off = 0;
       for (const v of this.vars) {
+        const view = ownHeapView(v);
+        if (view) view.set(w.subarray(off, off + v.size));
         // A copy: on some backends a tensor keeps the array it was made from, and `w` changes.
-        v.assign(tf.tensor(w.slice(off, off + v.size), v.shape));
+        else v.assign(tf.tensor(w.slice(off, off + v.size), v.shape));
         off += v.size;
       }
     });
