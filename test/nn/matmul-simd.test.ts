@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
 import { heapOffset, simdKernels } from '../../src/nn/kernels/simd.js';
+import type { GemmKernels } from '../../src/nn/kernels/matmul.js';
 import { Rng } from '../../src/util/rng.js';
 import { type Arr, randArr, relErr } from '../helpers/arrays.js';
 
@@ -132,14 +133,6 @@ describe('dense-layer gradients through the SIMD GEMM', () => {
     }
   });
 });
-
-interface GemmKernels {
-  gemmScratchFloats(N: number, K: number): number;
-  gemm(
-    a: number, b: number, c: number, bias: number, scratch: number,
-    M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, relu: boolean,
-  ): void;
-}
 
 describe('the GEMM kernel stays inside its output and scratch', () => {
   it('guard values around C and after the scratch are untouched; C is exact on small integers', async () => {

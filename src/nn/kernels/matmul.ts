@@ -17,7 +17,7 @@ import { Exec, TI } from './exec.js';
 import { heapOffset, simdKernels } from './simd.js';
 
 /** asm/matmul.ts; pointers are byte offsets into the wasm heap. */
-interface GemmKernels {
+export interface GemmKernels {
   gemmScratchFloats(N: number, K: number): number;
   gemm(
     a: number, b: number, c: number, bias: number, scratch: number,
