@@ -1,6 +1,6 @@
 // Elementwise training kernels on raw heap pointers (float32), each one pass over its tensors:
 // add/sub/mul/div with a per-channel vector or a scalar (bias adds, batch norm and its gradient),
-// batch norm's normalisation, the relu gradient, and the max-pool forward (NHWC).
+// batch norm's normalisation and the relu gradient.
 
 // @ts-ignore: decorator
 @inline function apply4(op: i32, a: v128, b: v128): v128 {
@@ -109,56 +109,4 @@ export function reluGrad(dy: usize, x: usize, out: usize, n: i32): void {
     v128.store(out + i, v128.and(v128.load(dy + i), f32x4.gt(v128.load(x + i), zero)));
   }
   for (; i < end; i += 4) store<f32>(out + i, load<f32>(x + i) > 0 ? load<f32>(dy + i) : 0);
-}
-
-// Max pool forward, NHWC: y[n, oh, ow, c] = max over the window's valid (non-padding) elements.
-export function maxPool(
-  x: usize, y: usize,
-  N: i32, H: i32, W: i32, C: i32,
-  OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, top: i32, left: i32,
-): void {
-  const C4 = <usize>(C & ~3) << 2;
-  const pix = <usize>C << 2;
-  const row = <usize>W * pix;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = oh * sh - top;
-      const ha = max(h0, 0), hb = min(h0 + kh, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = ow * sw - left;
-        const wa = max(w0, 0), wb = min(w0 + kw, W);
-        const p = x + (<usize>((n * H + ha) * W + wa) << 2) * <usize>C;
-        const nh = hb - ha, nw = wb - wa;
-        if (nh == 2 && nw == 2) {
-          let c: usize = 0;
-          for (; c < C4; c += 16) {
-            const t = f32x4.max(v128.load(p + c), v128.load(p + pix + c));
-            const u = f32x4.max(v128.load(p + row + c), v128.load(p + row + pix + c));
-            v128.store(y + c, f32x4.max(t, u));
-          }
-          for (; c < pix; c += 4) {
-            const t = max(load<f32>(p + c), load<f32>(p + pix + c));
-            store<f32>(y + c, max(t, max(load<f32>(p + row + c), load<f32>(p + row + pix + c))));
-          }
-        } else {
-          let c: usize = 0;
-          for (; c < C4; c += 16) {
-            let m = f32x4.splat(-Infinity);
-            for (let h = 0; h < nh; h++) {
-              for (let w = 0; w < nw; w++) m = f32x4.max(m, v128.load(p + <usize>h * row + <usize>w * pix + c));
-            }
-            v128.store(y + c, m);
-          }
-          for (; c < pix; c += 4) {
-            let m: f32 = -Infinity;
-            for (let h = 0; h < nh; h++) {
-              for (let w = 0; w < nw; w++) m = max(m, load<f32>(p + <usize>h * row + <usize>w * pix + c));
-            }
-            store<f32>(y + c, m);
-          }
-        }
-        y += pix;
-      }
-    }
-  }
 }

@@ -1,4 +1,5 @@
-// Max-pool gradient (NHWC, float32) on raw heap pointers. For every window the gradient goes to the
+// Max pool (NHWC, float32) on raw heap pointers: the forward pass (below) and the gradient.
+// Gradient: For every window the gradient goes to the
 // first maximum in row-major window order (TensorFlow's and tfjs cpu's convention); windows that
 // overlap accumulate. Four channels per SIMD lane group; a scalar tail for C % 4. The 2x2 window
 // (the common pooling layer) has an unrolled path.
@@ -98,6 +99,58 @@ export function maxPoolGrad(
         const hit = v128.and(d, i32x4.eq(bt, i32x4.splat(t)));
         v128.store(p, overlap ? f32x4.add(v128.load(p), hit) : hit);
         t++;
+      }
+    }
+  }
+}
+
+// Max pool forward, NHWC: y[n, oh, ow, c] = max over the window's valid (non-padding) elements.
+export function maxPool(
+  x: usize, y: usize,
+  N: i32, H: i32, W: i32, C: i32,
+  OH: i32, OW: i32, kh: i32, kw: i32, sh: i32, sw: i32, top: i32, left: i32,
+): void {
+  const C4 = <usize>(C & ~3) << 2;
+  const pix = <usize>C << 2;
+  const row = <usize>W * pix;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * sh - top;
+      const ha = max(h0, 0), hb = min(h0 + kh, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * sw - left;
+        const wa = max(w0, 0), wb = min(w0 + kw, W);
+        const p = x + (<usize>((n * H + ha) * W + wa) << 2) * <usize>C;
+        const nh = hb - ha, nw = wb - wa;
+        if (nh == 2 && nw == 2) {
+          let c: usize = 0;
+          for (; c < C4; c += 16) {
+            const t = f32x4.max(v128.load(p + c), v128.load(p + pix + c));
+            const u = f32x4.max(v128.load(p + row + c), v128.load(p + row + pix + c));
+            v128.store(y + c, f32x4.max(t, u));
+          }
+          for (; c < pix; c += 4) {
+            const t = max(load<f32>(p + c), load<f32>(p + pix + c));
+            store<f32>(y + c, max(t, max(load<f32>(p + row + c), load<f32>(p + row + pix + c))));
+          }
+        } else {
+          let c: usize = 0;
+          for (; c < C4; c += 16) {
+            let m = f32x4.splat(-Infinity);
+            for (let h = 0; h < nh; h++) {
+              for (let w = 0; w < nw; w++) m = f32x4.max(m, v128.load(p + <usize>h * row + <usize>w * pix + c));
+            }
+            v128.store(y + c, m);
+          }
+          for (; c < pix; c += 4) {
+            let m: f32 = -Infinity;
+            for (let h = 0; h < nh; h++) {
+              for (let w = 0; w < nw; w++) m = max(m, load<f32>(p + <usize>h * row + <usize>w * pix + c));
+            }
+            store<f32>(y + c, m);
+          }
+        }
+        y += pix;
       }
     }
   }

@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/nn/backend.js';
-import { batchNorm, binary, maxPool, reluGrad, simdCalls } from '../../src/nn/kernels/elementwise.js';
+import { batchNorm, binary, reluGrad, simdCalls } from '../../src/nn/kernels/elementwise.js';
+import { maxPool } from '../../src/nn/kernels/pool.js';
 import { StockKernels, withExec } from '../../src/nn/kernels/exec.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -5,8 +5,7 @@
  *   gradient; stock: a generic broadcasting loop, ~0.9 ns/element);
  * - FusedBatchNorm with per-channel statistics (stock: ~3.4 ns/element);
  * - the relu gradient dy * step(x) (stock: Step, Cast and Multiply, three passes and two tensors),
- *   as the kernel 'TsnasReluGrad' behind a Relu gradient that uses it only on the packed wasm backend;
- * - MaxPool forward.
+ *   as the kernel 'TsnasReluGrad' behind a Relu gradient that uses it only on the packed wasm backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Exec, TI } from './exec.js';
@@ -18,11 +17,6 @@ interface ElementwiseKernels {
   binaryScalar(x: number, s: number, out: number, n: number, op: number, sFirst: number): void;
   batchNormApply(x: number, kb: number, out: number, rows: number, C: number): void;
   reluGrad(dy: number, x: number, out: number, n: number): void;
-  maxPool(
-    x: number, y: number,
-    N: number, H: number, W: number, C: number,
-    OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number,
-  ): void;
 }
 
 const size = (t: TI) => t.shape.reduce((a, b) => a * b, 1);
@@ -101,24 +95,6 @@ export function reluGrad(e: Exec, dy: TI, x: TI): TI {
   simdKernels<ElementwiseKernels>(e.backend).reluGrad(
     heapOffset(e.backend, dy), heapOffset(e.backend, x), heapOffset(e.backend, out), size(x));
   return out;
-}
-
-export function maxPool(
-  e: Exec,
-  x: TI,
-  filterSize: number | [number, number],
-  strides: number | [number, number],
-  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
-): TI {
-  const [N, H, W, C] = x.shape as [number, number, number, number];
-  const info = tf.backend_util.computePool2DInfo([N, H, W, C], filterSize, strides, 1, pad, dimRoundingMode, 'channelsLast');
-  const y = e.alloc(info.outShape);
-  if (size(y) === 0) return y;
-  simdKernels<ElementwiseKernels>(e.backend).maxPool(
-    heapOffset(e.backend, x), heapOffset(e.backend, y), N, H, W, C, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
-  return y;
 }
 
 export const RELU_GRAD_KERNEL = 'TsnasReluGrad';

@@ -21,9 +21,9 @@ import { checkNHWC, checkNoDilation, conv2dBackpropInput, depthwiseBackpropInput
 import { conv2dBackpropFilter, depthwiseBackpropFilter } from './filter-grad.js';
 import { conv2d, fusedConv2d } from './conv-forward.js';
 import { matMulReroute } from './matmul.js';
-import { batchNorm, binary, BINARY_OPS, type BinaryOp, maxPool, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
+import { batchNorm, binary, BINARY_OPS, type BinaryOp, RELU_GRAD_KERNEL, reluGrad, reluGradConfig } from './elementwise.js';
 import { softmaxXentKernel } from './loss.js';
-import { avgPoolGradConfig, maxPoolGrad } from './pool.js';
+import { avgPoolGradConfig, maxPool, maxPoolGrad } from './pool.js';
 import { simdKernels } from './simd.js';
 import { meanGradConfig, reduceLeading, sumGradConfig } from './reduce.js';
 import { tileFast } from './tile.js';

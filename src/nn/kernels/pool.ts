@@ -1,5 +1,7 @@
 /**
- * Pooling gradients.
+ * Pooling kernels and gradients.
+ *
+ * MaxPool (wasm): asm/pool.ts, one SIMD pass over x (stock XNNPACK is ~1.2x slower here).
  *
  * MaxPoolGrad (wasm): the stock kernel starts each window's running maximum at FLT_MIN (the
  * smallest positive float) and keeps the last maximum, so a window whose maximum is <= 0 sends its
@@ -18,15 +20,36 @@ import { heapOffset, simdKernels } from './simd.js';
 
 type Shape4 = [number, number, number, number];
 
+/** The geometry both asm/pool.ts kernels take after their pointers: N, H, W, C, OH, OW, kh, kw, sh, sw, top, left. */
+type PoolGeometry = [number, number, number, number, number, number, number, number, number, number, number, number];
+
 /** asm/pool.ts; pointers are byte offsets into the wasm heap. */
 interface PoolKernels {
-  maxPoolGrad(
-    x: number, dy: number, dx: number,
-    N: number, H: number, W: number, C: number,
-    OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number,
-  ): void;
+  maxPool(x: number, y: number, ...g: PoolGeometry): void;
+  maxPoolGrad(x: number, dy: number, dx: number, ...g: PoolGeometry): void;
 }
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil';
+
+function poolGeometry(
+  x: TI, filterSize: number | [number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: Rounding,
+): { info: tf.backend_util.Conv2DInfo; g: PoolGeometry } {
+  const [N, H, W, C] = x.shape as Shape4;
+  const info = tf.backend_util.computePool2DInfo([N, H, W, C], filterSize, strides, 1, pad, dimRoundingMode, 'channelsLast');
+  const g: PoolGeometry = [N, H, W, C, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
+    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
+  return { info, g };
+}
+
+export function maxPool(
+  e: Exec, x: TI, filterSize: number | [number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: Rounding,
+): TI {
+  const { info, g } = poolGeometry(x, filterSize, strides, pad, dimRoundingMode);
+  const y = e.alloc(info.outShape);
+  if (info.outShape.some((d) => d === 0)) return y;
+  simdKernels<PoolKernels>(e.backend).maxPool(heapOffset(e.backend, x), heapOffset(e.backend, y), ...g);
+  return y;
+}
 
 export function maxPoolGrad(
   e: Exec,
@@ -35,19 +58,14 @@ export function maxPoolGrad(
   filterSize: number | [number, number],
   strides: number | [number, number],
   pad: Pad,
-  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  dimRoundingMode?: Rounding,
 ): TI {
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode, 'channelsLast');
+  const { info, g } = poolGeometry(x, filterSize, strides, pad, dimRoundingMode);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
     throw new Error('tsnas kernels: dilated max pool gradient is not implemented');
   }
-  const [N, H, W, C] = x.shape as Shape4;
   const dx = e.alloc(x.shape);
-  simdKernels<PoolKernels>(e.backend).maxPoolGrad(
-    heapOffset(e.backend, x), heapOffset(e.backend, dy), heapOffset(e.backend, dx),
-    N, H, W, C, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  simdKernels<PoolKernels>(e.backend).maxPoolGrad(heapOffset(e.backend, x), heapOffset(e.backend, dy), heapOffset(e.backend, dx), ...g);
   return dx;
 }
 
