@@ -14,9 +14,9 @@ interface WasmBackendLike {
 }
 
 /** asm/build/kernels.wasm, at the same depth from src/nn/kernels and dist/nn/kernels. */
-export const SIMD_WASM_PATH = new URL('../../../asm/build/kernels.wasm', import.meta.url);
+const SIMD_WASM_PATH = new URL('../../../asm/build/kernels.wasm', import.meta.url);
 /** The same kernels built for a shared memory (asm/asconfig.json target "shared"). */
-export const SHARED_SIMD_WASM_PATH = new URL('../../../asm/build/kernels-shared.wasm', import.meta.url);
+const SHARED_SIMD_WASM_PATH = new URL('../../../asm/build/kernels-shared.wasm', import.meta.url);
 
 function compile(url: URL): WebAssembly.Module {
   let bytes: Uint8Array<ArrayBuffer>;
