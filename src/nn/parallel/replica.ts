@@ -14,12 +14,12 @@ import type { Rng } from '../../util/rng.js';
 
 interface HeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  refCount(dataId: object): number;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
 function heapBackend(t: tf.Tensor): HeapBackend | null {
   const b = tf.engine().backend as unknown as Partial<HeapBackend>;
-  return t.dtype === 'float32' && tf.getBackend() === 'wasm' && b.typedArrayFromHeap && b.refCount ? (b as HeapBackend) : null;
+  return t.dtype === 'float32' && tf.getBackend() === 'wasm' && b.typedArrayFromHeap && b.makeOutput ? (b as HeapBackend) : null;
 }
 
 /** A float32 tensor's data as a view of the wasm heap (no copy); null elsewhere. */
@@ -27,10 +27,24 @@ function heapView(t: tf.Tensor): Float32Array | null {
   return heapBackend(t)?.typedArrayFromHeap(t) ?? null;
 }
 
-/** The heap view of a variable's buffer when no other tensor shares it (safe to write in place). */
-function ownHeapView(v: tf.Variable): Float32Array | null {
+/**
+ * A new tensor of `v`'s shape holding `src` (copied once: on wasm straight into a fresh heap buffer).
+ *
+ * Never write a variable's buffer in place: tfjs's wasm backend keys XNNPACK operators (stock
+ * Conv2D with other than 3x3 filters, depthwise convolutions, PReLU, ...) by the tensor id of their
+ * weights and packs the weights once per id, so a convolution whose filter was overwritten in place
+ * keeps computing with the weights it first saw. Data-parallel training did that (issue 19): the
+ * forward passes of such layers ran on their initial filters for the whole run while their weights
+ * changed, and a model rebuilt from the checkpoint (sharing the ids) predicted with the stale ones
+ * in the same process but not after export. A new tensor is a new id; the old one is freed, which
+ * drops its operators.
+ */
+function freshTensor(v: tf.Variable, src: Float32Array): tf.Tensor {
   const b = heapBackend(v);
-  return b && b.refCount(v.dataId) === 1 ? b.typedArrayFromHeap(v) : null;
+  if (!b) return tf.tensor(src.slice(), v.shape); // a copy: some backends keep the array they were given
+  const info = b.makeOutput(v.shape, 'float32');
+  b.typedArrayFromHeap(info).set(src);
+  return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 export class Replica {
@@ -86,22 +100,15 @@ export class Replica {
     }
   }
 
-  /**
-   * Sets the trainable weights from the flat array `w` (`vars` order): on wasm straight into each
-   * variable's heap buffer when the variable is its only owner (after the first load it always is),
-   * otherwise through a new tensor.
-   */
+  /** Sets the trainable weights from the flat array `w` (`vars` order), each variable a new tensor (see freshTensor). */
   loadTrainable(w: Float32Array): void {
-    tf.tidy(() => {
-      let off = 0;
-      for (const v of this.vars) {
-        const view = ownHeapView(v);
-        if (view) view.set(w.subarray(off, off + v.size));
-        // A copy: on some backends a tensor keeps the array it was made from, and `w` changes.
-        else v.assign(tf.tensor(w.slice(off, off + v.size), v.shape));
-        off += v.size;
-      }
-    });
+    let off = 0;
+    for (const v of this.vars) {
+      const t = freshTensor(v, w.subarray(off, off + v.size));
+      v.assign(t);
+      t.dispose();
+      off += v.size;
+    }
   }
 
   /** The non-trainable weights (batch-norm moving statistics), flattened. */
