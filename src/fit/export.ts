@@ -21,6 +21,7 @@ import { parsePreprocessingSpec } from '../data/preprocess.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import type { Params } from '../space/params.js';
 import { FitError, type Preprocessing } from './data.js';
+import { modelOutputs } from './predict.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -123,4 +124,30 @@ export async function loadModel(dir: string): Promise<SavedModel> {
   const genotype = readJson(dir, 'genotype.json') as Genotype;
   const model = await tf.loadLayersModel(dirHandler(dir));
   return { model, preprocessing, genotype, dir };
+}
+
+/** Inputs compared by verifyExport (the first ones of the test set: enough to catch any weight or topology difference). */
+const VERIFY_SAMPLES = 2000;
+
+/**
+ * Reloads the model folder just written and checks that it computes exactly (bitwise, same
+ * process and backend) the outputs of the in-memory model on the first inputs of `x`: what `fit`
+ * tested is what `predict` gets. Throws a FitError naming the folder otherwise.
+ */
+export async function verifyExport(dir: string, model: tf.LayersModel, x: Float32Array, shape: readonly number[]): Promise<void> {
+  const per = shape.reduce((a, b) => a * b, 1);
+  const n = Math.min(VERIFY_SAMPLES, Math.floor(x.length / Math.max(1, per)));
+  if (n === 0) return;
+  const xs = x.subarray(0, n * per);
+  const reloaded = await tf.loadLayersModel(dirHandler(dir));
+  try {
+    const a = modelOutputs(model, xs, shape).values;
+    const b = modelOutputs(reloaded, xs, shape).values;
+    const i = a.findIndex((v, k) => !Object.is(v, b[k]));
+    if (a.length !== b.length || i >= 0) {
+      throw new FitError(`${dir}: the exported model does not reproduce the trained one (output ${i} of ${a.length}: ${a[i]} in memory, ${b[i]} reloaded); this is a tsnas bug, please report it`);
+    }
+  } finally {
+    reloaded.dispose();
+  }
 }

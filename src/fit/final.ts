@@ -7,7 +7,7 @@
  * training also stops inside an epoch if the deadline passes, keeping the weights.
  * The weights go into a model built with a softmax output (classification), the one exported.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { concatDatasets, type Dataset, subset } from '../data/dataset.js';
 import type { Fidelity } from '../estimate/fidelity.js';
 import { disposeCheckpoint, type EpochInfo, TrainingEvaluator, type TrainResult } from '../estimate/train.js';
@@ -150,7 +150,10 @@ export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
   const classification = merged.task === 'classification';
   const model = buildModel(graph, { outputActivation: classification ? 'softmax' : 'linear' });
   try {
-    model.setWeights(result.checkpoint!.weights);
+    // Copies: the exported model shares no buffer with the training run.
+    const copies = result.checkpoint!.weights.map((w) => tf.tensor(w.dataSync().slice(), w.shape, w.dtype));
+    model.setWeights(copies);
+    tf.dispose(copies);
   } finally {
     disposeCheckpoint(result.checkpoint!);
     delete result.checkpoint;

@@ -29,7 +29,7 @@ import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
 import { defaultParams, startParams } from './defaults.js';
-import { saveModelDir, writeJson } from './export.js';
+import { saveModelDir, verifyExport, writeJson } from './export.js';
 import { retrainFinal } from './final.js';
 import { estimateTrainMicrosPerSample, planFit, type DataProfile, type FitPlan } from './policy.js';
 import { datasetInputs, inputShapeOf, predictInputs, rowsToInputs } from './predict.js';
@@ -294,8 +294,9 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         ? { ...data.preprocessing, height: final.test.shape[0]!, width: final.test.shape[1]! }
         : data.preprocessing;
     let test: FitTest | null = null;
-    if (final.test.y.length > 0) {
-      const p = predictInputs(model, preprocessing, datasetInputs(preprocessing, final.test));
+    const testInputs = final.test.y.length > 0 ? datasetInputs(preprocessing, final.test) : null;
+    if (testInputs) {
+      const p = predictInputs(model, preprocessing, testInputs);
       test = { metric: p.metric!.name, value: p.metric!.value, samples: p.metric!.count };
       say('final', `test ${test.metric} ${test.value.toFixed(4)} on ${test.samples} samples`);
     }
@@ -327,6 +328,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     };
     if (o.out) {
       await saveModelDir(o.out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
+      if (testInputs) await verifyExport(o.out, model, testInputs.x, testInputs.shape);
       await writeReport(store, path.join(o.out, 'report.html'), { storage: `sqlite:${path.join(o.out, 'experiment.db')}`, names: [experiment.name] });
     }
     summary.seconds.export = (Date.now() - tTest) / 1000;
