@@ -5,7 +5,7 @@
  * the budget, and the baseline fit is compared with in the tests.
  * - chain-flat (tabular): two dense layers of 64 units, ReLU, no batch norm, no dropout.
  * - chain (images): conv3x3 16 + ReLU, max-pool, conv3x3 32 + ReLU, max-pool, flatten: the smallest
- *   useful CNN of the plan's cost model (~460 us/sample on 28x28x1, policy.ts MIN_IMAGE_US), so it fits
+ *   useful CNN of the plan's cost model (~320 us/sample on 28x28x1, policy.ts MIN_IMAGE_US), so it fits
  *   every image cost cap and is cheap as a fallback.
  * - dag: three conv3x3 layers of 32 filters, no skips.
  * - cell: one cell per stage, 16 filters; every node sums sep_conv_3x3(previous node) and

@@ -35,8 +35,9 @@
  * minus the load/test/export reserve; images get E = clamp(round(sqrt(F / 40 s)), 2, 30) epochs (3 at
  * 10 min, 9 at 1 h) and the per-sample cost cap `maxTrainMicrosPerSample` = F / (E * N' * 1.5), which
  * keeps the search to architectures whose E epochs fit in F with a 1.5x margin for a busy machine
- * (estimateTrainMicrosPerSample: measured cost model); finalFidelity.epochs is 2E, an upper bound
- * that fit cuts to what the winner's measured speed fits, so a cheaper winner trains longer. If even
+ * (estimateTrainMicrosPerSample: measured cost model); finalFidelity.epochs is min(4E, 30), an upper
+ * bound that fit cuts to what the winner's measured speed fits, so the final fills its share of the
+ * budget (with 2E, a 10-minute Fashion-MNIST fit ended after 370 s of its 600: issue 19). If even
  * a small CNN (MIN_IMAGE_US) does not fit 2 epochs of all N', the final trains on a fraction of the
  * data instead. Tables (finalEpochs 'search', final.ts finalEpochs): the retrained trial's length,
  * or its best validation epoch when its curve dropped by more than one standard error, times
@@ -120,11 +121,12 @@ export interface FitPlan {
  * Measured training cost of one sample on one wasm core (Adam, batch 64), microseconds:
  * base + usPerMflop * (multiply-adds / 1e6) + usPerKact * (activation elements / 1e3). Least squares
  * over 8 chain-space CNNs on Fashion-MNIST by CPU time (`npm run bench:fit-cost`: 0.06-29 MFLOPs,
- * 10-213 k activations; within 15% on 5 of them; batch norm costs ~20% more than predicted, a
- * per-pixel dense layer ~25% less). Activations matter as much as FLOPs on this backend: a per-pixel
- * dense layer of 0.23 MFLOPs trains at the cost of a 2-3 MFLOP CNN.
+ * 10-213 k activations), refitted with the SIMD kernel pack (the previous 27 + 120 * MFLOPs + 7 * k
+ * acts predated it and overestimated conv training 1.3-2.2x, so fit skipped architectures that
+ * would have fitted its budget). Batch norm costs ~1.5x what FLOPs and activations predict (cnn_bn
+ * 1,249 us measured vs 830 modelled); activations matter as much as FLOPs on this backend.
  */
-export const TRAIN_COST_MODEL = { baseUs: 27, usPerMflop: 120, usPerKact: 7 } as const;
+export const TRAIN_COST_MODEL = { baseUs: 12, usPerMflop: 64, usPerKact: 5.5 } as const;
 
 /** Estimated training microseconds per sample of a graph on one wasm core (see TRAIN_COST_MODEL). */
 export function estimateTrainMicrosPerSample(graph: ArchGraph): number {
@@ -137,8 +139,8 @@ export function estimateTrainMicrosPerSample(graph: ArchGraph): number {
 
 /** Margin on the cost model for a machine shared with other work. */
 export const COST_SAFETY = 1.5;
-/** The smallest image model worth retraining (a conv16-pool-conv32-pool CNN: ~460 us/sample). */
-export const MIN_IMAGE_US = 460;
+/** The smallest image model worth retraining (a conv16-pool-conv32-pool CNN: ~320 us/sample). */
+export const MIN_IMAGE_US = 320;
 /** Seconds kept for loading, the test evaluation and the export (plus 2% of the budget). */
 export const RESERVE_SECONDS = 10;
 /** Trials-only budgets: cost cap and final image epochs. */
@@ -221,9 +223,10 @@ export function planFit(profile: DataProfile, budget: FitBudget, overrides: FitO
         reasons.push(`final on ${dataFraction} of train+val: ${Math.round(F)} s do not fit ${epochs} epochs of the smallest useful CNN on all ${nFinal} images`);
       }
       maxTrainMicrosPerSample = Math.round(cap);
-      finalFidelity = { epochs: 2 * epochs, dataFraction };
+      const upTo = Math.min(4 * epochs, 30);
+      finalFidelity = { epochs: upTo, dataFraction };
       reasons.push(
-        `final: ${epochs} epochs (round(sqrt(${Math.round(F)} s / 40 s))) on train+val at full resolution, up to ${2 * epochs} for a cheaper winner; ` +
+        `final: ${epochs} epochs (round(sqrt(${Math.round(F)} s / 40 s))) on train+val at full resolution, up to ${upTo} as the winner's measured speed allows; ` +
           `cost cap ${maxTrainMicrosPerSample} us/sample so ${epochs} fit with a ${COST_SAFETY}x margin`,
       );
     }
