@@ -58,7 +58,8 @@ const testAcc: number = summary.test?.value ?? NaN;
 const same = Math.abs(predictAcc - testAcc) < 0.5 / preds.length;
 
 console.log(
-  `fit: test accuracy ${testAcc.toFixed(4)} in ${fitSeconds.toFixed(1)} s wall (${summary.trials.total} trials, ${summary.trials.complete} complete); ` +
+  `fit: test accuracy ${testAcc.toFixed(4)} in ${fitSeconds.toFixed(1)} s wall (fit's clock: ${summary.seconds.total.toFixed(1)} s of its ${summary.budget.seconds ?? '-'} s budget; ` +
+    `${summary.trials.total} trials, ${summary.trials.complete} complete; final ${summary.final.epochs} of up to ${summary.final.plannedEpochs} epochs); ` +
     `predict from ${out}: ${predictAcc.toFixed(4)} (${same ? 'equal' : 'DIFFERENT'}) in ${predictSeconds.toFixed(1)} s`,
 );
 console.log(
@@ -68,6 +69,8 @@ console.log(
     reproduced: same,
     wall_s: fitSeconds,
     predict_s: predictSeconds,
+    budget_s: summary.budget.seconds,
+    budget_used: summary.budget.seconds ? Math.round((1000 * summary.seconds.total) / summary.budget.seconds) / 1000 : null,
     trials: summary.trials.total,
     trials_complete: summary.trials.complete,
     best: summary.best.source === 'search' ? summary.best.trial : summary.best.source,
