@@ -76,8 +76,8 @@ function dataset(n: number, seed: number): Dataset {
   return { name: `synthetic-${seed}`, task: 'classification', x, y, shape: [H, H, C], numClasses: CLASSES, classNames: ['a', 'b', 'c'] };
 }
 
-describe('data-parallel training writes no weight in place (issue 19)', () => {
-  it('every image op: the checkpoint, a copy and a save/reload of the trained model compute the same outputs', async () => {
+describe('training writes no weight in place (issue 19)', () => {
+  it.each([1, 2])('every image op, %i thread(s): the checkpoint, a copy and a save/reload of the trained model compute the same outputs', async (threads) => {
     const graph = everyOpGraph();
     const space: ArchSpace = { name: 'every-op', space: { params: { k: { type: 'categorical', choices: [0] } } }, decode: () => graph };
     const ev = new TrainingEvaluator({
@@ -88,7 +88,7 @@ describe('data-parallel training writes no weight in place (issue 19)', () => {
       lr: 0.01,
       seed: 3,
       backend: 'wasm',
-      threads: 2,
+      threads,
     });
     const r = await ev.train({ k: 0 }, { epochs: 2 }, { checkpoint: true });
     expect(r.epochs).toHaveLength(2);
