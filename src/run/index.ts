@@ -12,7 +12,7 @@ export * from './objective-spec.js';
 export * from './artifacts.js';
 export { runWithExecutor, type RunOptions } from './coordinator.js';
 export { InProcessExecutor } from './inprocess.js';
-export { LocalPoolExecutor, type PoolOptions } from './pool.js';
+export { checkPoolSize, LocalPoolExecutor, maxPoolSize, PoolSizeError, type PoolOptions } from './pool.js';
 export { BullmqExecutor, type BullmqOptions } from './bullmq.js';
 export { startWorker, type WorkerOptions, type TrialWorker } from './bullmq-worker.js';
 export { checkRedis, parseRedisUrl, RedisUnavailable } from './redis.js';

@@ -14,8 +14,32 @@ import { brokenOutcome, type Executor, type ExecutorListener, type TrialEvent, t
 export type ParentMsg = { type: 'run'; job: TrialJob } | { type: 'stop'; trialId: number };
 export type ChildMsg = { type: 'ready' } | { type: 'event'; trialId: number; e: TrialEvent } | { type: 'end'; trialId: number; outcome: TrialOutcome };
 
+/** Trial processes per core a pool may start: more only thrashes the machine (and 10^6 would fork-bomb it). */
+export const POOL_PROCESSES_PER_CORE = 4;
+
+/** The most child processes a pool may have on this machine. */
+export function maxPoolSize(): number {
+  return os.availableParallelism() * POOL_PROCESSES_PER_CORE;
+}
+
+export class PoolSizeError extends Error {
+  override name = 'PoolSizeError';
+  readonly userError = true;
+}
+
+/** Throws a one-line error unless `n` is a whole number from 1 to maxPoolSize(). */
+export function checkPoolSize(n: number, what = 'pool size'): void {
+  const max = maxPoolSize();
+  if (!Number.isInteger(n) || n < 1) throw new PoolSizeError(`${what} ${n}: give a whole number of trial processes, 1 to ${max}`);
+  if (n > max) {
+    throw new PoolSizeError(
+      `${what} ${n}: at most ${max} trial processes on this machine (${POOL_PROCESSES_PER_CORE} per core, ${os.availableParallelism()} cores); give ${max} or fewer`,
+    );
+  }
+}
+
 export interface PoolOptions {
-  /** Child processes (default: number of cores). */
+  /** Child processes (default: number of cores; at most maxPoolSize()). */
   size?: number;
   /** V8 heap limit of each child in MB (`--max-old-space-size`); a trial over it is FAILED as out of memory. */
   maxOldSpaceMb?: number;
@@ -67,7 +91,8 @@ export class LocalPoolExecutor implements Executor {
   replaced = 0;
 
   constructor(private readonly opts: PoolOptions = {}) {
-    this.slots = Math.max(1, opts.size ?? os.availableParallelism());
+    this.slots = opts.size ?? os.availableParallelism();
+    checkPoolSize(this.slots);
   }
 
   /** Starts the children and waits until each has loaded. */
