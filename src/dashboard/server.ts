@@ -6,39 +6,17 @@
  * poll and the last good data is served meanwhile.
  *
  * It has no authentication, so it binds 127.0.0.1 by default and refuses a non-loopback address
- * unless that address was given explicitly (`--host`), never from an environment variable.
+ * unless that address was given explicitly (`--host`), never from an environment variable; it answers
+ * only Host headers that name loopback, the bound address or an `--allow-host` name (./hosts.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildReportData, type ReportData } from '../report/data.js';
 import { echartsJs, renderPage } from '../report/html.js';
+import { HostError, hostPolicy, isLoopback } from './hosts.js';
 import { isTransient, StorageReader } from './reader.js';
 
-export class HostError extends Error {
-  override name = 'HostError';
-  readonly userError = true;
-}
-
-export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
-}
-
-/** The address to bind: `--host` when given, else TSNAS_DASHBOARD_HOST if loopback, else 127.0.0.1. */
-export function resolveHost(cliHost: string | undefined, env: NodeJS.ProcessEnv = process.env): { host: string; explicit: boolean } {
-  if (cliHost !== undefined && cliHost !== '') return { host: cliHost, explicit: true };
-  const fromEnv = env.TSNAS_DASHBOARD_HOST;
-  if (fromEnv) {
-    if (!isLoopback(fromEnv)) {
-      throw new HostError(
-        `TSNAS_DASHBOARD_HOST=${fromEnv} is not a loopback address; the dashboard has no authentication, ` +
-          `so pass --host ${fromEnv} explicitly to expose it`,
-      );
-    }
-    return { host: fromEnv, explicit: false };
-  }
-  return { host: '127.0.0.1', explicit: false };
-}
+export { HostError, isLoopback, resolveHost } from './hosts.js';
 
 export interface DashboardOptions {
   /** Path of the SQLite file. */
@@ -48,6 +26,8 @@ export interface DashboardOptions {
   host?: string;
   /** Whether `host` was given explicitly by the user; required for a non-loopback address. */
   hostExplicit?: boolean;
+  /** Extra names accepted in the Host header besides loopback and `host` (e.g. this machine's DNS name). */
+  allowHosts?: string[];
   port?: number;
   pollMs?: number;
   /** How often the server checks the storage for changes between polls; default 250 ms. */
@@ -127,6 +107,15 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   }, opts.watchMs ?? 250);
   watch.unref();
   const app = Fastify({ logger: false });
+  const hostOk = hostPolicy(host, opts.allowHosts);
+  app.addHook('onRequest', async (req, reply) => {
+    if (hostOk(req.headers.host)) return;
+    const name = JSON.stringify(String(req.headers.host ?? '').slice(0, 100));
+    return reply
+      .code(403)
+      .type('text/plain; charset=utf-8')
+      .send(`tsnas dashboard: Host ${name} is not allowed (DNS rebinding guard); open it by a loopback address or start it with --allow-host NAME\n`);
+  });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Cache-Control', 'no-store');
