@@ -8,7 +8,7 @@ import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
 import { resolveTarget } from './targets.js';
 
-import { checkPoolSize, createExecutor, keepRunningFor, objectiveSpecFor, resolveObjectiveSpec, runWithExecutor, checkRedis, type ExecutorKind, type ObjectiveSpec } from '../run/index.js';
+import { checkPoolSize, createExecutor, insecureRedisWarning, keepRunningFor, objectiveSpecFor, resolveObjectiveSpec, runWithExecutor, checkRedis, type ExecutorKind, type ObjectiveSpec } from '../run/index.js';
 import { isScheduler, rungSummary, schedulerOptions } from './schedulers.js';
 
 function num(name: string, positive = true) {
@@ -81,6 +81,8 @@ export function registerSearch(program: Command): void {
       if (kind === 'bullmq') {
         if (!o.redis) throw new UsageError('--executor bullmq needs --redis redis://HOST:PORT');
         await checkRedis(o.redis);
+        const warning = insecureRedisWarning(o.redis);
+        if (warning) console.error(warning);
       }
       if (o.budgetSeconds === undefined && o.trials === undefined && o.timeout === undefined) {
         throw new UsageError('search: give a stop condition: --trials N, --budget-seconds S or --timeout S');

@@ -15,7 +15,8 @@ export { InProcessExecutor } from './inprocess.js';
 export { checkPoolSize, LocalPoolExecutor, maxPoolSize, PoolSizeError, type PoolOptions } from './pool.js';
 export { BullmqExecutor, type BullmqOptions } from './bullmq.js';
 export { startWorker, type WorkerOptions, type TrialWorker } from './bullmq-worker.js';
-export { checkRedis, parseRedisUrl, RedisUnavailable } from './redis.js';
+export { checkRedis, insecureRedisWarning, parseRedisUrl, redactUrl, RedisUnavailable } from './redis.js';
+export { checkTrusted, resolveTrust, UntrustedJob, type WorkerTrust } from './trust.js';
 
 export type ExecutorKind = 'inprocess' | 'pool' | 'bullmq';
 
