@@ -1,7 +1,10 @@
 /**
  * The page script shared by the static report and the live dashboard (plain browser JavaScript, kept
  * as a string so it is inlined as is). It reads the data JSON from <script id="tsnas-data">, draws
- * every view with ECharts and SVG, and, when `live` is set, polls /api/data every second.
+ * every view with ECharts and SVG, and, when `live` is set, polls /api/data every second with the
+ * cursor of what it has, merging the changed trials and summaries it gets back (dashboard/live.ts).
+ * The trial table is virtual: only the rows in view (plus a margin) are in the DOM, so 12,000 trials
+ * cost what 40 do; charts are redrawn when a summary changed, at most every `chartMs`.
  * Every user-supplied string is put in the page with textContent or escaped (tooltips).
  */
 export const CLIENT_JS = String.raw`
@@ -9,8 +12,11 @@ export const CLIENT_JS = String.raw`
   'use strict';
   var cfg = JSON.parse(document.getElementById('tsnas-config').textContent);
   var data = JSON.parse(document.getElementById('tsnas-data').textContent);
-  var version = cfg.version;
+  var cursor = null;
   var selected = null;
+  var CHART_MS = 2000;
+  var lastCharts = 0;
+  var chartTimer = null;
   var charts = {};
   var PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
 
@@ -281,59 +287,142 @@ export const CLIENT_JS = String.raw`
     box.appendChild(svg);
   }
 
-  function renderTrials(e) {
-    var tb = document.querySelector('#trials tbody');
-    tb.textContent = '';
-    e.trials.slice().reverse().forEach(function (t) {
-      var f = t.efficacy;
-      var tr = el('tr', null, { 'data-tid': String(t.id), 'class': 'state-' + t.state });
-      [t.number, t.state, t.values ? t.values.map(function (v) { return fmt(v, 4); }).join(', ') : '', JSON.stringify(t.params), f.fidelity,
-        fmt(f.trainSeconds, 1), fmt(f.wallSeconds, 3), fmt(f.cpuSeconds, 3), fmt(f.flops), fmt(f.params, 0), f.backend, t.error].forEach(function (v, i) {
-        tr.appendChild(el('td', v, i === 3 || i === 11 ? { 'class': 'wrap' } : null));
-      });
-      tb.appendChild(tr);
+  var table = { rows: [], rowH: 0, frame: 0 };
+  function trialRow(t) {
+    var f = t.efficacy;
+    var tr = el('tr', null, { 'data-tid': String(t.id), 'class': 'row state-' + t.state });
+    [t.number, t.state, t.values ? t.values.map(function (v) { return fmt(v, 4); }).join(', ') : '', JSON.stringify(t.params), f.fidelity,
+      fmt(f.trainSeconds, 1), fmt(f.wallSeconds, 3), fmt(f.cpuSeconds, 3), fmt(f.flops), fmt(f.params, 0), f.backend, t.error].forEach(function (v, i) {
+      var td = el('td', v, i === 3 || i === 11 ? { 'class': 'clip' } : null);
+      if ((i === 3 || i === 11) && v) td.setAttribute('title', String(v));
+      tr.appendChild(td);
     });
+    return tr;
   }
+  function spacer(h) {
+    var tr = el('tr', null, { 'class': 'spacer' });
+    tr.appendChild(el('td', null, { colspan: '12', style: 'height:' + h + 'px' }));
+    return tr;
+  }
+  /** Draws the rows in view of the scroll box (newest first), with spacers standing for the others. */
+  function drawTrialRows() {
+    table.frame = 0;
+    var box = document.getElementById('trials-box');
+    var tb = document.querySelector('#trials tbody');
+    var n = table.rows.length;
+    var h = table.rowH || 24;
+    var first = Math.max(0, Math.floor(box.scrollTop / h) - 10);
+    var last = Math.min(n, first + Math.ceil((box.clientHeight || 420) / h) + 20);
+    tb.textContent = '';
+    if (first > 0) tb.appendChild(spacer(first * h));
+    for (var i = first; i < last; i++) tb.appendChild(trialRow(table.rows[n - 1 - i]));
+    if (last < n) tb.appendChild(spacer((n - last) * h));
+    if (!table.rowH && last > first) {
+      table.rowH = tb.querySelector('tr.row').getBoundingClientRect().height || 24;
+      if (Math.abs(table.rowH - h) > 0.5) drawTrialRows();
+    }
+  }
+  function renderTrials(e) {
+    table.rows = e.trials;
+    drawTrialRows();
+  }
+  document.getElementById('trials-box').addEventListener('scroll', function () {
+    if (!table.frame) table.frame = requestAnimationFrame(drawTrialRows);
+  });
 
-  function render() {
-    renderTotals();
+  function renderCharts() {
+    lastCharts = Date.now();
+    if (chartTimer) { clearTimeout(chartTimer); chartTimer = null; }
     renderAnytime();
-    renderSelect();
     var e = current();
     if (!e) return;
-    renderSummary(e);
     renderLearningCurves(e);
     renderImportance(e);
     renderParallel(e);
     renderCost(e);
     renderPareto(e);
     renderArch(e);
-    renderTrials(e);
-    document.body.setAttribute('data-rendered', String(version));
+  }
+
+  /** Tables and numbers now; charts now when charts, else at most every CHART_MS (they cost the most). */
+  function render(charts) {
+    renderTotals();
+    renderSelect();
+    var e = current();
+    if (e) {
+      renderSummary(e);
+      renderTrials(e);
+    }
+    if (charts === false) { /* only rows changed: the next summary redraws the charts */ }
+    else if (charts === true || Date.now() - lastCharts >= CHART_MS) renderCharts();
+    else if (!chartTimer) chartTimer = setTimeout(renderCharts, CHART_MS - (Date.now() - lastCharts));
+    document.body.setAttribute('data-rendered', cursor === null ? 'static' : cursor);
+  }
+
+  /** Merges a /api/data answer into data: summaries replaced, trial rows added or replaced by id. */
+  var trialIndex = {};
+  function merge(msg) {
+    if (msg.reset) { data.experiments = []; trialIndex = {}; }
+    var byId = {};
+    data.experiments.forEach(function (e) { byId[e.id] = e; });
+    var summaryChanged = msg.reset;
+    msg.experiments.forEach(function (m) {
+      var e = byId[m.id];
+      if (!e) { e = byId[m.id] = { trials: [] }; trialIndex[m.id] = {}; }
+      for (var k in m) if (k !== 'trials') { e[k] = m[k]; if (k !== 'id') summaryChanged = true; }
+      var index = trialIndex[m.id];
+      var unsorted = false;
+      m.trials.forEach(function (t) {
+        var i = index[t.id];
+        if (i !== undefined) { e.trials[i] = t; return; }
+        if (e.trials.length && e.trials[e.trials.length - 1].number > t.number) unsorted = true;
+        index[t.id] = e.trials.length;
+        e.trials.push(t);
+      });
+      if (unsorted) {
+        e.trials.sort(function (a, b) { return a.number - b.number; });
+        index = trialIndex[m.id] = {};
+        e.trials.forEach(function (t, i) { index[t.id] = i; });
+      }
+    });
+    data.experiments = msg.order.map(function (id) { return byId[id]; }).filter(Boolean);
+    data.storage = msg.storage;
+    data.generatedAt = msg.generatedAt;
+    data.costPerHour = msg.costPerHour;
+    data.totalTrials = msg.totalTrials;
+    cursor = msg.cursor;
+    return summaryChanged;
   }
 
   document.getElementById('exp-select').addEventListener('change', function (ev) {
     selected = Number(ev.target.value);
-    render();
+    document.getElementById('trials-box').scrollTop = 0;
+    render(true);
   });
   window.addEventListener('resize', function () { for (var k in charts) charts[k].resize(); });
-  render();
+  if (!cfg.live) render(true);
 
   if (cfg.live) {
     var status = document.getElementById('live-status');
     var poll = function () {
-      fetch('api/data?v=' + encodeURIComponent(version), { cache: 'no-store' }).then(function (r) {
+      var url = 'api/data' + (cursor === null ? '' : '?since=' + encodeURIComponent(cursor));
+      var wait = cfg.pollMs;
+      fetch(url, { cache: 'no-store' }).then(function (r) {
         if (r.status === 204) return null;
-        if (!r.ok) throw new Error('HTTP ' + r.status);
+        if (!r.ok) return r.text().then(function (t) { throw new Error('HTTP ' + r.status + ' ' + t.slice(0, 200)); });
         return r.json();
       }).then(function (msg) {
-        status.textContent = 'live, updated ' + new Date().toLocaleTimeString();
-        if (msg) { version = msg.version; data = msg.data; render(); }
+        status.textContent = 'live, updated ' + new Date().toLocaleTimeString() + (msg && msg.warning ? ' (retrying: ' + msg.warning + ')' : '');
+        if (msg) {
+          var first = cursor === null;
+          var charts = merge(msg);
+          render(first ? true : charts ? undefined : false);
+        } else if (cursor === null) wait = 200; // nothing read yet: ask again soon
       }).catch(function (err) {
         status.textContent = 'live, retrying (' + err.message + ')';
-      }).then(function () { setTimeout(poll, cfg.pollMs); });
+      }).then(function () { setTimeout(poll, wait); });
     };
-    setTimeout(poll, cfg.pollMs);
+    poll();
   }
 })();
 `;

@@ -4,11 +4,9 @@
  * FAILED with what the child printed; the dead child is replaced and the search goes on.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { POOL_WORKERS_ENV } from '../nn/parallel/threads.js';
+import { childEntry } from '../util/fork.js';
 import { brokenOutcome, type Executor, type ExecutorListener, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 
 export type ParentMsg = { type: 'run'; job: TrialJob } | { type: 'stop'; trialId: number };
@@ -61,16 +59,6 @@ interface Child {
   killedForStop: boolean;
 }
 
-/** The child entry and the loader it needs: tsx when running from TypeScript sources. */
-function childEntry(): { file: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const ts = here.endsWith('.ts');
-  const file = path.join(path.dirname(here), ts ? 'pool-child.ts' : 'pool-child.js');
-  if (!ts) return { file, execArgv: [] };
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  return { file, execArgv: ['--import', pathToFileURL(loader).href] };
-}
-
 function exitError(code: number | null, signal: NodeJS.Signals | null, stderr: string, heapMb?: number): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const oom = lines.find((l) => /heap out of memory|Reached heap limit|Allocation failed/i.test(l));
@@ -103,7 +91,7 @@ export class LocalPoolExecutor implements Executor {
   }
 
   private spawn(): Child {
-    const { file, execArgv } = childEntry();
+    const { file, execArgv } = childEntry(import.meta.url, 'pool-child');
     if (this.opts.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${this.opts.maxOldSpaceMb}`);
     const proc = fork(file, [], {
       execArgv,
