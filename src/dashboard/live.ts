@@ -3,8 +3,9 @@
  * changed trial rows and summaries; LiveState numbers every change (`seq`) and answers a client's
  * cursor (`epoch.seq`) with only what changed after it: new or updated trial rows, and summaries
  * rebuilt since. A client with no cursor, or one from before a restart or a storage reset (another
- * epoch), gets everything (that full answer is serialised once per state and shared). The event loop
- * here never reads the storage, so a request is answered in milliseconds however big the storage.
+ * epoch), gets everything (assembled from each row's cached JSON, and shared until the next change).
+ * The event loop here never reads the storage, so a request is answered in milliseconds however big
+ * the storage.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,11 +13,25 @@ import type { ExperimentSummary, ReportTrial } from '../report/data.js';
 import { childEntry } from '../util/fork.js';
 import type { ModelConfig, ModelMsg } from './model-child.js';
 
+/** A trial row, with its JSON cached (full, and without the intermediate values for old trials). */
+interface Row {
+  row: ReportTrial;
+  seq: number;
+  json?: string;
+  lite?: string;
+}
+
 interface ExpState {
   summary: ExperimentSummary;
   summarySeq: number;
-  rows: Map<number, { row: ReportTrial; seq: number }>;
+  rows: Map<number, Row>;
 }
+
+/**
+ * A full answer carries the intermediate values of only the latest trials (the learning-curve chart
+ * draws the last 200 with values); a delta carries every changed row whole.
+ */
+export const FULL_CURVES = 300;
 
 /** What /api/data sends: experiments carry all their fields when `reset` or when their summary changed, else only `id`. */
 export interface LiveDelta {
@@ -64,52 +79,45 @@ export class LiveState {
       if (!e) continue; // the model always summarises an experiment before its first rows
       for (const row of rows) e.rows.set(row.id, { row, seq: ++this.seq });
     }
+    this.full = null;
     this.warning = null;
     this.generatedAt = new Date().toISOString();
   }
 
-  /** Changes after `cursor` (everything when it is absent or from another epoch); null when there are none. */
-  delta(cursor: string | undefined): LiveDelta | null {
+  /** Changes after `cursor` (everything when it is absent or from another epoch), as JSON; null when there are none. */
+  deltaJson(cursor: string | undefined): string | null {
     const [epoch, s] = (cursor ?? '').split('.');
     const reset = epoch !== this.epoch || !/^\d+$/.test(s ?? '');
     const from = reset ? 0 : Number(s);
     if (!reset && from >= this.seq) return null;
-    const experiments: LiveDelta['experiments'] = [];
+    const key = `${this.epoch}.${this.seq}`;
+    if (reset && this.full?.key === key) return this.full.body;
+    const experiments: string[] = [];
     let totalTrials = 0;
     for (const id of this.order) {
       const e = this.exps.get(id);
       if (!e) continue;
       totalTrials += e.rows.size;
-      const trials: ReportTrial[] = [];
-      for (const r of e.rows.values()) if (r.seq > from) trials.push(r.row);
+      const rows = [...e.rows.values()].filter((r) => r.seq > from).sort((a, b) => a.row.number - b.row.number);
       const summaryChanged = e.summarySeq > from;
-      if (!reset && !summaryChanged && trials.length === 0) continue;
-      trials.sort((a, b) => a.number - b.number);
-      experiments.push({ ...(summaryChanged ? e.summary : { id }), trials });
+      if (!reset && !summaryChanged && rows.length === 0) continue;
+      const curvesFrom = reset ? rows.length - FULL_CURVES : 0;
+      const trials = rows.map((r, i) => (i >= curvesFrom ? (r.json ??= JSON.stringify(r.row)) : (r.lite ??= JSON.stringify({ ...r.row, intermediate: [] }))));
+      const head = JSON.stringify(summaryChanged ? e.summary : { id });
+      experiments.push(`${head.slice(0, -1)},"trials":[${trials.join(',')}]}`);
     }
-    return {
-      cursor: `${this.epoch}.${this.seq}`,
+    const meta: Omit<LiveDelta, 'experiments'> = {
+      cursor: key,
       reset,
       storage: this.meta.storage,
       generatedAt: this.generatedAt,
       costPerHour: this.meta.costPerHour,
       totalTrials,
       order: this.order.filter((id) => this.exps.has(id)),
-      experiments,
       warning: this.warning,
     };
-  }
-
-  /** The delta for `cursor` as JSON; the full answer is built once per state and reused. */
-  deltaJson(cursor: string | undefined): string | null {
-    const [epoch] = (cursor ?? '').split('.');
-    const fullAnswer = epoch !== this.epoch;
-    const key = `${this.epoch}.${this.seq}`;
-    if (fullAnswer && this.full?.key === key) return this.full.body;
-    const d = this.delta(cursor);
-    if (!d) return null;
-    const body = JSON.stringify(d);
-    if (fullAnswer) this.full = { key, body };
+    const body = `${JSON.stringify(meta).slice(0, -1)},"experiments":[${experiments.join(',')}]}`;
+    if (reset) this.full = { key, body };
     return body;
   }
 }

@@ -15,6 +15,8 @@ export const CLIENT_JS = String.raw`
   var cursor = null;
   var selected = null;
   var CHART_MS = 2000;
+  /** Lines of the parallel-coordinates chart: the latest complete trials (thousands of lines say no more, and cost seconds). */
+  var PARALLEL_MAX = 1000;
   var lastCharts = 0;
   var chartTimer = null;
   var charts = {};
@@ -70,6 +72,18 @@ export const CLIENT_JS = String.raw`
     document.getElementById('storage').textContent = data.storage;
   }
 
+  /** The points of a best-so-far curve where it changes (and its last one): the same step line, far fewer points. */
+  function stepPoints(points) {
+    var out = [];
+    var last = null;
+    points.forEach(function (p, i) {
+      if (p.best === null) return;
+      if (p.best !== last || i === points.length - 1) out.push([p.compute, p.best]);
+      last = p.best;
+    });
+    return out;
+  }
+
   function renderAnytime() {
     var exps = data.experiments.filter(function (e) { return e.anytime.points.length > 0; });
     if (!exps.length) return empty('chart-anytime', 'no finished trials yet');
@@ -89,7 +103,7 @@ export const CLIENT_JS = String.raw`
       yAxis: { type: 'value', name: 'best so far', scale: true },
       series: exps.map(function (e) {
         return { name: e.name + ' (' + e.strategy + ')', type: 'line', step: 'end', showSymbol: false,
-          data: e.anytime.points.filter(function (p) { return p.best !== null; }).map(function (p) { return [p.compute, p.best]; }) };
+          data: stepPoints(e.anytime.points) };
       })
     }, true);
   }
@@ -169,7 +183,7 @@ export const CLIENT_JS = String.raw`
   }
 
   function renderParallel(e) {
-    var done = e.trials.filter(function (t) { return t.state === 'COMPLETE' && t.values && t.values[0] !== null; });
+    var done = e.trials.filter(function (t) { return t.state === 'COMPLETE' && t.values && t.values[0] !== null; }).slice(-PARALLEL_MAX);
     var names = e.importance.slice(0, 8).map(function (i) { return i.param; });
     if (done.length < 2 || !names.length) return empty('chart-parallel', 'needs two or more complete trials');
     clearEmpty('chart-parallel');
@@ -210,7 +224,7 @@ export const CLIENT_JS = String.raw`
       xAxis: { type: 'value', name: sim ? 'simulated training seconds per trial' : 'wall seconds per trial', nameLocation: 'middle', nameGap: 28, scale: true },
       yAxis: { type: 'value', name: e.objectiveNames[0] + ' (last value)', scale: true },
       series: states.map(function (st) {
-        return { name: st, type: 'scatter', symbolSize: 6, itemStyle: { color: colors[st] }, data: fin.filter(function (t) {
+        return { name: st, type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color: colors[st] }, data: fin.filter(function (t) {
           return t.state === st && t.values && t.values[0] !== null;
         }).map(function (t) { return { n: t.number, value: [t.efficacy.trainSeconds, t.values[0]] }; }) };
       })
@@ -235,7 +249,7 @@ export const CLIENT_JS = String.raw`
         xAxis: { type: 'value', scale: true, name: e.objectiveNames[0] + ' (' + e.directions[0] + ')', nameLocation: 'middle', nameGap: 28 },
         yAxis: { type: 'value', scale: true, name: e.objectiveNames[1] + ' (' + e.directions[1] + ')' },
         series: [
-          { name: 'trials', type: 'scatter', symbolSize: 6, itemStyle: { color: '#aaa' }, data: done.filter(function (t) { return !front[t.number]; }).map(pt) },
+          { name: 'trials', type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color: '#aaa' }, data: done.filter(function (t) { return !front[t.number]; }).map(pt) },
           { name: 'Pareto front', type: 'line', step: false, symbolSize: 9, itemStyle: { color: '#d62728' }, lineStyle: { type: 'dashed' }, data: fr }
         ]
       }, true);
@@ -246,7 +260,7 @@ export const CLIENT_JS = String.raw`
         grid: { left: 60, right: 20, top: 20, bottom: 50 },
         xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 28 },
         yAxis: { type: 'value', scale: true, name: e.objectiveNames[0] },
-        series: [{ name: 'trial', type: 'scatter', symbolSize: 6, data: done.map(function (t) { return { n: t.number, value: [t.number, t.values[0]] }; }) }]
+        series: [{ name: 'trial', type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, data: done.map(function (t) { return { n: t.number, value: [t.number, t.values[0]] }; }) }]
       }, true);
     }
   }
@@ -330,18 +344,23 @@ export const CLIENT_JS = String.raw`
     if (!table.frame) table.frame = requestAnimationFrame(drawTrialRows);
   });
 
+  /** Draws the charts one per task, so the page answers input between them. */
+  var chartQueue = [];
   function renderCharts() {
     lastCharts = Date.now();
     if (chartTimer) { clearTimeout(chartTimer); chartTimer = null; }
-    renderAnytime();
-    var e = current();
-    if (!e) return;
-    renderLearningCurves(e);
-    renderImportance(e);
-    renderParallel(e);
-    renderCost(e);
-    renderPareto(e);
-    renderArch(e);
+    var queued = chartQueue.length > 0;
+    chartQueue = [renderAnytime, renderLearningCurves, renderImportance, renderParallel, renderCost, renderPareto, renderArch];
+    if (queued) return;
+    var next = function () {
+      var f = chartQueue.shift();
+      if (!f) return;
+      var e = current();
+      if (f === renderAnytime) f();
+      else if (e) f(e);
+      if (chartQueue.length) setTimeout(next, 0);
+    };
+    next();
   }
 
   /** Tables and numbers now; charts now when charts, else at most every CHART_MS (they cost the most). */
