@@ -77,7 +77,8 @@ export class LiveState {
     for (const { experimentId, rows } of m.changes?.trials ?? []) {
       const e = this.exps.get(experimentId);
       if (!e) continue; // the model always summarises an experiment before its first rows
-      for (const row of rows) e.rows.set(row.id, { row, seq: ++this.seq });
+      // Serialised now, a row at a time, so a full answer is only a join however many rows there are.
+      for (const row of rows) e.rows.set(row.id, { row, seq: ++this.seq, json: JSON.stringify(row), lite: JSON.stringify({ ...row, intermediate: [] }) });
     }
     this.full = null;
     this.warning = null;

@@ -15,8 +15,13 @@ export const CLIENT_JS = String.raw`
   var cursor = null;
   var selected = null;
   var CHART_MS = 2000;
+  var chartMs = CHART_MS;
   /** Lines of the parallel-coordinates chart: the latest complete trials (thousands of lines say no more, and cost seconds). */
-  var PARALLEL_MAX = 1000;
+  var PARALLEL_MAX = 500;
+  /** Above this many learning curves they are drawn as one series per kind (complete, pruned). */
+  var BUNDLE_CURVES = 60;
+  /** Scatter charts show the latest this many finished trials (and say so). */
+  var SCATTER_MAX = 3000;
   var lastCharts = 0;
   var chartTimer = null;
   var charts = {};
@@ -136,14 +141,23 @@ export const CLIENT_JS = String.raw`
     if (!withLc.length) return empty('chart-lc', 'no intermediate values recorded in this experiment');
     clearEmpty('chart-lc');
     var series = [];
+    // Many curves: one series per kind (complete, pruned) with gaps between trials, so a redraw costs
+    // milliseconds, not a second; a few: one series per trial, each in its own colour.
+    var bundled = withLc.length > BUNDLE_CURVES;
+    var bundles = { done: [], pruned: [] };
     withLc.forEach(function (t, k) {
       var stopped = t.state === 'PRUNED';
+      if (bundled) {
+        var b = stopped ? bundles.pruned : bundles.done;
+        t.intermediate.forEach(function (iv) { b.push({ value: [iv.step, iv.value], n: t.number }); });
+        b.push({ value: [null, null] });
+      }
       var color = stopped ? '#d62728' : PALETTE[k % PALETTE.length];
       var pts = t.intermediate.map(function (iv, i) {
         var last = i === t.intermediate.length - 1;
         return { value: [iv.step, iv.value], symbol: stopped && last ? 'triangle' : 'circle', symbolSize: stopped && last ? 10 : 3 };
       });
-      series.push({ name: '#' + t.number + (stopped ? ' pruned' : ''), type: 'line', data: pts, showSymbol: true,
+      if (!bundled) series.push({ name: '#' + t.number + (stopped ? ' pruned' : ''), type: 'line', data: pts, showSymbol: true,
         lineStyle: { width: 1, type: stopped ? 'dashed' : 'solid', color: color }, itemStyle: { color: color } });
       if (t.prediction) {
         var lastIv = t.intermediate[t.intermediate.length - 1];
@@ -157,10 +171,15 @@ export const CLIENT_JS = String.raw`
         });
       }
     });
+    if (bundled) {
+      series.unshift(
+        { name: 'complete', type: 'line', data: bundles.done, showSymbol: false, connectNulls: false, lineStyle: { width: 1, color: '#1f77b4', opacity: 0.5 }, itemStyle: { color: '#1f77b4' } },
+        { name: 'pruned', type: 'line', data: bundles.pruned, showSymbol: false, connectNulls: false, lineStyle: { width: 1, type: 'dashed', color: '#d62728', opacity: 0.6 }, itemStyle: { color: '#d62728' } });
+    }
     chart('chart-lc').setOption({
       animation: false,
       title: { text: 'dashed red, triangle: pruned / early-stopped; dotted: extrapolated prediction', textStyle: { fontSize: 11, fontWeight: 'normal' }, left: 'center' },
-      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.seriesName) + '<br>step ' + fmt(p.value[0], 0) + ': ' + fmt(p.value[1], 4); } },
+      tooltip: { trigger: 'item', formatter: function (p) { return (p.data && p.data.n !== undefined ? '#' + p.data.n + ' ' : '') + esc(p.seriesName) + '<br>step ' + fmt(p.value[0], 0) + ': ' + fmt(p.value[1], 4); } },
       grid: { left: 60, right: 20, top: 30, bottom: 40 },
       xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 },
       yAxis: { type: 'value', name: e.objectiveNames[0], scale: true },
@@ -211,6 +230,8 @@ export const CLIENT_JS = String.raw`
 
   function renderCost(e) {
     var fin = e.trials.filter(function (t) { return t.state !== 'RUNNING' && t.state !== 'WAITING'; });
+    var all = fin.length;
+    fin = fin.slice(-SCATTER_MAX);
     if (!fin.length) return empty('chart-cost', 'no finished trial yet');
     clearEmpty('chart-cost');
     var sim = e.totals.computeAxis === 'simulated';
@@ -219,6 +240,7 @@ export const CLIENT_JS = String.raw`
     chart('chart-cost').setOption({
       animation: false,
       legend: { top: 0 },
+      title: all > fin.length ? { text: 'latest ' + fin.length + ' of ' + all + ' trials', right: 0, top: 0, textStyle: { fontSize: 11, fontWeight: 'normal' } } : undefined,
       tooltip: { trigger: 'item', formatter: function (p) { return '#' + p.data.n + ' ' + esc(p.seriesName) + '<br>' + fmt(p.value[0], 2) + ' s, ' + fmt(p.value[1], 4); } },
       grid: { left: 60, right: 20, top: 40, bottom: 50 },
       xAxis: { type: 'value', name: sim ? 'simulated training seconds per trial' : 'wall seconds per trial', nameLocation: 'middle', nameGap: 28, scale: true },
@@ -233,6 +255,7 @@ export const CLIENT_JS = String.raw`
 
   function renderPareto(e) {
     var done = e.trials.filter(function (t) { return t.state === 'COMPLETE' && t.values && t.values[0] !== null; });
+    if (!e.paretoFront && done.length > SCATTER_MAX) done = done.slice(-SCATTER_MAX);
     var title = document.getElementById('pareto-title');
     if (!done.length) { title.textContent = 'Objectives'; return empty('chart-pareto', 'no complete trial yet'); }
     clearEmpty('chart-pareto');
@@ -254,7 +277,7 @@ export const CLIENT_JS = String.raw`
         ]
       }, true);
     } else {
-      title.textContent = 'Objective per trial';
+      title.textContent = 'Objective per trial' + (done.length === SCATTER_MAX ? ' (latest ' + SCATTER_MAX + ')' : '');
       chart('chart-pareto').setOption({
         animation: false, tooltip: tip,
         grid: { left: 60, right: 20, top: 20, bottom: 50 },
@@ -352,15 +375,22 @@ export const CLIENT_JS = String.raw`
     var queued = chartQueue.length > 0;
     chartQueue = [renderAnytime, renderLearningCurves, renderImportance, renderParallel, renderCost, renderPareto, renderArch];
     if (queued) return;
+    var spent = 0;
     var next = function () {
+      if (typeof echarts === 'undefined') return setTimeout(next, 50); // still loading (dashboard)
       var f = chartQueue.shift();
       if (!f) return;
+      var t0 = Date.now();
       var e = current();
       if (f === renderAnytime) f();
       else if (e) f(e);
+      spent += Date.now() - t0;
       if (chartQueue.length) setTimeout(next, 0);
+      // Redraw no more often than every 2 s, nor than 10 times what a redraw costs (big experiments).
+      else chartMs = Math.max(CHART_MS, 10 * spent);
     };
-    next();
+    // Let the tables reach the screen first.
+    requestAnimationFrame(function () { setTimeout(next, 0); });
   }
 
   /** Tables and numbers now; charts now when charts, else at most every CHART_MS (they cost the most). */
@@ -373,8 +403,8 @@ export const CLIENT_JS = String.raw`
       renderTrials(e);
     }
     if (charts === false) { /* only rows changed: the next summary redraws the charts */ }
-    else if (charts === true || Date.now() - lastCharts >= CHART_MS) renderCharts();
-    else if (!chartTimer) chartTimer = setTimeout(renderCharts, CHART_MS - (Date.now() - lastCharts));
+    else if (charts === true || Date.now() - lastCharts >= chartMs) renderCharts();
+    else if (!chartTimer) chartTimer = setTimeout(renderCharts, chartMs - (Date.now() - lastCharts));
     document.body.setAttribute('data-rendered', cursor === null ? 'static' : cursor);
   }
 
@@ -423,10 +453,13 @@ export const CLIENT_JS = String.raw`
 
   if (cfg.live) {
     var status = document.getElementById('live-status');
+    var roundTrips = window.tsnasRoundTrips = [];
     var poll = function () {
       var url = 'api/data' + (cursor === null ? '' : '?since=' + encodeURIComponent(cursor));
       var wait = cfg.pollMs;
-      fetch(url, { cache: 'no-store' }).then(function (r) {
+      var asked = performance.now();
+      // The first request matches the page's preload (same URL, default cache mode); later ones bypass caches.
+      fetch(url, cursor === null ? {} : { cache: 'no-store' }).then(function (r) {
         if (r.status === 204) return null;
         if (!r.ok) return r.text().then(function (t) { throw new Error('HTTP ' + r.status + ' ' + t.slice(0, 200)); });
         return r.json();
@@ -436,6 +469,11 @@ export const CLIENT_JS = String.raw`
           var first = cursor === null;
           var charts = merge(msg);
           render(first ? true : charts ? undefined : false);
+          // For the scale test (and anyone curious): when the first data was on screen, and each poll's
+          // time from request to its rows drawn, in ms.
+          if (first) requestAnimationFrame(function () { setTimeout(function () { document.body.setAttribute('data-first-paint', String(Math.round(performance.now()))); }, 0); });
+          roundTrips.push(Math.round(performance.now() - asked));
+          if (roundTrips.length > 100) roundTrips.shift();
         } else if (cursor === null) wait = 200; // nothing read yet: ask again soon
       }).catch(function (err) {
         status.textContent = 'live, retrying (' + err.message + ')';
