@@ -70,7 +70,7 @@ describe('tsnas report in a browser', () => {
       // The trial table is virtual: rows in view are in the DOM, spacers stand for the rest, so the
       // table is as tall as n rows.
       const rows = await page.evaluate(() => {
-        const trs = [...document.querySelectorAll('#trials tbody tr')] as HTMLElement[];
+        const trs = Array.from(document.querySelectorAll<HTMLElement>('#trials tbody tr'));
         const rowH = trs.find((t) => t.classList.contains('row'))!.getBoundingClientRect().height;
         return { inDom: trs.filter((t) => t.classList.contains('row')).length, asTall: Math.round(trs.reduce((a, t) => a + t.getBoundingClientRect().height, 0) / rowH) };
       });
