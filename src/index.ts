@@ -4,6 +4,7 @@ export type { Objective, ObjectiveResult, ExperimentOptions, OptimizeOptions, Te
 export { Trial, TrialPruned } from './core/trial.js';
 export { paretoFront, nonDominatedSort, dominates, crowdingDistance } from './core/pareto.js';
 export * from './space/params.js';
+export * from './space/grid.js';
 export * from './space/nb201.js';
 export * from './store/index.js';
 export * from './strategy/index.js';

@@ -16,6 +16,7 @@ export function registerDashboard(program: Command): void {
       return n;
     }, 8080)
     .option('--host <addr>', 'address to bind (default 127.0.0.1); a non-loopback address must be given here explicitly')
+    .option('--allow-host <name...>', 'names besides loopback and --host that browsers may use to reach it (the Host header; guards against DNS rebinding)')
     .option('--name <name>', 'only this experiment')
     .option('--cost-per-hour <x>', 'money units per billed compute hour', parseRate)
     .action(async (o) => {
@@ -29,6 +30,7 @@ export function registerDashboard(program: Command): void {
         storage: o.storage,
         host,
         hostExplicit: explicit,
+        allowHosts: o.allowHost,
         port: o.port,
         names: o.name ? [o.name] : undefined,
         costPerHour: o.costPerHour,

@@ -8,7 +8,7 @@ import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
 import { resolveTarget } from './targets.js';
 
-import { createExecutor, keepRunningFor, objectiveSpecFor, resolveObjectiveSpec, runWithExecutor, checkRedis, type ExecutorKind, type ObjectiveSpec } from '../run/index.js';
+import { checkPoolSize, createExecutor, insecureRedisWarning, keepRunningFor, objectiveSpecFor, resolveObjectiveSpec, runWithExecutor, checkRedis, type ExecutorKind, type ObjectiveSpec } from '../run/index.js';
 import { isScheduler, rungSummary, schedulerOptions } from './schedulers.js';
 
 function num(name: string, positive = true) {
@@ -76,10 +76,13 @@ export function registerSearch(program: Command): void {
     .action(async (o) => {
       const kind = o.executor as ExecutorKind;
       if (!['inprocess', 'pool', 'bullmq'].includes(kind)) throw new UsageError(`--executor ${kind}: use inprocess, pool or bullmq`);
-      if (o.workers !== undefined && !Number.isInteger(o.workers)) throw new UsageError(`--workers ${o.workers}: give a whole number`);
+      if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) throw new UsageError(`--workers ${o.workers}: give a whole number, 1 or more`);
+      if (kind === 'pool' && o.workers !== undefined) checkPoolSize(o.workers, '--workers');
       if (kind === 'bullmq') {
         if (!o.redis) throw new UsageError('--executor bullmq needs --redis redis://HOST:PORT');
         await checkRedis(o.redis);
+        const warning = insecureRedisWarning(o.redis);
+        if (warning) console.error(warning);
       }
       if (o.budgetSeconds === undefined && o.trials === undefined && o.timeout === undefined) {
         throw new UsageError('search: give a stop condition: --trials N, --budget-seconds S or --timeout S');

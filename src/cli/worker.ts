@@ -1,6 +1,8 @@
 /** `tsnas worker`: consumes trial jobs from a Redis (BullMQ) queue until interrupted. */
 import type { Command } from 'commander';
 import { startWorker } from '../run/bullmq-worker.js';
+import { checkPoolSize } from '../run/pool.js';
+import { insecureRedisWarning, redactUrl } from '../run/redis.js';
 import { UsageError } from './errors.js';
 
 function int(name: string) {
@@ -22,9 +24,14 @@ export function registerWorker(program: Command): void {
     .option('--max-old-space-size <mb>', 'heap limit of each trial process in MB', int('--max-old-space-size'))
     .option('--lock-ms <ms>', 'a job of a dead worker is re-run after this long', int('--lock-ms'), 30_000)
     .option('--artifacts <dir|redis-url>', 'shared artifact location given to trials')
+    .option('--allow-module <file|dir...>', 'objective modules jobs may name (files, or folders holding them); none by default')
+    .option('--data-root <dir...>', 'folders jobs may read data from (CSV datasets, NB201 tables, inherited weights); none by default')
     .option('--redis-timeout <s>', 'exit when Redis is unreachable this long', int('--redis-timeout'), 30)
     .action(async (o) => {
       if (o.runner !== 'pool' && o.runner !== 'inprocess') throw new UsageError(`--runner ${o.runner}: use pool or inprocess`);
+      if (o.runner === 'pool') checkPoolSize(o.concurrency, '--concurrency');
+      const warning = insecureRedisWarning(o.redis);
+      if (warning) console.error(warning);
       const w = await startWorker({
         url: o.redis,
         queue: o.queue,
@@ -34,12 +41,15 @@ export function registerWorker(program: Command): void {
         lockMs: o.lockMs,
         artifacts: o.artifacts,
         redisTimeoutS: o.redisTimeout,
+        allowModules: o.allowModule,
+        dataRoots: o.dataRoot,
         onRedisLost: (e) => {
           console.error(`tsnas: ${e.message}`);
           process.exit(3);
         },
       });
-      console.log(`worker ${process.pid} on ${o.redis} queue "${o.queue}", ${o.concurrency} at once (${o.runner})`);
+      const allowed = `modules: ${o.allowModule?.join(', ') ?? 'none'}; data roots: ${o.dataRoot?.join(', ') ?? 'none'}`;
+      console.log(`worker ${process.pid} on ${redactUrl(o.redis)} queue "${o.queue}", ${o.concurrency} at once (${o.runner}); ${allowed}`);
       await new Promise<void>((resolve) => {
         const quit = () => resolve();
         process.once('SIGINT', quit);

@@ -1,44 +1,24 @@
 /**
  * Live dashboard: a fastify server showing the report's views on a page that polls /api/data every
- * second, so a finished trial appears within about a second; between polls the server checks the
- * storage every 250 ms and rebuilds the data when it changed. It reads the storage through a
- * read-only connection while a search writes it; a busy or half-created file is retried on the next
- * poll and the last good data is served meanwhile.
+ * second with a cursor and gets only what changed since (./live.ts), so a finished trial appears
+ * within about a second and a 12,000-trial storage under constant writes stays responsive. A model
+ * process (./model-child.ts) reads the storage every 250 ms through a read-only connection, only the
+ * new or still-open trials, and rebuilds the charts' summaries at most every second; a busy or
+ * half-created file is retried on the next tick and the last good data is served meanwhile.
  *
  * It has no authentication, so it binds 127.0.0.1 by default and refuses a non-loopback address
- * unless that address was given explicitly (`--host`), never from an environment variable.
+ * unless that address was given explicitly (`--host`), never from an environment variable; it answers
+ * only Host headers that name loopback, the bound address or an `--allow-host` name (./hosts.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { buildReportData, type ReportData } from '../report/data.js';
+import type { ReportData } from '../report/data.js';
 import { echartsJs, renderPage } from '../report/html.js';
-import { isTransient, StorageReader } from './reader.js';
+import { HostError, hostPolicy, isLoopback } from './hosts.js';
+import { LiveSource } from './live.js';
+import { StorageReader } from './reader.js';
 
-export class HostError extends Error {
-  override name = 'HostError';
-  readonly userError = true;
-}
-
-export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
-}
-
-/** The address to bind: `--host` when given, else TSNAS_DASHBOARD_HOST if loopback, else 127.0.0.1. */
-export function resolveHost(cliHost: string | undefined, env: NodeJS.ProcessEnv = process.env): { host: string; explicit: boolean } {
-  if (cliHost !== undefined && cliHost !== '') return { host: cliHost, explicit: true };
-  const fromEnv = env.TSNAS_DASHBOARD_HOST;
-  if (fromEnv) {
-    if (!isLoopback(fromEnv)) {
-      throw new HostError(
-        `TSNAS_DASHBOARD_HOST=${fromEnv} is not a loopback address; the dashboard has no authentication, ` +
-          `so pass --host ${fromEnv} explicitly to expose it`,
-      );
-    }
-    return { host: fromEnv, explicit: false };
-  }
-  return { host: '127.0.0.1', explicit: false };
-}
+export { HostError, isLoopback, resolveHost } from './hosts.js';
 
 export interface DashboardOptions {
   /** Path of the SQLite file. */
@@ -48,10 +28,14 @@ export interface DashboardOptions {
   host?: string;
   /** Whether `host` was given explicitly by the user; required for a non-loopback address. */
   hostExplicit?: boolean;
+  /** Extra names accepted in the Host header besides loopback and `host` (e.g. this machine's DNS name). */
+  allowHosts?: string[];
   port?: number;
   pollMs?: number;
-  /** How often the server checks the storage for changes between polls; default 250 ms. */
+  /** How often the model process checks the storage for changes; default 250 ms. */
   watchMs?: number;
+  /** Experiment summaries (charts, totals) are rebuilt at most this often while trials stream in; default 1000 ms. */
+  summaryMs?: number;
   names?: string[];
   costPerHour?: number;
 }
@@ -59,57 +43,9 @@ export interface DashboardOptions {
 export interface Dashboard {
   app: FastifyInstance;
   url: string;
+  /** Resolves once the model process has read the storage (or after `timeoutMs`). */
+  ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
-}
-
-/** Keeps the last built data and rebuilds it when the storage changed. */
-class LiveData {
-  version = 0;
-  data: ReportData | null = null;
-  lastError: string | null = null;
-  /** When the last build ended and how long it took (ms). */
-  builtAt = 0;
-  buildMs = 0;
-  private seen: number | null = null;
-  private building: Promise<void> | null = null;
-
-  constructor(
-    private readonly reader: StorageReader,
-    private readonly opts: DashboardOptions,
-  ) {}
-
-  refresh(): Promise<void> {
-    this.building ??= this.build().finally(() => (this.building = null));
-    return this.building;
-  }
-
-  /** Resolves when no build is in flight (so the reader can be closed). */
-  settled(): Promise<void> {
-    return (this.building ?? Promise.resolve()).catch(() => undefined);
-  }
-
-  private async build(): Promise<void> {
-    try {
-      const dv = this.reader.dataVersion();
-      if (this.data && dv === this.seen) return;
-      const t0 = Date.now();
-      const data = await buildReportData(this.reader, {
-        storage: this.opts.storage ?? `sqlite:${this.opts.file}`,
-        names: this.opts.names,
-        costPerHour: this.opts.costPerHour,
-      });
-      data.title = 'tsnas dashboard';
-      this.seen = dv;
-      this.data = data;
-      this.version++;
-      this.lastError = null;
-      this.builtAt = Date.now();
-      this.buildMs = this.builtAt - t0;
-    } catch (e) {
-      if (!isTransient(e)) throw e;
-      this.lastError = (e as Error).message; // busy: serve the last data, retry on the next poll
-    }
-  }
 }
 
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
@@ -117,42 +53,54 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   if (!isLoopback(host) && opts.hostExplicit !== true) {
     throw new HostError(`refusing to bind ${host}: not a loopback address and not given explicitly with --host`);
   }
-  const reader = new StorageReader(opts.file);
-  const live = new LiveData(reader, opts);
-  // Watch the storage between polls (one cheap pragma when unchanged) so a poll finds the data built.
-  // A big storage under constant writes would be rebuilt back to back: leave the CPU idle at least as
-  // long as the last build took.
-  const watch = setInterval(() => {
-    if (Date.now() - live.builtAt >= live.buildMs) void live.refresh().catch(() => undefined);
-  }, opts.watchMs ?? 250);
-  watch.unref();
+  new StorageReader(opts.file).close(); // a missing or foreign file is an error now, not in the model process
+  const storage = opts.storage ?? `sqlite:${opts.file}`;
+  const source = new LiveSource({
+    file: opts.file,
+    storage,
+    names: opts.names,
+    costPerHour: opts.costPerHour,
+    watchMs: opts.watchMs ?? 250,
+    summaryMs: opts.summaryMs ?? 1000,
+  });
   const app = Fastify({ logger: false });
+  const hostOk = hostPolicy(host, opts.allowHosts);
+  app.addHook('onRequest', async (req, reply) => {
+    if (hostOk(req.headers.host)) return;
+    const name = JSON.stringify(String(req.headers.host ?? '').slice(0, 100));
+    return reply
+      .code(403)
+      .type('text/plain; charset=utf-8')
+      .send(`tsnas dashboard: Host ${name} is not allowed (DNS rebinding guard); open it by a loopback address or start it with --allow-host NAME\n`);
+  });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Cache-Control', 'no-store');
   });
 
+  // The page comes empty and asks /api/data for everything at once, then for what changed since.
   app.get('/', async (_req, reply) => {
-    await live.refresh();
-    const data = live.data ?? emptyData(opts);
     reply.type('text/html; charset=utf-8');
-    return renderPage(data, { live: true, pollMs: opts.pollMs ?? 1000, version: live.version, echartsSrc: 'echarts.min.js' });
+    return renderPage(emptyData(opts), { live: true, pollMs: opts.pollMs ?? 1000, echartsSrc: 'echarts.min.js' });
   });
   app.get('/echarts.min.js', async (_req, reply) => {
     reply.type('application/javascript; charset=utf-8');
     return echartsJs();
   });
-  app.get<{ Querystring: { v?: string } }>('/api/data', async (req, reply) => {
-    await live.refresh();
-    if (!live.data || String(live.version) === req.query.v) return reply.code(204).send();
-    return { version: live.version, data: live.data, warning: live.lastError };
+  app.get<{ Querystring: { since?: string } }>('/api/data', async (req, reply) => {
+    const state = source.state;
+    if (state.error) return reply.code(500).type('text/plain; charset=utf-8').send(`tsnas dashboard: ${state.error}\n`);
+    // Nothing read yet (just started, or the storage is locked): wait briefly for the model.
+    if (!state.hasData) await source.next(Math.min(opts.pollMs ?? 1000, 1000));
+    const body = state.hasData ? state.deltaJson(req.query.since) : null;
+    if (body === null) return reply.code(204).send();
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 
   try {
     await app.listen({ host, port: opts.port ?? 8080 });
   } catch (e) {
-    clearInterval(watch);
-    reader.close();
+    await source.close();
     throw e;
   }
   const addr = app.server.address() as AddressInfo;
@@ -160,11 +108,14 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   return {
     app,
     url: `http://${shown}:${addr.port}/`,
+    ready: async (timeoutMs = 30_000) => {
+      const end = Date.now() + timeoutMs;
+      while (!source.state.hasData && !source.state.error && Date.now() < end) await source.next(Math.min(1000, end - Date.now()));
+      return source.state.hasData;
+    },
     close: async () => {
-      clearInterval(watch);
       await app.close();
-      await live.settled();
-      reader.close();
+      await source.close();
     },
   };
 }

@@ -84,7 +84,7 @@ export function predictionOf(attrs: Record<string, unknown>): PredictionPoint[] 
   return out.length ? out : null;
 }
 
-function reportTrial(t: TrialRecord, exp: ExperimentRecord): ReportTrial {
+export function reportTrial(t: TrialRecord, exp: ExperimentRecord): ReportTrial {
   return {
     id: t.id,
     number: t.number,
@@ -99,7 +99,14 @@ function reportTrial(t: TrialRecord, exp: ExperimentRecord): ReportTrial {
   };
 }
 
+/** Everything of an experiment but its trial rows (the dashboard sends those incrementally). */
+export type ExperimentSummary = Omit<ReportExperiment, 'trials'>;
+
 export async function experimentData(exp: ExperimentRecord, trials: readonly TrialRecord[], costPerHour?: number): Promise<ReportExperiment> {
+  return { ...(await experimentSummary(exp, trials, costPerHour)), trials: trials.map((t) => reportTrial(t, exp)) };
+}
+
+export async function experimentSummary(exp: ExperimentRecord, trials: readonly TrialRecord[], costPerHour?: number): Promise<ExperimentSummary> {
   const { directions } = exp.config;
   const best = bestOf(trials, directions);
   return {
@@ -111,7 +118,6 @@ export async function experimentData(exp: ExperimentRecord, trials: readonly Tri
     objectiveNames: exp.config.objectiveNames ?? directions.map((_, i) => (directions.length > 1 ? `objective ${i}` : 'objective')),
     totals: experimentTotals(exp, trials, costPerHour),
     anytime: anytimeCurve(exp, trials),
-    trials: trials.map((t) => reportTrial(t, exp)),
     importance: paramImportance(trials),
     paretoFront: directions.length > 1 ? paretoFront(trials, directions).map((t) => t.number) : null,
     best: best ? { number: best.number, values: best.values!, params: best.params } : null,

@@ -35,9 +35,9 @@ export function escapeHtml(s: string): string {
 }
 
 export interface PageOptions {
+  /** The dashboard: the page starts from `data` (empty) and asks /api/data for the rest. */
   live?: boolean;
   pollMs?: number;
-  version?: number;
   /** Where ECharts comes from: inlined (default, for the file report) or a URL the server serves. */
   echartsSrc?: string;
 }
@@ -50,6 +50,8 @@ table { border-collapse: collapse; font-size: 12px; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; max-width: 420px; overflow-wrap: anywhere; }
 th { background: #f4f4f4; position: sticky; top: 0; }
 td { white-space: nowrap; } td.wrap { white-space: normal; min-width: 240px; }
+#trials td { overflow: hidden; text-overflow: ellipsis; } #trials td.clip { max-width: 360px; min-width: 120px; }
+#trials tr.spacer td { padding: 0; border: 0; }
 .chart { width: 100%; height: 340px; }
 .grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; }
 .scroll { max-height: 420px; overflow: auto; }
@@ -61,17 +63,20 @@ tr.state-PRUNED td { color: #b03a2e; } tr.state-FAILED td { color: #888; }
 `;
 
 export function renderPage(data: ReportData, opts: PageOptions = {}): string {
-  const config = { live: opts.live === true, pollMs: opts.pollMs ?? 1000, version: opts.version ?? 0 };
+  const config = { live: opts.live === true, pollMs: opts.pollMs ?? 1000 };
+  // Served (the dashboard): loaded async, so the tables paint without waiting for 1 MB of chart code.
   const echarts = opts.echartsSrc
-    ? `<script src="${escapeHtml(opts.echartsSrc)}"></script>`
+    ? `<script src="${escapeHtml(opts.echartsSrc)}" async></script>`
     : `<script>${echartsJs()}</script>`;
+  // The dashboard's first /api/data is fetched while the page and ECharts load.
+  const preload = config.live ? '<link rel="preload" href="api/data" as="fetch" crossorigin="anonymous">\n' : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(data.title)}${config.live ? ' (live)' : ''}</title>
-<style>${CSS}</style>
+${preload}<style>${CSS}</style>
 </head>
 <body>
 <h1>${escapeHtml(data.title)}</h1>
@@ -98,7 +103,7 @@ ${config.live ? '<span id="live-status">live</span>' : ''}</div>
 </div>
 
 <h2>Trials</h2>
-<div class="scroll"><table id="trials"><thead><tr><th>#</th><th>state</th><th>values</th><th>params</th><th>fidelity</th><th>train s</th>
+<div class="scroll" id="trials-box"><table id="trials"><thead><tr><th>#</th><th>state</th><th>values</th><th>params</th><th>fidelity</th><th>train s</th>
 <th>wall s</th><th>CPU s</th><th>FLOPs</th><th>params</th><th>backend</th><th>error</th></tr></thead><tbody></tbody></table></div>
 
 ${echarts}

@@ -2,7 +2,8 @@
  * The worker side of the BullMQ executor (`tsnas worker`): consumes trial jobs, runs each in an inner
  * executor (a local pool by default, so a crashing or out-of-memory trial fails alone; or in-process),
  * streams events as job progress, polls the trial's stop key, and returns the outcome as the job's
- * result. If this process dies mid-trial, BullMQ's stalled-job check (on any live worker) re-queues
+ * result. It runs only what its trust allows (./trust.ts: objective modules on its allow-list, data
+ * under its data roots); any other job fails at once, before a file is opened. If this process dies mid-trial, BullMQ's stalled-job check (on any live worker) re-queues
  * the job after `lockMs`; the coordinator records whichever run finishes, once.
  */
 import os from 'node:os';
@@ -10,21 +11,23 @@ import { Worker, type Job } from 'bullmq';
 import type { Objective } from '../core/experiment.js';
 import { InProcessExecutor } from './inprocess.js';
 import { LocalPoolExecutor } from './pool.js';
+import { redactDataErrors } from './objective-spec.js';
 import { checkRedis, connectRedis, parseRedisUrl, watchRedis, type RedisUnavailable } from './redis.js';
+import { checkTrusted, resolveTrust, type WorkerTrust } from './trust.js';
 import { stopKey } from './bullmq.js';
 import type { Executor, TrialJob, TrialOutcome } from './types.js';
 import { openArtifactStore } from './artifacts.js';
 
 export const WORKER_ID = `${os.hostname()}:${process.pid}`;
 
-export interface WorkerOptions {
+export interface WorkerOptions extends WorkerTrust {
   url: string;
   queue?: string;
   /** Trials at once (default 1). */
   concurrency?: number;
   /** 'pool' (child processes, default) or 'inprocess'. */
   runner?: 'pool' | 'inprocess';
-  /** In-process runner only: use this objective instead of the job's spec (benchmarks, tests). */
+  /** In-process runner only: use this objective instead of the job's spec (benchmarks, tests; nothing of the job is loaded). */
   objective?: Objective;
   maxOldSpaceMb?: number;
   /** Job lock: a job whose worker stops renewing it for this long is re-run elsewhere (default 30 s). */
@@ -48,11 +51,13 @@ export interface TrialWorker {
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<TrialWorker> {
+  const trust = resolveTrust(opts);
   await checkRedis(opts.url);
   const queue = opts.queue ?? 'tsnas';
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const lockMs = opts.lockMs ?? 30_000;
-  const env = opts.artifacts ? { TSNAS_ARTIFACTS: opts.artifacts } : undefined;
+  const env: Record<string, string> = { TSNAS_REDACT_DATA_ERRORS: '1', ...(opts.artifacts ? { TSNAS_ARTIFACTS: opts.artifacts } : {}) };
+  if (opts.runner === 'inprocess') redactDataErrors(true);
   const inner: Executor =
     opts.runner === 'inprocess'
       ? new InProcessExecutor({ slots: concurrency, objective: opts.objective, artifacts: opts.artifacts ? openArtifactStore(opts.artifacts) : null })
@@ -70,6 +75,8 @@ export async function startWorker(opts: WorkerOptions): Promise<TrialWorker> {
     queue,
     async (job: Job) => {
       const tj = job.data as TrialJob;
+      // Refused jobs fail here with the reason as the job's error; nothing named in them is opened.
+      if (!opts.objective) checkTrusted(tj?.objective, trust);
       // Two experiments' trials with the same id on this worker: run them one after the other.
       while (waiting.has(tj.trialId)) await new Promise((r) => setTimeout(r, 50));
       const result = new Promise<TrialOutcome>((resolve) => waiting.set(tj.trialId, { job, resolve }));

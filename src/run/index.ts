@@ -12,10 +12,11 @@ export * from './objective-spec.js';
 export * from './artifacts.js';
 export { runWithExecutor, type RunOptions } from './coordinator.js';
 export { InProcessExecutor } from './inprocess.js';
-export { LocalPoolExecutor, type PoolOptions } from './pool.js';
+export { checkPoolSize, LocalPoolExecutor, maxPoolSize, PoolSizeError, type PoolOptions } from './pool.js';
 export { BullmqExecutor, type BullmqOptions } from './bullmq.js';
 export { startWorker, type WorkerOptions, type TrialWorker } from './bullmq-worker.js';
-export { checkRedis, parseRedisUrl, RedisUnavailable } from './redis.js';
+export { checkRedis, insecureRedisWarning, parseRedisUrl, redactUrl, RedisUnavailable } from './redis.js';
+export { checkTrusted, resolveTrust, UntrustedJob, type WorkerTrust } from './trust.js';
 
 export type ExecutorKind = 'inprocess' | 'pool' | 'bullmq';
 

@@ -32,6 +32,29 @@ export class ObjectiveSpecError extends Error {
 
 const cache = new Map<string, Promise<Objective>>();
 
+let redact = process.env.TSNAS_REDACT_DATA_ERRORS === '1';
+/**
+ * On a queue worker, errors while loading a job's data go to this process's stderr in full, and the
+ * job's error (which whoever can read the queue sees) only names the dataset: a parse error can quote
+ * the file (a CSV header line). Pool children of a worker get it through TSNAS_REDACT_DATA_ERRORS=1.
+ */
+export function redactDataErrors(on: boolean): void {
+  redact = on;
+}
+
+async function trainingEvaluator(setup: TrainingSetup) {
+  const { createTrainingEvaluator } = await import('../estimate/train-setup.js');
+  try {
+    return (await createTrainingEvaluator(setup)).evaluator;
+  } catch (e) {
+    if (!redact) throw e;
+    console.error(`tsnas worker: dataset ${setup.dataset}: ${(e as Error).message}`);
+    throw new ObjectiveSpecError(
+      `dataset ${setup.dataset} could not be loaded on this worker (${(e as Error).name}); the worker's log has the details (data is not echoed through the queue)`,
+    );
+  }
+}
+
 /** Turns a spec into an objective (cached per process). */
 export function resolveObjectiveSpec(spec: ObjectiveSpec): Promise<Objective> {
   const key = JSON.stringify(spec);
@@ -48,10 +71,7 @@ async function load(spec: ObjectiveSpec): Promise<Objective> {
   if (spec.kind === 'nb201') {
     return new Nb201Evaluator({ dir: spec.dir, dataset: spec.dataset, epochs: spec.epochs ?? 12 }).objective;
   }
-  if (spec.kind === 'train') {
-    const { createTrainingEvaluator } = await import('../estimate/train-setup.js');
-    return (await createTrainingEvaluator(spec.setup)).evaluator.objective;
-  }
+  if (spec.kind === 'train') return (await trainingEvaluator(spec.setup)).objective;
   if (spec.kind === 'module') return exported(spec, await loadModule(spec.file), spec.exportName ?? ['objective', 'default']) as Objective;
   if (spec.kind === 'jobs') return jobObjective(await loadJobObjective(spec.objective));
   throw new ObjectiveSpecError(`unknown objective spec ${JSON.stringify(spec)}`);
@@ -63,11 +83,8 @@ async function loadJobObjective(spec: ObjectiveSpec): Promise<JobObjective> {
     return (trial, job) => ev.trainTo(trial, job.budget as Nb201Epochs, job.previousBudget as 0 | Nb201Epochs);
   }
   if (spec.kind === 'train') {
-    const [{ createTrainingEvaluator }, { trainingJobObjective }] = await Promise.all([
-      import('../estimate/train-setup.js'),
-      import('../estimate/train-jobs.js'),
-    ]);
-    return trainingJobObjective((await createTrainingEvaluator(spec.setup)).evaluator).objective;
+    const { trainingJobObjective } = await import('../estimate/train-jobs.js');
+    return trainingJobObjective(await trainingEvaluator(spec.setup)).objective;
   }
   if (spec.kind === 'module') return exported(spec, await loadModule(spec.file), ['jobObjective']) as JobObjective;
   throw new ObjectiveSpecError(`objective spec ${JSON.stringify(spec)} cannot run multi-fidelity jobs`);

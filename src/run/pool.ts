@@ -4,18 +4,40 @@
  * FAILED with what the child printed; the dead child is replaced and the search goes on.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { POOL_WORKERS_ENV } from '../nn/parallel/threads.js';
+import { childEntry } from '../util/fork.js';
 import { brokenOutcome, type Executor, type ExecutorListener, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 
 export type ParentMsg = { type: 'run'; job: TrialJob } | { type: 'stop'; trialId: number };
 export type ChildMsg = { type: 'ready' } | { type: 'event'; trialId: number; e: TrialEvent } | { type: 'end'; trialId: number; outcome: TrialOutcome };
 
+/** Trial processes per core a pool may start: more only thrashes the machine (and 10^6 would fork-bomb it). */
+export const POOL_PROCESSES_PER_CORE = 4;
+
+/** The most child processes a pool may have on this machine. */
+export function maxPoolSize(): number {
+  return os.availableParallelism() * POOL_PROCESSES_PER_CORE;
+}
+
+export class PoolSizeError extends Error {
+  override name = 'PoolSizeError';
+  readonly userError = true;
+}
+
+/** Throws a one-line error unless `n` is a whole number from 1 to maxPoolSize(). */
+export function checkPoolSize(n: number, what = 'pool size'): void {
+  const max = maxPoolSize();
+  if (!Number.isInteger(n) || n < 1) throw new PoolSizeError(`${what} ${n}: give a whole number of trial processes, 1 to ${max}`);
+  if (n > max) {
+    throw new PoolSizeError(
+      `${what} ${n}: at most ${max} trial processes on this machine (${POOL_PROCESSES_PER_CORE} per core, ${os.availableParallelism()} cores); give ${max} or fewer`,
+    );
+  }
+}
+
 export interface PoolOptions {
-  /** Child processes (default: number of cores). */
+  /** Child processes (default: number of cores; at most maxPoolSize()). */
   size?: number;
   /** V8 heap limit of each child in MB (`--max-old-space-size`); a trial over it is FAILED as out of memory. */
   maxOldSpaceMb?: number;
@@ -35,16 +57,6 @@ interface Child {
   dead: boolean;
   /** Killed because its trial ignored a stop request. */
   killedForStop: boolean;
-}
-
-/** The child entry and the loader it needs: tsx when running from TypeScript sources. */
-function childEntry(): { file: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const ts = here.endsWith('.ts');
-  const file = path.join(path.dirname(here), ts ? 'pool-child.ts' : 'pool-child.js');
-  if (!ts) return { file, execArgv: [] };
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  return { file, execArgv: ['--import', pathToFileURL(loader).href] };
 }
 
 function exitError(code: number | null, signal: NodeJS.Signals | null, stderr: string, heapMb?: number): string {
@@ -67,7 +79,8 @@ export class LocalPoolExecutor implements Executor {
   replaced = 0;
 
   constructor(private readonly opts: PoolOptions = {}) {
-    this.slots = Math.max(1, opts.size ?? os.availableParallelism());
+    this.slots = opts.size ?? os.availableParallelism();
+    checkPoolSize(this.slots);
   }
 
   /** Starts the children and waits until each has loaded. */
@@ -78,7 +91,7 @@ export class LocalPoolExecutor implements Executor {
   }
 
   private spawn(): Child {
-    const { file, execArgv } = childEntry();
+    const { file, execArgv } = childEntry(import.meta.url, 'pool-child');
     if (this.opts.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${this.opts.maxOldSpaceMb}`);
     const proc = fork(file, [], {
       execArgv,

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS strategy_state (
 );
 `;
 
-interface TrialRow {
+export interface TrialRow {
   id: number;
   experiment_id: number;
   number: number;
@@ -79,7 +79,8 @@ interface TrialRow {
   owner: string | null;
 }
 
-function toRecord(r: TrialRow, intermediate: { step: number; value: number }[]): TrialRecord {
+/** A trials row and its intermediate values as a TrialRecord (also used by the dashboard's incremental reader). */
+export function toRecord(r: TrialRow, intermediate: { step: number; value: number }[]): TrialRecord {
   return {
     id: r.id,
     experimentId: r.experiment_id,

@@ -13,7 +13,6 @@
  */
 import {
   fromUnit,
-  gridValues,
   isActive,
   sampleSpec,
   toUnit,
@@ -24,6 +23,7 @@ import {
   type Params,
   type SearchSpace,
 } from '../space/params.js';
+import { gridAxis, gridValues } from '../space/grid.js';
 import type { Rng } from '../util/rng.js';
 
 const ZERO_OPS = new Set<ParamValue>(['none', 'zero', 'Zero', null]);
@@ -182,7 +182,7 @@ export function finiteSize(space: SearchSpace): number {
   for (const spec of Object.values(space.params)) {
     if (spec.type === 'float' && spec.step === undefined && spec.low !== spec.high) return Infinity;
     if (spec.type === 'int' && spec.log && spec.step === undefined) n *= spec.high - spec.low + 1;
-    else n *= gridValues(spec).length;
+    else n *= gridAxis(spec).size;
     if (n > 1e7) return Infinity;
   }
   return n;

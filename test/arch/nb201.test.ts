@@ -9,7 +9,8 @@ import { GraphBuilder } from '../../src/space/arch/blocks.js';
 import {
   decodeNb201, nb201Cell, type Nb201Op, nb201ArchSpace, nb201ArchString, nb201ConfigId, NB201_EDGE_NAMES, parseNb201Arch,
 } from '../../src/space/arch/nb201.js';
-import { gridSize, SpaceError } from '../../src/space/params.js';
+import { SpaceError } from '../../src/space/params.js';
+import { gridSize } from '../../src/space/grid.js';
 import { Rng } from '../../src/util/rng.js';
 
 beforeAll(async () => {

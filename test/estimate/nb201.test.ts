@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import { Nb201Evaluator, loadNb201Table, DataDirError } from '../../src/estimate/nb201.js';
 import { NB201_SPACE, nb201ArchString, parseNb201Arch } from '../../src/space/nb201.js';
-import { gridSize } from '../../src/space/params.js';
+import { gridSize } from '../../src/space/grid.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 

@@ -43,12 +43,13 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<TestRedis> {
+export async function startRedis(opts: { appendonly?: boolean; password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
   args.push('--appendonly', opts.appendonly ? 'yes' : 'no');
   if (opts.appendonly) args.push('--appendfsync', 'always');
+  if (opts.password) args.push('--requirepass', opts.password);
   const launch = async () => {
     const proc = spawn('/usr/bin/redis-server', args, { stdio: 'ignore' });
     await waitForPort(port, 10_000);
@@ -56,7 +57,7 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<T
   };
   const r: TestRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     dir,
     proc: await launch(),
     async stop(hard = false) {

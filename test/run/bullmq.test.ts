@@ -31,7 +31,7 @@ function open(space: SearchSpace, pruner?: Pruner): Experiment {
 
 describe('bullmq executor', () => {
   it('a throw or out-of-memory fails only that trial, with its message; the others complete', async () => {
-    const w = await startWorker({ url: redis.url, queue: 'fail', concurrency: 2, runner: 'pool', maxOldSpaceMb: 48, forwardStderr: false });
+    const w = await startWorker({ url: redis.url, allowModules: [path.dirname(FIXTURES)], queue: 'fail', concurrency: 2, runner: 'pool', maxOldSpaceMb: 48, forwardStderr: false });
     try {
       const exp = open({ params: { mode: { type: 'categorical', choices: ['ok', 'throw', 'oom', 'nan'] }, x: { type: 'categorical', choices: [2] } } });
       const ex = new BullmqExecutor({ url: redis.url, queue: 'fail', slots: 2, runKey: 'k1' });
@@ -56,7 +56,7 @@ describe('bullmq executor', () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-art-'));
-    const w = await startWorker({ url: redis.url, queue: 'stop', concurrency: 2, runner: 'inprocess', artifacts: dir });
+    const w = await startWorker({ url: redis.url, allowModules: [path.dirname(FIXTURES)], queue: 'stop', concurrency: 2, runner: 'inprocess', artifacts: dir });
     try {
       const stopAsked = new Map<number, number>();
       const pruner: Pruner = {

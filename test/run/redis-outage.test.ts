@@ -27,7 +27,7 @@ describe('redis outages', () => {
   for (const appendonly of [true, false]) {
     it(`a Redis restart mid-search (${appendonly ? 'data kept' : 'data lost'}) is survived; every trial recorded once`, async () => {
       const redis = await startRedis({ appendonly });
-      const w = await startWorker({ url: redis.url, queue: 'q', concurrency: 2, runner: 'inprocess', lockMs: 2000 });
+      const w = await startWorker({ url: redis.url, allowModules: [path.dirname(FIXTURES)], queue: 'q', concurrency: 2, runner: 'inprocess', lockMs: 2000 });
       try {
         const exp = open();
         const ex = new BullmqExecutor({ url: redis.url, queue: 'q', slots: 2, runKey: 'r', pollMs: 300 });
@@ -53,7 +53,7 @@ describe('redis outages', () => {
 
   it('Redis gone for longer than the limit: the coordinator stops with a one-line error, no hang', async () => {
     const redis = await startRedis();
-    const w = await startWorker({ url: redis.url, queue: 'g', concurrency: 1, runner: 'inprocess', onRedisLost: () => {} });
+    const w = await startWorker({ url: redis.url, allowModules: [path.dirname(FIXTURES)], queue: 'g', concurrency: 1, runner: 'inprocess', onRedisLost: () => {} });
     const exp = open();
     const run = runWithExecutor(exp, new BullmqExecutor({ url: redis.url, queue: 'g', slots: 1, runKey: 'g', redisTimeoutS: 1 }), { objective: stepper, nTrials: 6 });
     await new Promise((r) => setTimeout(r, 500));

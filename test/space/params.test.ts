@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   activeNames,
   fromUnit,
-  gridIterator,
-  gridSize,
   paramsKey,
   sampleSpace,
   SpaceError,
@@ -12,6 +10,7 @@ import {
   validateSpace,
   type SearchSpace,
 } from '../../src/space/params.js';
+import { gridIterator, gridSize } from '../../src/space/grid.js';
 import { Rng } from '../../src/util/rng.js';
 
 const space: SearchSpace = validateSpace({
