@@ -304,9 +304,9 @@ export class Experiment implements TrialHost {
       if (!arr || arr.length !== this.directions.length) {
         state = 'FAILED';
         error = `objective returned ${JSON.stringify(values)}; expected ${this.directions.length} number(s)`;
-      } else if (arr.some((v) => typeof v !== 'number' || Number.isNaN(v))) {
+      } else if (arr.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
         state = 'FAILED';
-        error = `objective returned a non-number (${JSON.stringify(values)})`;
+        error = `objective returned ${arr.map(String).join(', ')}: not a finite number (training diverged?)`;
       }
     }
     const ok = this.store.finishTrial(id, {
