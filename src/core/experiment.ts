@@ -306,7 +306,7 @@ export class Experiment implements TrialHost {
         error = `objective returned ${JSON.stringify(values)}; expected ${this.directions.length} number(s)`;
       } else if (arr.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
         state = 'FAILED';
-        error = `objective returned ${arr.map(String).join(', ')}: not a finite number (training diverged?)`;
+        error = `objective returned a non-finite value (${arr.map((v) => (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(', ')})`;
       }
     }
     const ok = this.store.finishTrial(id, {

@@ -138,7 +138,7 @@ export async function runTrialJob(
     const v = await objective(trial);
     const arr = Array.isArray(v) ? v : [v];
     if (arr.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      return finish('FAILED', null, `objective returned ${arr.map(String).join(', ')}: not a finite number (training diverged?)`);
+      return finish('FAILED', null, `objective returned a non-finite value (${arr.map((v) => (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(', ')})`);
     }
     return finish('COMPLETE', arr, null);
   } catch (e) {
