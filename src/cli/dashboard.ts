@@ -32,6 +32,11 @@ export function registerDashboard(program: Command): void {
         port: o.port,
         names: o.name ? [o.name] : undefined,
         costPerHour: o.costPerHour,
+      }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') throw new UsageError(`--port ${o.port}: already in use on ${host}; give another --port (0 picks a free one)`);
+        if (e.code === 'EACCES') throw new UsageError(`--port ${o.port}: not allowed for this user; give a port above 1023`);
+        if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: not an address of this machine`);
+        throw e;
       });
       if (explicit && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
         console.error(`tsnas: warning: the dashboard has no authentication and is reachable on ${host}`);

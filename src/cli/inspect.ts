@@ -31,7 +31,11 @@ export function registerInspect(program: Command): void {
     .description('table of the trials of each experiment in a storage')
     .requiredOption('--storage <url>', 'sqlite:FILE')
     .option('--name <name>', 'only this experiment')
-    .option('--limit <n>', 'last n trials only', (v) => parseInt(v, 10))
+    .option('--limit <n>', 'last n trials only', (v) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--limit ${v}: give a whole number >= 1`);
+      return n;
+    })
     .action((o) => {
       const store = openExisting(o.storage);
       try {

@@ -136,6 +136,12 @@ export class Experiment implements TrialHost {
         `experiment "${opts.name}" already exists with directions ${JSON.stringify(stored.directions)}; use another --name`,
       );
     }
+    if (stored.strategy.name !== config.strategy.name || stored.seed !== config.seed) {
+      throw new SpaceError(
+        `experiment "${opts.name}" was run with --strategy ${stored.strategy.name} --seed ${stored.seed}; ` +
+          `resume it with those, or give another --name for --strategy ${config.strategy.name} --seed ${config.seed}`,
+      );
+    }
     const exp = new Experiment(opts, record);
     exp.failAbandoned(opts.staleSeconds ?? 60, opts.keepRunning);
     return exp;

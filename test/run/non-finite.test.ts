@@ -68,7 +68,7 @@ describe('non-finite values', () => {
     const file = path.join(tmp, 'pool.db');
     for (const n of [3, 3]) {
       const exp = open(file);
-      await runWithExecutor(exp, new LocalPoolExecutor({ workers: 2, forwardStderr: false }), { objective, nTrials: n });
+      await runWithExecutor(exp, new LocalPoolExecutor({ size: 2, forwardStderr: false }), { objective, nTrials: n });
       exp.store.close();
     }
     expectFaithful(file);
