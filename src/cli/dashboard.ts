@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { resolveHost, startDashboard } from '../dashboard/server.js';
+import { SqliteReader } from '../store/sqlite-read.js';
 import { UsageError } from './errors.js';
 import { parseRate } from './report.js';
 
@@ -23,6 +24,7 @@ export function registerDashboard(program: Command): void {
       const file = m ? m[1]! : o.storage.includes(':') ? null : o.storage;
       if (!file) throw new UsageError(`--storage ${o.storage}: the dashboard reads sqlite:FILE storages`);
       if (!fs.existsSync(file)) throw new UsageError(`--storage ${o.storage}: no such file; start tsnas search with this storage first`);
+      new SqliteReader(file).close(); // a file that is not a tsnas storage is refused here, in one line
       const { host, explicit } = resolveHost(o.host);
       const d = await startDashboard({
         file,

@@ -24,14 +24,13 @@ export function buildProgram(io: CliIo = {}): Command {
     .name('tsnas')
     .description('AutoML and neural architecture search for TypeScript')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  if (io.writeOut || io.writeErr) {
-    program.configureOutput({
-      ...(io.writeOut ? { writeOut: io.writeOut } : {}),
-      ...(io.writeErr ? { writeErr: io.writeErr } : {}),
-    });
-  }
+  // A usage error is one line, like every other refusal.
+  program.configureOutput({
+    ...(io.writeOut ? { writeOut: io.writeOut } : {}),
+    ...(io.writeErr ? { writeErr: io.writeErr } : {}),
+    outputError: (str, write) => write(`tsnas: ${str.replace(/^error: /, '').trim()} (run with --help for usage)\n`),
+  });
   registerSearch(program);
   registerInspect(program);
   registerWorker(program);

@@ -119,6 +119,7 @@ export interface OutLock {
 export function lockOutDir(dir: string, opts: { force?: boolean } = {}): OutLock {
   if (!dir || !dir.trim()) throw new OutputError('--out: empty path; give a folder, e.g. --out model');
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new OutputError(`--out ${dir}: is a file; give a folder`);
+  const created = !fs.existsSync(dir);
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -140,7 +141,11 @@ export function lockOutDir(dir: string, opts: { force?: boolean } = {}): OutLock
       fs.rmSync(lockFile, { force: true }); // left by a killed fit
     }
   }
-  const release = () => fs.rmSync(lockFile, { force: true });
+  const release = () => {
+    fs.rmSync(lockFile, { force: true });
+    // A fit refused before it wrote anything leaves no folder behind.
+    if (created && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+  };
   try {
     const present = FIT_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
     const finished = present.filter((f) => f !== 'experiment.db');
