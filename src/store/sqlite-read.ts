@@ -154,8 +154,9 @@ export class SqliteReader {
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
-    } catch {
-      throw new StorageError(`--storage sqlite:${file}: no such file; run tsnas search with this storage first`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StorageError(`--storage sqlite:${file}: no such file; run tsnas search with this storage first`);
+      throw new StorageError(`${label}: cannot read it (${(e as NodeJS.ErrnoException).code}); check its permissions`);
     }
     if (st.isDirectory()) throw new StorageError(`${label}: is a directory; give the .db file inside it`);
     this.ino = st.ino;
