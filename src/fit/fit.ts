@@ -25,7 +25,7 @@ import { writeReport } from '../report/index.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import { SpaceError, type Params } from '../space/params.js';
 import { openStore } from '../store/index.js';
-import { lockOutDir, type OutLock } from '../util/output.js';
+import { FIT_FILES, lockOutDir, type OutLock } from '../util/output.js';
 import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
@@ -340,13 +340,22 @@ async function fitIn(o: FitOptions, t0: number, lock: OutLock | null): Promise<F
       cost: { flops: tr.cost.flops, params: tr.cost.totalParams, searchTrialSeconds: trials.reduce((a, t) => a + t.cost.wallSeconds, 0) },
       seconds: { load: (tLoad - t0) / 1000, search: (tSearch - tLoad) / 1000, final: (tFinal - tSearch) / 1000, test: (tTest - tFinal) / 1000, export: 0, total: 0 },
     };
-    if (o.out) {
-      await saveModelDir(o.out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
-      await writeReport(store, path.join(o.out, 'report.html'), { storage: `sqlite:${path.join(o.out, 'experiment.db')}`, names: [experiment.name] });
+    const out = o.out;
+    if (out) {
+      try {
+        await saveModelDir(out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
+        await writeReport(store, path.join(out, 'report.html'), { storage: `sqlite:${path.join(out, 'experiment.db')}`, names: [experiment.name] });
+        summary.seconds.export = (Date.now() - tTest) / 1000;
+        summary.seconds.total = (Date.now() - t0) / 1000;
+        writeJson(out, 'fit.json', summary);
+      } catch (e) {
+        // All of the model or none: a failed export (a full disk) leaves the folder resumable.
+        for (const f of FIT_FILES) if (f !== 'experiment.db') fs.rmSync(path.join(out, f), { force: true });
+        throw e;
+      }
     }
     summary.seconds.export = (Date.now() - tTest) / 1000;
     summary.seconds.total = (Date.now() - t0) / 1000;
-    if (o.out) writeJson(o.out, 'fit.json', summary);
     say('done', `done in ${summary.seconds.total.toFixed(1)} s${o.out ? `: model in ${o.out}` : ''}`);
     const m = model;
     return {
