@@ -39,7 +39,7 @@ const RULES: Record<string, Record<string, Rule>> = {
   sh: SCHEDULER,
   hyperband: SCHEDULER,
   asha: SCHEDULER,
-  bohb: { ...SCHEDULER, model: 'any', randomFraction: 'frac', minPoints: 'int>=1', minReports: 'int>=1' },
+  bohb: { ...SCHEDULER, model: 'any', randomFraction: 'frac', minPoints: 'int>=1' },
 };
 
 function fails(rule: Rule, v: unknown): string | null {
