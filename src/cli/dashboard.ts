@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { resolveHost, startDashboard } from '../dashboard/server.js';
+import { SqliteReader } from '../store/sqlite-read.js';
 import { UsageError } from './errors.js';
 import { parseRate } from './report.js';
 
@@ -24,6 +25,7 @@ export function registerDashboard(program: Command): void {
       const file = m ? m[1]! : o.storage.includes(':') ? null : o.storage;
       if (!file) throw new UsageError(`--storage ${o.storage}: the dashboard reads sqlite:FILE storages`);
       if (!fs.existsSync(file)) throw new UsageError(`--storage ${o.storage}: no such file; start tsnas search with this storage first`);
+      new SqliteReader(file).close(); // a file that is not a tsnas storage is refused here, in one line
       const { host, explicit } = resolveHost(o.host);
       const d = await startDashboard({
         file,
@@ -34,6 +36,11 @@ export function registerDashboard(program: Command): void {
         port: o.port,
         names: o.name ? [o.name] : undefined,
         costPerHour: o.costPerHour,
+      }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') throw new UsageError(`--port ${o.port}: already in use on ${host}; give another --port (0 picks a free one)`);
+        if (e.code === 'EACCES') throw new UsageError(`--port ${o.port}: not allowed for this user; give a port above 1023`);
+        if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: not an address of this machine`);
+        throw e;
       });
       if (explicit && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
         console.error(`tsnas: warning: the dashboard has no authentication and is reachable on ${host}`);

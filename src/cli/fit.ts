@@ -29,7 +29,9 @@ export function registerFit(program: Command): void {
     .option('--image-size <px>', 'image folders: resize every image to this side length', whole('--image-size'))
     .option('--grayscale', 'image folders: one luma channel instead of RGB')
     .option('--backend <name>', 'auto, wasm or cpu', 'auto')
+    .option('--force', 'replace the fit files --out already holds')
     .action(async (o) => {
+      if (!o.out || !String(o.out).trim()) throw new UsageError('--out: empty path; give a folder, e.g. --out model');
       if (!SPACES.includes(o.space)) throw new UsageError(`--space ${o.space}: use one of ${SPACES.join(', ')}`);
       if (!TASKS.includes(o.task)) throw new UsageError(`--task ${o.task}: use one of ${TASKS.join(', ')}`);
       if (!['auto', 'tfjs-node', 'wasm', 'cpu'].includes(o.backend)) throw new UsageError(`--backend ${o.backend}: use auto, wasm or cpu`);
@@ -43,6 +45,7 @@ export function registerFit(program: Command): void {
         space: o.space,
         strategy: o.strategy,
         out: o.out,
+        force: o.force === true,
         seed: o.seed,
         imageSize: o.imageSize,
         grayscale: o.grayscale,

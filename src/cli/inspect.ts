@@ -1,21 +1,18 @@
 /** `tsnas trials` and `tsnas best`: read-only views of a storage. */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { bestOf } from '../core/experiment.js';
 import { paretoFront } from '../core/pareto.js';
-import { openStore } from '../store/index.js';
-import type { ExperimentRecord, Store } from '../store/types.js';
+import { openReadOnly, type ReadOnlyStore } from '../store/index.js';
+import type { ExperimentRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
 
-/** Opens an existing storage without creating one by mistake. */
-export function openExisting(url: string): Store {
-  const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url.includes(':') ? null : url;
-  if (file !== null && !fs.existsSync(file)) throw new UsageError(`--storage ${url}: no such file; run tsnas search with this storage first`);
-  return openStore(url);
+/** Opens an existing storage for reading only: nothing is created, migrated or written. */
+export function openExisting(url: string): ReadOnlyStore {
+  return openReadOnly(url);
 }
 
-export function pickExperiments(store: Store, name: string | undefined): ExperimentRecord[] {
+export function pickExperiments(store: Pick<ReadOnlyStore, 'listExperiments'>, name: string | undefined): ExperimentRecord[] {
   const all = store.listExperiments();
   if (name === undefined) {
     if (all.length === 0) throw new UsageError('this storage holds no experiment yet; run tsnas search first');
@@ -34,7 +31,11 @@ export function registerInspect(program: Command): void {
     .description('table of the trials of each experiment in a storage')
     .requiredOption('--storage <url>', 'sqlite:FILE')
     .option('--name <name>', 'only this experiment')
-    .option('--limit <n>', 'last n trials only', (v) => parseInt(v, 10))
+    .option('--limit <n>', 'last n trials only', (v) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--limit ${v}: give a whole number >= 1`);
+      return n;
+    })
     .action((o) => {
       const store = openExisting(o.storage);
       try {

@@ -1,7 +1,6 @@
 /** `tsnas predict`: applies a fitted model folder to a CSV, an image folder or a named dataset's test split. */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
+import { checkOutFile, writeFileAtomic } from '../util/output.js';
 import { UsageError } from './errors.js';
 
 export function registerPredict(program: Command): void {
@@ -13,8 +12,9 @@ export function registerPredict(program: Command): void {
     .option('--out <file.csv>', 'output CSV', 'predictions.csv')
     .option('--backend <name>', 'auto, wasm or cpu', 'auto')
     .action(async (o) => {
-      const dir = path.dirname(path.resolve(o.out));
-      if (!fs.existsSync(dir)) throw new UsageError(`--out ${o.out}: folder ${dir} does not exist`);
+      if (!['auto', 'wasm', 'cpu', 'tfjs-node'].includes(o.backend)) throw new UsageError(`--backend ${o.backend}: use auto, wasm or cpu`);
+      if (!o.model) throw new UsageError('--model: empty path; give a folder written by tsnas fit');
+      checkOutFile('--out', o.out, [o.data]);
       const [{ loadModel }, { loadPredictionInputs, predictInputs, predictionsCsv }, { initBackend }] = await Promise.all([
         import('../fit/export.js'),
         import('../fit/predict.js'),
@@ -24,7 +24,7 @@ export function registerPredict(program: Command): void {
       const saved = await loadModel(o.model);
       const inputs = loadPredictionInputs(saved.preprocessing, o.data);
       const p = predictInputs(saved.model, saved.preprocessing, inputs);
-      fs.writeFileSync(o.out, predictionsCsv(p));
+      writeFileAtomic(o.out, predictionsCsv(p));
       console.log(`wrote ${o.out}: ${p.predictions.length} predictions`);
       if (p.metric) console.log(`${p.metric.name}: ${p.metric.value.toFixed(4)} on ${p.metric.count} labelled rows`);
       saved.model.dispose();

@@ -1,10 +1,10 @@
 /** `tsnas report`: one self-contained HTML file with the efficacy views of a storage. */
-import path from 'node:path';
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { writeReport } from '../report/index.js';
 import { UsageError } from './errors.js';
 import { openExisting, pickExperiments } from './inspect.js';
+import { storageFile } from '../store/index.js';
+import { checkOutFile } from '../util/output.js';
 
 export function parseRate(v: string): number {
   const n = Number(v);
@@ -21,10 +21,9 @@ export function registerReport(program: Command): void {
     .option('--out <file.html>', 'output file', 'report.html')
     .option('--cost-per-hour <x>', 'money units per billed compute hour (simulated GPU-hours, GPU-hours or wall-hours)', parseRate)
     .action(async (o) => {
-      const dir = path.dirname(path.resolve(o.out));
-      if (!fs.existsSync(dir)) throw new UsageError(`--out ${o.out}: directory ${dir} does not exist`);
       const store = openExisting(o.storage);
       try {
+        checkOutFile('--out', o.out, [storageFile(o.storage) ?? '']);
         const names = pickExperiments(store, o.name).map((e) => e.name);
         const data = await writeReport(store, o.out, { storage: o.storage, names, costPerHour: o.costPerHour });
         console.log(`wrote ${o.out}: ${data.experiments.length} experiment(s), ${data.totalTrials} trials`);

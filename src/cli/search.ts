@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { Experiment, isDone, simulatedSpent } from '../core/experiment.js';
 import { createStrategy } from '../strategy/index.js';
+import { strategyOptionsProblem } from '../strategy/options.js';
 import { openStore } from '../store/index.js';
 import type { TrialRecord } from '../store/types.js';
 import { UsageError } from './errors.js';
@@ -13,8 +14,17 @@ import { isScheduler, rungSummary, schedulerOptions } from './schedulers.js';
 
 function num(name: string, positive = true) {
   return (v: string): number => {
-    const n = Number(v);
+    const n = v.trim() === '' ? NaN : Number(v);
     if (!Number.isFinite(n) || (positive && n <= 0)) throw new UsageError(`${name} ${v}: give a ${positive ? 'positive ' : ''}number`);
+    return n;
+  };
+}
+
+/** A whole number >= `min` (trial counts, seeds, workers). */
+function whole(name: string, min: number) {
+  return (v: string): number => {
+    const n = v.trim() === '' ? NaN : Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} ${v}: give a whole number >= ${min}`);
     return n;
   };
 }
@@ -42,9 +52,9 @@ export function registerSearch(program: Command): void {
     .option('--objective <file.mjs>', 'module exporting objective(trial) for a JSON space')
     .option('--direction <dir>', 'maximize or minimize (JSON spaces)', 'maximize')
     .option('--budget-seconds <s>', 'stop when the simulated training clock reaches this', num('--budget-seconds'))
-    .option('--trials <n>', 'stop when the experiment has this many finished trials', num('--trials'))
+    .option('--trials <n>', 'stop when the experiment has this many finished trials', whole('--trials', 1))
     .option('--timeout <s>', 'stop starting trials after this many wall-clock seconds', num('--timeout'))
-    .option('--seed <n>', 'random seed', num('--seed', false), 0)
+    .option('--seed <n>', 'random seed', whole('--seed', 0), 0)
     .option('--storage <url>', 'sqlite:FILE or memory:', 'sqlite:tsnas.db')
     .option('--name <name>', 'experiment name (default: <space>-<strategy>-seed<seed>)')
     .option('--nb201-dir <dir>', 'folder of the NAS-Bench-201 tables (default: env TSNAS_NB201_DIR or ../shared/data/nb201)')
@@ -67,7 +77,7 @@ export function registerSearch(program: Command): void {
     .option('--final-data-fraction <f>', 'training fraction of that retraining (default: --data-fraction)', num('--final-data-fraction'))
     .option('--no-progress', 'no progress bar')
     .option('--executor <kind>', 'inprocess, pool (child processes) or bullmq (workers on a Redis queue)', 'inprocess')
-    .option('--workers <n>', 'trials in flight (pool: processes, default cores; bullmq: default 4)', num('--workers'))
+    .option('--workers <n>', 'trials in flight (pool: processes, default cores; bullmq: default 4)', whole('--workers', 1))
     .option('--redis <url>', 'Redis for --executor bullmq, e.g. redis://127.0.0.1:6379')
     .option('--queue <name>', 'queue name for --executor bullmq (workers use the same)', 'tsnas')
     .option('--max-old-space-size <mb>', 'pool: heap limit of each trial process in MB', num('--max-old-space-size'))
@@ -88,6 +98,8 @@ export function registerSearch(program: Command): void {
         throw new UsageError('search: give a stop condition: --trials N, --budget-seconds S or --timeout S');
       }
       const options = parseJsonOption('--options', o.options);
+      const problem = strategyOptionsProblem(o.strategy, options);
+      if (problem) throw new UsageError(problem);
       const scheduled = isScheduler(o.strategy);
       if (scheduled && o.inheritWeights) {
         throw new UsageError(`--inherit-weights: --strategy ${o.strategy} already continues a promoted trial from its parent's checkpoint; drop one of them`);

@@ -136,6 +136,12 @@ export class Experiment implements TrialHost {
         `experiment "${opts.name}" already exists with directions ${JSON.stringify(stored.directions)}; use another --name`,
       );
     }
+    if (stored.strategy.name !== config.strategy.name || stored.seed !== config.seed) {
+      throw new SpaceError(
+        `experiment "${opts.name}" was run with --strategy ${stored.strategy.name} --seed ${stored.seed}; ` +
+          `resume it with those, or give another --name for --strategy ${config.strategy.name} --seed ${config.seed}`,
+      );
+    }
     const exp = new Experiment(opts, record);
     exp.failAbandoned(opts.staleSeconds ?? 60, opts.keepRunning);
     return exp;
@@ -304,9 +310,9 @@ export class Experiment implements TrialHost {
       if (!arr || arr.length !== this.directions.length) {
         state = 'FAILED';
         error = `objective returned ${JSON.stringify(values)}; expected ${this.directions.length} number(s)`;
-      } else if (arr.some((v) => typeof v !== 'number' || Number.isNaN(v))) {
+      } else if (arr.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
         state = 'FAILED';
-        error = `objective returned a non-number (${JSON.stringify(values)})`;
+        error = `objective returned a non-finite value (${arr.map((v) => (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(', ')})`;
       }
     }
     const ok = this.store.finishTrial(id, {

@@ -32,6 +32,14 @@ export interface DecodedImage {
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
+/** Largest image decoded (width x height): a decompression bomb is refused before it is inflated. */
+export const MAX_IMAGE_PIXELS = 40e6;
+
+export class ImageTooLargeError extends Error {
+  override name = 'ImageTooLargeError';
+  readonly userError = true;
+}
+
 /** Decode a PNG or JPEG file to RGBA; errors name the path. */
 export function decodeImageFile(path: string): DecodedImage {
   let buf: Buffer;
@@ -41,14 +49,25 @@ export function decodeImageFile(path: string): DecodedImage {
     throw new Error(`cannot read image ${path}: ${(e as Error).message}`);
   }
   const ext = extname(path).toLowerCase();
+  const tooBig = (w: number, h: number) =>
+    new ImageTooLargeError(`image ${path} is ${w}x${h} pixels, over the limit of ${MAX_IMAGE_PIXELS / 1e6} megapixels; downscale it first (tsnas resizes to --image-size anyway)`);
   try {
     if (ext === '.png') {
+      // The size is in the IHDR chunk: checked before a small file can inflate to gigabytes.
+      if (buf.length >= 24 && buf.toString('latin1', 12, 16) === 'IHDR') {
+        const w = buf.readUInt32BE(16);
+        const h = buf.readUInt32BE(20);
+        if (w * h > MAX_IMAGE_PIXELS) throw tooBig(w, h);
+      }
       const png = PNG.sync.read(buf);
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
     }
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, rgba: img.data };
   } catch (e) {
+    if (e instanceof ImageTooLargeError) throw e;
+    const m = /maxResolutionInMP limit exceeded by (\d+)MP/.exec((e as Error).message);
+    if (m) throw new ImageTooLargeError(`image ${path} is over the limit of ${MAX_IMAGE_PIXELS / 1e6} megapixels; downscale it first (tsnas resizes to --image-size anyway)`);
     throw new Error(`cannot decode image ${path} (${ext.slice(1).toUpperCase()}): ${(e as Error).message}`);
   }
 }

@@ -126,7 +126,10 @@ function tabular(table: CsvTable, target: string, o: LoadFitDataOptions, source:
   }
   const { train, val, test, spec } = parts;
   if (val.y.length === 0 || test.y.length === 0) {
-    throw new FitError(`--data ${source.file ?? source.dataset}: ${table.records.length} rows are too few to split into train, validation and test; give at least 5`);
+    const labelled = train.y.length + val.y.length + test.y.length;
+    throw new FitError(
+      `--data ${source.file ?? source.dataset}: ${labelled} rows with a ${target} value${labelled !== table.records.length ? ` (of ${table.records.length})` : ''} are too few to split into train, validation and test; give at least 5`,
+    );
   }
   return {
     label,

@@ -20,6 +20,7 @@ import '../nn/ops.js';
 import { parsePreprocessingSpec } from '../data/preprocess.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import type { Params } from '../space/params.js';
+import { writeFileAtomic } from '../util/output.js';
 import { FitError, type Preprocessing } from './data.js';
 import { modelOutputs } from './predict.js';
 
@@ -52,30 +53,108 @@ export function dirHandler(dir: string): tf.io.IOHandler {
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: a.weightSpecs ?? [] }],
       };
       if (a.trainingConfig) json.trainingConfig = a.trainingConfig;
-      fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(json));
-      fs.writeFileSync(path.join(dir, WEIGHTS_BIN), Buffer.from(weightBuffer(a.weightData)));
+      writeFileAtomic(path.join(dir, WEIGHTS_BIN), Buffer.from(weightBuffer(a.weightData)));
+      writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(json));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const file = path.join(dir, MODEL_JSON);
-      if (!fs.existsSync(file)) throw new FitError(`--model ${dir}: no ${MODEL_JSON}; give a folder written by tsnas fit`);
-      const json = JSON.parse(fs.readFileSync(file, 'utf8')) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs = manifest.flatMap((g) => g.weights);
-        const buffers = manifest.flatMap((g) =>
-          g.paths.map((p) => {
-            const b = fs.readFileSync(path.join(dir, p));
-            return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-          }),
-        );
-        return [specs, tf.io.concatenateArrayBuffers(buffers)];
-      });
+      const json = readModelJson(dir);
+      const { specs, buffer } = readWeights(dir, json);
+      return tf.io.getModelArtifactsForJSON(json, async () => [specs, buffer]);
     },
   };
 }
 
+/** Largest model.json and weights read (a model folder may come from someone else). */
+export const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
+export const MAX_WEIGHTS_BYTES = 2 * 2 ** 30;
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
+
+function readModelJson(dir: string): tf.io.ModelJSON {
+  const file = path.join(dir, MODEL_JSON);
+  if (!fs.existsSync(file)) throw new FitError(`--model ${dir}: no ${MODEL_JSON}; give a folder written by tsnas fit`);
+  const size = fs.statSync(file).size;
+  if (size > MAX_MODEL_JSON_BYTES) throw new FitError(`--model ${dir}: ${MODEL_JSON} is ${size} bytes, over the ${MAX_MODEL_JSON_BYTES}-byte limit; not a tsnas model`);
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8')) as tf.io.ModelJSON;
+  } catch (e) {
+    throw new FitError(`--model ${dir}: ${MODEL_JSON} is not valid JSON (${(e as Error).message}); refit or restore the folder`);
+  }
+  const groups = (json as { weightsManifest?: unknown })?.weightsManifest;
+  const ok =
+    json !== null &&
+    typeof json === 'object' &&
+    typeof json.modelTopology === 'object' &&
+    json.modelTopology !== null &&
+    Array.isArray(groups) &&
+    groups.every((g) => g && Array.isArray(g.paths) && g.paths.every((p: unknown) => typeof p === 'string') && Array.isArray(g.weights));
+  if (!ok) throw new FitError(`--model ${dir}: ${MODEL_JSON} is not a TensorFlow.js layers model (modelTopology and weightsManifest); refit or restore the folder`);
+  return json;
+}
+
+/**
+ * The weights the manifest names, read only from regular files inside the model folder (no `..`, no
+ * absolute paths, no links out of it), whose total length is exactly what the manifest's weights
+ * need and whose float values are all finite.
+ */
+function readWeights(dir: string, json: tf.io.ModelJSON): { specs: tf.io.WeightsManifestEntry[]; buffer: ArrayBuffer } {
+  const root = fs.realpathSync(dir);
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  let need = 0;
+  for (const w of specs) {
+    const dtype = w.quantization?.dtype ?? w.dtype;
+    const per = DTYPE_BYTES[dtype];
+    if (per === undefined || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new FitError(`--model ${dir}: ${MODEL_JSON}: weight "${w.name}" has an invalid dtype or shape`);
+    }
+    need += per * w.shape.reduce((a, b) => a * b, 1);
+  }
+  if (need > MAX_WEIGHTS_BYTES) throw new FitError(`--model ${dir}: ${MODEL_JSON} declares ${need} bytes of weights, over the ${MAX_WEIGHTS_BYTES}-byte limit`);
+  const files = json.weightsManifest.flatMap((g) => g.paths);
+  const buffers: Buffer[] = [];
+  let have = 0;
+  for (const p of files) {
+    const file = path.resolve(dir, p);
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+    } catch {
+      throw new FitError(`--model ${dir}: the weights file ${p} named in ${MODEL_JSON} is missing; refit or restore the folder`);
+    }
+    const rel = path.relative(root, real);
+    if (path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new FitError(`--model ${dir}: ${MODEL_JSON} names weights outside the model folder (${p}); refusing to read them`);
+    }
+    const st = fs.statSync(real);
+    if (!st.isFile()) throw new FitError(`--model ${dir}: the weights path ${p} is not a regular file`);
+    have += st.size;
+    if (have > need) break;
+    buffers.push(fs.readFileSync(real));
+  }
+  if (have !== need) {
+    const what = have > need ? `more than the ${need} bytes ${MODEL_JSON} needs (padded, or from another model)` : `${have} bytes but ${MODEL_JSON} needs ${need} (truncated)`;
+    throw new FitError(`--model ${dir}: ${files.join(', ')} hold ${what}; refit or restore the folder`);
+  }
+  const all = Buffer.concat(buffers);
+  const buffer = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  let offset = 0;
+  for (const w of specs) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (w.dtype === 'float32' && !w.quantization) {
+      const v = new Float32Array(buffer, offset, n);
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(v[i]!)) throw new FitError(`--model ${dir}: weight "${w.name}" holds ${v[i]} (not finite); the model is damaged: refit it`);
+      }
+    }
+    offset += DTYPE_BYTES[w.quantization?.dtype ?? w.dtype]! * n;
+  }
+  return { specs, buffer };
+}
+
 export function writeJson(dir: string, name: string, value: unknown): void {
-  fs.writeFileSync(path.join(dir, name), JSON.stringify(value, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, name), JSON.stringify(value, null, 2) + '\n');
 }
 
 function readJson(dir: string, name: string): unknown {

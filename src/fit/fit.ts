@@ -25,6 +25,7 @@ import { writeReport } from '../report/index.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import { SpaceError, type Params } from '../space/params.js';
 import { openStore } from '../store/index.js';
+import { FIT_FILES, lockOutDir, type OutLock } from '../util/output.js';
 import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../store/types.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
@@ -55,8 +56,10 @@ export interface FitOptions {
   strategy?: string;
   /** Fields that replace the plan's (after planFit's rules), e.g. { searchFidelity: { epochs: 10 } }. */
   plan?: Partial<Omit<FitPlan, 'reasons'>>;
-  /** Folder to write the model, experiment.db and report.html to (must not hold a previous fit). */
+  /** Folder to write the model, experiment.db and report.html to (must not hold a previous fit; a killed fit's search is resumed). */
   out?: string;
+  /** Replace the fit files `out` holds. */
+  force?: boolean;
   seed?: number;
   /** Image folders: resize every image to this side length; grayscale: one luma channel. */
   imageSize?: number;
@@ -130,26 +133,30 @@ export function parseBudget(v: number | string): number {
   return s;
 }
 
-function checkOut(out: string): void {
-  for (const f of ['model.json', 'experiment.db']) {
-    if (fs.existsSync(path.join(out, f))) {
-      throw new FitError(`--out ${out}: already holds a fit (${f}); give another folder or remove it (nothing is overwritten)`);
-    }
-  }
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new FitError(`--out ${out}: is a file; give a folder`);
-}
-
+/**
+ * With `out`, the folder is locked before the data loads and released when the fit returns or fails;
+ * a folder left by a killed fit (experiment.db, no model) resumes its search.
+ */
 export async function fit(o: FitOptions): Promise<FitResult> {
   const t0 = Date.now();
+  if (o.trials !== undefined && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new FitError(`--trials ${o.trials}: give a whole number >= 1`);
+  if (o.timeBudget !== undefined) parseBudget(o.timeBudget);
+  const lock = o.out !== undefined ? lockOutDir(o.out, { force: o.force }) : null;
+  try {
+    return await fitIn(o, t0, lock);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function fitIn(o: FitOptions, t0: number, lock: OutLock | null): Promise<FitResult> {
   const say = (phase: FitProgress['phase'], message: string, extra: Partial<FitProgress> = {}) => o.onProgress?.({ phase, message, ...extra });
   const seed = o.seed ?? 0;
-  if (o.trials !== undefined && !(Number.isInteger(o.trials) && o.trials >= 1)) throw new FitError(`--trials ${o.trials}: give a whole number >= 1`);
   const budgetSeconds = o.timeBudget !== undefined ? parseBudget(o.timeBudget) : o.trials === undefined ? DEFAULT_BUDGET_SECONDS : undefined;
   if (budgetSeconds !== undefined && budgetSeconds < MIN_BUDGET_SECONDS) {
     throw new FitError(`--time-budget ${o.timeBudget}: below the minimum of ${MIN_BUDGET_SECONDS}s (loading the data, one training epoch and the export need it)`);
   }
   const deadline = budgetSeconds === undefined ? undefined : t0 + budgetSeconds * 1000;
-  if (o.out) checkOut(o.out);
   const backend = o.backend ?? 'auto';
 
   const data = loadFitData(o.data, { target: o.target, task: o.task, seed, imageSize: o.imageSize, grayscale: o.grayscale });
@@ -209,8 +216,16 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     backend,
   });
 
-  if (o.out) fs.mkdirSync(o.out, { recursive: true });
   const store: Store = openStore(o.out ? `sqlite:${path.join(o.out, 'experiment.db')}` : 'memory:');
+  if (lock?.resumable) {
+    const name = `fit-${data.label}`;
+    const other = store.listExperiments().find((e) => e.name !== name);
+    if (other) {
+      store.close();
+      throw new FitError(`--out ${o.out}: holds the unfinished fit "${other.name}" of other data; rerun that fit to resume it, or give --force to start over`);
+    }
+    say('plan', `resuming the search of a fit that stopped before it finished (${o.out}/experiment.db); --force starts over`);
+  }
   let model: tf.LayersModel | undefined;
   let skipped = 0;
   try {
@@ -326,14 +341,23 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       cost: { flops: tr.cost.flops, params: tr.cost.totalParams, searchTrialSeconds: trials.reduce((a, t) => a + t.cost.wallSeconds, 0) },
       seconds: { load: (tLoad - t0) / 1000, search: (tSearch - tLoad) / 1000, final: (tFinal - tSearch) / 1000, test: (tTest - tFinal) / 1000, export: 0, total: 0 },
     };
-    if (o.out) {
-      await saveModelDir(o.out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
-      if (testInputs) await verifyExport(o.out, model, testInputs.x, testInputs.shape);
-      await writeReport(store, path.join(o.out, 'report.html'), { storage: `sqlite:${path.join(o.out, 'experiment.db')}`, names: [experiment.name] });
+    const out = o.out;
+    if (out) {
+      try {
+        await saveModelDir(out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
+        if (testInputs) await verifyExport(out, model, testInputs.x, testInputs.shape);
+        await writeReport(store, path.join(out, 'report.html'), { storage: `sqlite:${path.join(out, 'experiment.db')}`, names: [experiment.name] });
+        summary.seconds.export = (Date.now() - tTest) / 1000;
+        summary.seconds.total = (Date.now() - t0) / 1000;
+        writeJson(out, 'fit.json', summary);
+      } catch (e) {
+        // All of the model or none: a failed export (a full disk) leaves the folder resumable.
+        for (const f of FIT_FILES) if (f !== 'experiment.db') fs.rmSync(path.join(out, f), { force: true });
+        throw e;
+      }
     }
     summary.seconds.export = (Date.now() - tTest) / 1000;
     summary.seconds.total = (Date.now() - t0) / 1000;
-    if (o.out) writeJson(o.out, 'fit.json', summary);
     say('done', `done in ${summary.seconds.total.toFixed(1)} s${o.out ? `: model in ${o.out}` : ''}`);
     const m = model;
     return {

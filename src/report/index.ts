@@ -1,5 +1,5 @@
 /** Efficacy reports: accounting, importance, architecture drawings and the self-contained HTML page. */
-import fs from 'node:fs';
+import { writeFileAtomic } from '../util/output.js';
 import { buildReportData, type ReportOptions, type StoreView } from './data.js';
 import { renderPage } from './html.js';
 
@@ -12,6 +12,7 @@ export { renderPage, safeJson, escapeHtml } from './html.js';
 /** Writes the self-contained HTML report of a store to `out`; returns the data it holds. */
 export async function writeReport(store: StoreView, out: string, opts: ReportOptions) {
   const data = await buildReportData(store, opts);
-  fs.writeFileSync(out, renderPage(data));
+  writeFileAtomic(out, renderPage(data)); // a full disk leaves no truncated report
+
   return data;
 }

@@ -6,6 +6,8 @@
 import { isDone, simulatedSpent, type Experiment, type OptimizeOptions } from '../core/experiment.js';
 import { GridExhausted } from '../strategy/grid.js';
 import type { TrialRecord } from '../store/types.js';
+import { fromStored } from '../store/values.js';
+import { StorageError } from '../store/errors.js';
 import type { ObjectiveSpec } from './objective-spec.js';
 import type { Executor, TrialEvent, TrialJob, TrialOutcome } from './types.js';
 
@@ -47,7 +49,7 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
     if (e.type === 'params') store.setParams(trialId, e.params, e.specs);
     else if (e.type === 'attrs') store.setAttrs(trialId, e.attrs);
     else {
-      store.addIntermediate(trialId, e.step, e.value);
+      store.addIntermediate(trialId, e.step, fromStored(e.value));
       if (exp.pruner) {
         const history = exp.trials();
         const now = history.find((t) => t.id === trialId);
@@ -90,7 +92,7 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
       if (fatal) throw fatal;
       while (ended.length > 0) {
         const [id, o] = ended.shift()!;
-        const rec = await record(exp, id, o);
+        const rec = await recordOrFail(exp, id, o);
         await executor.ack?.(id);
         if (!inflight.delete(id)) continue; // a duplicate result: already recorded
         ran.push(rec);
@@ -123,6 +125,19 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
   return ran;
 }
 
+/**
+ * Records an outcome; an outcome the store cannot take fails its trial with the reason instead of
+ * stopping the loop (a restarted coordinator would collect the same outcome and stop again).
+ */
+async function recordOrFail(exp: Experiment, trialId: number, o: TrialOutcome): Promise<TrialRecord> {
+  try {
+    return await record(exp, trialId, o);
+  } catch (e) {
+    if (e instanceof StorageError) throw e; // the storage itself is unusable: stop, nothing is lost
+    return exp.tell(trialId, null, { state: 'FAILED', cost: o.cost ?? undefined, error: `could not record the outcome: ${(e as Error).message}` });
+  }
+}
+
 /** Records an outcome through `tell` (idempotent), merging what the run reported on the way. */
 async function record(exp: Experiment, trialId: number, o: TrialOutcome): Promise<TrialRecord> {
   const store = exp.store;
@@ -131,9 +146,10 @@ async function record(exp: Experiment, trialId: number, o: TrialOutcome): Promis
     if (Object.keys(o.params).length > 0) store.setParams(trialId, o.params, o.distributions);
     if (Object.keys(o.attrs).length > 0) store.setAttrs(trialId, o.attrs);
     const have = new Set(rec.intermediate.map((iv) => iv.step));
-    for (const iv of o.intermediate) if (!have.has(iv.step)) store.addIntermediate(trialId, iv.step, iv.value);
+    for (const iv of o.intermediate) if (!have.has(iv.step)) store.addIntermediate(trialId, iv.step, fromStored(iv.value));
   }
+  const values = o.values ? o.values.map(fromStored) : null;
   // A run stopped from outside reports no value: PRUNED trials keep their last intermediate, as in optimize().
   const last = o.state === 'PRUNED' && !o.values ? store.getTrial(trialId)?.intermediate.at(-1) : undefined;
-  return exp.tell(trialId, last ? [last.value] : o.values, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined });
+  return exp.tell(trialId, last ? [last.value] : values, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined });
 }

@@ -9,6 +9,7 @@ import { Trial, TrialPruned } from '../core/trial.js';
 import type { ParamSpec, ParamValue, Params } from '../space/params.js';
 import { emptyCost, type Store, type TrialRecord } from '../store/types.js';
 import { Rng } from '../util/rng.js';
+import { toStored } from '../store/values.js';
 import { setTrialArtifacts, type ArtifactStore } from './artifacts.js';
 import { errorMessage, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 
@@ -27,7 +28,7 @@ class MirrorStore implements Store {
     const i = this.rec.intermediate.findIndex((iv) => iv.step === step);
     if (i >= 0) this.rec.intermediate[i] = { step, value };
     else this.rec.intermediate.push({ step, value });
-    this.emit({ type: 'intermediate', step, value });
+    this.emit({ type: 'intermediate', step, value: toStored(value) });
   }
   setAttrs(_id: number, attrs: Record<string, unknown>): void {
     Object.assign(this.rec.attrs, attrs);
@@ -124,26 +125,26 @@ export async function runTrialJob(
     }
     return { params, distributions };
   };
-  const finish = (state: TrialOutcome['state'], values: number[] | null, error: string | null): TrialOutcome => ({
+  const finish = (state: TrialOutcome['state'], values: TrialOutcome['values'], error: string | null): TrialOutcome => ({
     state,
     values,
     error,
     cost: trial.measuredCost(),
-    intermediate: rec.intermediate.slice(),
+    intermediate: rec.intermediate.map((iv) => ({ step: iv.step, value: toStored(iv.value) })),
     ...dynParams(),
     attrs: { ...rec.attrs },
   });
   try {
     const v = await objective(trial);
     const arr = Array.isArray(v) ? v : [v];
-    if (arr.some((x) => typeof x !== 'number' || Number.isNaN(x))) {
-      return finish('FAILED', null, `objective returned a non-number (${arr.map(String).join(', ')})`);
+    if (arr.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+      return finish('FAILED', null, `objective returned a non-finite value (${arr.map((v) => (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(', ')})`);
     }
     return finish('COMPLETE', arr, null);
   } catch (e) {
     if (e instanceof TrialPruned) {
       const last = rec.intermediate.at(-1);
-      return finish('PRUNED', last ? [last.value] : null, e.message);
+      return finish('PRUNED', last ? [toStored(last.value)] : null, e.message);
     }
     return finish('FAILED', null, errorMessage(e));
   }

@@ -5,7 +5,8 @@
  * that crosses the seam is plain serialisable data.
  */
 import type { ParamSpec, Params } from '../space/params.js';
-import type { IntermediateValue, TrialCost } from '../store/types.js';
+import type { TrialCost } from '../store/types.js';
+import type { StoredNumber } from '../store/values.js';
 import type { ObjectiveSpec } from './objective-spec.js';
 
 /** One trial to run: enough for another process or machine to rebuild the Trial and its objective. */
@@ -25,19 +26,20 @@ export interface TrialJob {
 }
 
 export type TrialEvent =
-  | { type: 'intermediate'; step: number; value: number }
+  /** Values cross JSON transports (Redis) as StoredNumber: NaN and infinities as strings. */
+  | { type: 'intermediate'; step: number; value: StoredNumber }
   | { type: 'params'; params: Params; specs: Record<string, ParamSpec> }
   | { type: 'attrs'; attrs: Record<string, unknown> };
 
 export interface TrialOutcome {
   state: 'COMPLETE' | 'PRUNED' | 'FAILED';
-  /** Objective values (COMPLETE), the last intermediate value (PRUNED) or null. */
-  values: number[] | null;
+  /** Objective values (COMPLETE), the last intermediate value (PRUNED) or null; StoredNumber as in TrialEvent. */
+  values: StoredNumber[] | null;
   /** What the run measured; null when it never got to (a crashed process): the coordinator's clock counts. */
   cost: TrialCost | null;
   error: string | null;
   /** Every intermediate value the run reported (so none is lost if an event was missed). */
-  intermediate: IntermediateValue[];
+  intermediate: { step: number; value: StoredNumber }[];
   /** Define-by-run parameters the run suggested, with their specs. */
   params: Params;
   distributions: Record<string, ParamSpec>;

@@ -19,8 +19,10 @@ import type {
 } from './types.js';
 import { emptyCost } from './types.js';
 import { StorageError, TrialNumberTaken } from './errors.js';
+import { describeSqliteError, experimentRow, foreignTables, readExperiments, readTrials, SCHEMA_VERSION, toRecord, type TrialRow } from './sqlite-read.js';
+import { toStored, valuesToJson } from './values.js';
 
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION, readExperiments, readTrials };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -51,7 +53,7 @@ CREATE INDEX IF NOT EXISTS trials_by_state ON trials (experiment_id, state);
 CREATE TABLE IF NOT EXISTS intermediate (
   trial_id INTEGER NOT NULL REFERENCES trials(id),
   step REAL NOT NULL,
-  value REAL NOT NULL,
+  value REAL NOT NULL, -- a non-finite value is the text 'NaN', 'Infinity' or '-Infinity' (values.ts)
   PRIMARY KEY (trial_id, step)
 );
 CREATE TABLE IF NOT EXISTS strategy_state (
@@ -61,97 +63,6 @@ CREATE TABLE IF NOT EXISTS strategy_state (
   PRIMARY KEY (experiment_id, key)
 );
 `;
-
-export interface TrialRow {
-  id: number;
-  experiment_id: number;
-  number: number;
-  state: TrialState;
-  params: string;
-  distributions: string;
-  values: string | null;
-  cost: string;
-  attrs: string;
-  error: string | null;
-  created_at: number;
-  finished_at: number | null;
-  heartbeat_at: number | null;
-  owner: string | null;
-}
-
-/** A trials row and its intermediate values as a TrialRecord (also used by the dashboard's incremental reader). */
-export function toRecord(r: TrialRow, intermediate: { step: number; value: number }[]): TrialRecord {
-  return {
-    id: r.id,
-    experimentId: r.experiment_id,
-    number: r.number,
-    state: r.state,
-    params: JSON.parse(r.params),
-    distributions: JSON.parse(r.distributions),
-    values: r.values === null ? null : JSON.parse(r.values),
-    intermediate,
-    cost: JSON.parse(r.cost),
-    attrs: JSON.parse(r.attrs),
-    error: r.error,
-    createdAt: r.created_at,
-    finishedAt: r.finished_at,
-    heartbeatAt: r.heartbeat_at,
-    owner: r.owner,
-  };
-}
-
-/** NaN and infinities are not JSON: stored as null so a diverged trial never corrupts the file. */
-function jsonValues(values: number[] | null): string | null {
-  return values === null ? null : JSON.stringify(values.map((v) => (Number.isFinite(v) ? v : null)));
-}
-
-const readStatements = new WeakMap<Database.Database, { exps: Database.Statement; trials: Database.Statement; inter: Database.Statement }>();
-
-function statements(db: Database.Database) {
-  let st = readStatements.get(db);
-  if (!st) {
-    st = {
-      exps: db.prepare('SELECT * FROM experiments ORDER BY id'),
-      trials: db.prepare('SELECT * FROM trials WHERE experiment_id = ? ORDER BY number'),
-      inter: db.prepare(
-        `SELECT i.trial_id AS trial_id, i.step AS step, i.value AS value FROM intermediate i
-         JOIN trials t ON t.id = i.trial_id WHERE t.experiment_id = ? ORDER BY i.trial_id, i.step`,
-      ),
-    };
-    readStatements.set(db, st);
-  }
-  return st;
-}
-
-/** Every experiment of a tsnas SQLite file (shared by the store and the dashboard's read-only reader). */
-export function readExperiments(db: Database.Database): ExperimentRecord[] {
-  return (statements(db).exps.all() as { id: number; name: string; config: string; created_at: number }[]).map((r) => ({
-    id: r.id,
-    name: r.name,
-    config: JSON.parse(r.config),
-    createdAt: r.created_at,
-  }));
-}
-
-/** An experiment's trials with their intermediate values, read in one consistent snapshot. */
-export function readTrials(db: Database.Database, experimentId: number, states?: readonly TrialState[]): TrialRecord[] {
-  const st = statements(db);
-  return db.transaction(() => {
-    const rows = st.trials.all(experimentId) as TrialRow[];
-    const inter = new Map<number, { step: number; value: number }[]>();
-    for (const iv of st.inter.all(experimentId) as { trial_id: number; step: number; value: number }[]) {
-      let list = inter.get(iv.trial_id);
-      if (!list) inter.set(iv.trial_id, (list = []));
-      list.push({ step: iv.step, value: iv.value });
-    }
-    const out: TrialRecord[] = [];
-    for (const r of rows) {
-      if (states && !states.includes(r.state)) continue;
-      out.push(toRecord(r, inter.get(r.id) ?? []));
-    }
-    return out;
-  })();
-}
 
 export class SqliteStore implements Store {
   readonly file: string;
@@ -169,18 +80,21 @@ export class SqliteStore implements Store {
       }
     }
     try {
+      // The busy timeout is set by the constructor, before anything below can meet another process's lock.
       this.db = new Database(file, { timeout: 10_000 });
+    } catch (e) {
+      throw describeSqliteError(e, label);
+    }
+    try {
+      this.refuseForeign(); // before the first write: someone else's database is left as it was
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
       this.migrate();
     } catch (e) {
+      this.db.close();
       if (e instanceof StorageError) throw e;
-      const msg = (e as Error).message;
-      if (/not a database|malformed|file is encrypted/i.test(msg)) {
-        throw new StorageError(`${label}: the file is not a tsnas SQLite database (${msg}); choose another path`);
-      }
-      throw new StorageError(`${label}: cannot open (${msg})`);
+      throw describeSqliteError(e, label);
     }
     const db = this.db;
     this.stmts = {
@@ -213,20 +127,31 @@ export class SqliteStore implements Store {
     };
   }
 
-  private migrate(): void {
-    this.db.exec(SCHEMA);
-    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-    if (!row) {
-      this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
-    } else if (row.version > SCHEMA_VERSION) {
+  private refuseForeign(): void {
+    const foreign = foreignTables(this.db);
+    if (foreign.length > 0) {
       throw new StorageError(
-        `storage sqlite:${this.file}: written by a newer tsnas (schema ${row.version} > ${SCHEMA_VERSION}); upgrade tsnas`,
+        `storage sqlite:${this.file}: the file holds other tables (${foreign.slice(0, 5).join(', ')}), not a tsnas storage; choose another path`,
       );
     }
   }
 
-  private expRow(r: { id: number; name: string; config: string; created_at: number }): ExperimentRecord {
-    return { id: r.id, name: r.name, config: JSON.parse(r.config), createdAt: r.created_at };
+  /** Creates the schema once: any number of processes may open a new file at the same moment. */
+  private migrate(): void {
+    this.db
+      .transaction(() => {
+        this.refuseForeign();
+        this.db.exec(SCHEMA);
+        const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+        if (!row) {
+          this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+        } else if (row.version > SCHEMA_VERSION) {
+          throw new StorageError(
+            `storage sqlite:${this.file}: written by a newer tsnas (schema ${row.version} > ${SCHEMA_VERSION}); upgrade tsnas`,
+          );
+        }
+      })
+      .immediate();
   }
 
   openExperiment(name: string, config: ExperimentConfig): ExperimentRecord {
@@ -241,12 +166,12 @@ export class SqliteStore implements Store {
   }
 
   getExperiment(name: string): ExperimentRecord | null {
-    const r = this.stmts.expByName!.get(name) as Parameters<SqliteStore['expRow']>[0] | undefined;
-    return r ? this.expRow(r) : null;
+    const r = this.stmts.expByName!.get(name) as Parameters<typeof experimentRow>[1] | undefined;
+    return r ? experimentRow(this.file, r) : null;
   }
 
   listExperiments(): ExperimentRecord[] {
-    return readExperiments(this.db);
+    return readExperiments(this.db, this.file);
   }
 
   createTrial(experimentId: number, init: NewTrial): TrialRecord {
@@ -296,7 +221,7 @@ export class SqliteStore implements Store {
   addIntermediate(trialId: number, step: number, value: number): void {
     this.db
       .transaction(() => {
-        this.stmts.interUpsert!.run(trialId, step, Number.isFinite(value) ? value : NaN);
+        this.stmts.interUpsert!.run(trialId, step, toStored(value));
         this.stmts.heartbeat!.run(Date.now(), trialId);
       })
       .immediate();
@@ -324,7 +249,7 @@ export class SqliteStore implements Store {
         return (
           this.stmts.finish!.run(
             finish.state,
-            jsonValues(finish.values),
+            valuesToJson(finish.values),
             JSON.stringify(finish.cost),
             finish.error ?? null,
             JSON.stringify(attrs),
@@ -339,11 +264,11 @@ export class SqliteStore implements Store {
   getTrial(trialId: number): TrialRecord | null {
     const r = this.stmts.trialById!.get(trialId) as TrialRow | undefined;
     if (!r) return null;
-    return toRecord(r, this.stmts.interByTrial!.all(trialId) as { step: number; value: number }[]);
+    return toRecord(this.file, r, this.stmts.interByTrial!.all(trialId) as { step: number; value: number }[]);
   }
 
   getTrials(experimentId: number, states?: readonly TrialState[]): readonly TrialRecord[] {
-    return readTrials(this.db, experimentId, states);
+    return readTrials(this.db, experimentId, states, this.file);
   }
 
   getStrategyState(experimentId: number, key: string): unknown {

@@ -6,6 +6,7 @@ import { TpeStrategy } from './tpe.js';
 import { EvolutionStrategy } from './evolution.js';
 import { ReinforceStrategy } from './reinforce.js';
 import type { Strategy } from './types.js';
+import { strategyOptionsProblem } from './options.js';
 import { Asha, Bohb, Hyperband, SuccessiveHalving, type BohbOptions, type HyperbandOptions } from '../estimate/schedulers/index.js';
 
 export * from './types.js';
@@ -72,5 +73,7 @@ export function strategyNames(): string[] {
 export function createStrategy(name: string, options: Record<string, unknown> = {}): Strategy {
   const f = registry.get(name);
   if (!f) throw new UnknownStrategyError(`unknown strategy "${name}"; choose one of: ${strategyNames().join(', ')}`);
+  const problem = strategyOptionsProblem(name, options);
+  if (problem) throw new StrategyOptionsError(problem);
   return f(options);
 }

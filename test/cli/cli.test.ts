@@ -68,7 +68,7 @@ describe('bad input exits non-zero with one line naming the fix', () => {
   });
   it('no stop condition and bad numbers', () => {
     expectUserError(cli(['search', '--space', 'nb201', '--storage', db]), /give a stop condition/);
-    expectUserError(cli(['search', '--space', 'nb201', '--trials', 'many', '--storage', db]), /--trials many: give a positive number/);
+    expectUserError(cli(['search', '--space', 'nb201', '--trials', 'many', '--storage', db]), /--trials many: give a whole number >= 1/);
   });
 });
 

@@ -51,7 +51,7 @@ describe('Experiment ask/tell', () => {
     const u = await exp.ask();
     const rec = await exp.tell(u, Number.NaN);
     expect(rec.state).toBe('FAILED');
-    expect(rec.error).toMatch(/non-number/);
+    expect(rec.error).toMatch(/non-finite value/);
     expect(exp.trials().map((x) => x.number)).toEqual([0, 1]);
   });
 

@@ -42,7 +42,7 @@ describe('bullmq executor', () => {
       expect(by('ok').map((t) => [t.state, t.values])).toEqual([['COMPLETE', [2]]]);
       for (const t of by('throw')) expect([t.state, t.error]).toEqual(['FAILED', `boom in trial ${t.number}`]);
       for (const t of by('oom')) expect([t.state, t.error?.startsWith('out of memory (heap limit 48 MB)')]).toEqual(['FAILED', true]);
-      for (const t of by('nan')) expect([t.state, t.error]).toEqual(['FAILED', 'objective returned a non-number (NaN)']);
+      for (const t of by('nan')) expect([t.state, t.error]).toEqual(['FAILED', 'objective returned a non-finite value (NaN)']);
       // results are dropped from Redis once recorded
       const r = new Redis(redis.url);
       expect(await r.keys('bull:fail:k1-*')).toEqual([]);

@@ -76,7 +76,7 @@ describe('local pool executor', () => {
     }
     for (const t of by('exit')) expect([t.state, t.error]).toEqual(['FAILED', 'trial process exited with code 7']);
     for (const t of [...by('oom'), ...by('exit')]) expect(t.cost.wallSeconds).toBeGreaterThan(0.04); // the coordinator's clock, as the child never reported
-    for (const t of by('nan')) expect([t.state, t.error]).toEqual(['FAILED', 'objective returned a non-number (NaN)']);
+    for (const t of by('nan')) expect([t.state, t.error]).toEqual(['FAILED', 'objective returned a non-finite value (NaN)']);
     expect(pool.replaced).toBe(2); // the oom and the exit child replaced
   });
 
