@@ -76,7 +76,7 @@ describe('non-finite values', () => {
 
   it('BullMQ coordinator: values crossing Redis as JSON keep NaN and the infinities apart', async () => {
     const file = path.join(tmp, 'bullmq.db');
-    const w = await startWorker({ url: redis.url, queue: 'nf', concurrency: 2, runner: 'inprocess' });
+    const w = await startWorker({ url: redis.url, queue: 'nf', concurrency: 2, runner: 'inprocess', allowModules: [path.dirname(FIXTURES)] });
     try {
       for (const n of [3, 3]) {
         const exp = open(file);
