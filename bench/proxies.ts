@@ -62,7 +62,7 @@ function scoreAll(
   const todo = archs.filter((a) => !have.has(a) || names.some((n) => !(n in have.get(a)!)));
   for (const a of todo) {
     const g = decodeNb201(parseNb201Arch(a), { inputShape: dec.inputShape, numClasses: 10, width: dec.width, cells: dec.cells });
-    const s = proxyScores(g, batch, names, S.seed);
+    const s = proxyScores(g, batch, names.filter((n) => !(n in (have.get(a) ?? {}))), S.seed);
     const merged = { ...have.get(a), ...s };
     have.set(a, merged);
     fs.appendFileSync(cacheFile, JSON.stringify({ arch: a, scores: merged }) + '\n');
@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     .option('--nb201-cells <n>', 'cells per stage of the NB201 skeleton', (v) => parseInt(v, 10), 1)
     .option('--nb201-dir <dir>', 'folder with nb201_cifar10.csv')
     .option('--skip-nb201', 'only the fm-cells table')
+    .option('--skip-curves', 'only NAS-Bench-201')
     .parse()
     .opts();
   const names = (o.proxies as string).split(',').map((s) => s.trim()) as ProxyName[];
@@ -117,20 +118,22 @@ async function main(): Promise<void> {
   const parts = loadNamedDataset(S.dataset, { trainCount: S.trainCount + S.valCount, testCount: 10, valFraction: S.valCount / (S.trainCount + S.valCount), seed: S.seed });
 
   // (a) the fm-cells table: the very networks and data that were trained.
-  const table = loadFmCellsTable();
-  const fmData = downscale(parts.train, { size: S.resolution });
-  const fmBatch = proxyBatch(fmData, o.batch, S.seed);
-  const fmArchs = table.rows.map((r) => r.arch);
-  const fmKey = `fm-cells-b${o.batch}`;
-  const fmScores = scoreAll(fmArchs, fmBatch, { inputShape: fmData.shape, width: S.widthMultiplier, cells: S.cells }, names, path.join(ROOT, 'runs', 'proxies', `${fmKey}.jsonl`), 'fm-cells');
-  const byArch = new Map(table.rows.map((r) => [r.arch, r]));
-  result.curves = report(`fm-cells (${table.rows.length} cells, Fashion-MNIST ${S.resolution}x${S.resolution}, ${S.epochs}-epoch test accuracy), batch ${o.batch}, ${backend}`, fmArchs, (a) => byArch.get(a)!.test.at(-1)!, fmScores,
-    { params: (a) => byArch.get(a)!.params, flops: (a) => byArch.get(a)!.flops }, names);
-  fs.writeFileSync(path.join(ROOT, 'data', 'fm-cells', 'proxies.json'), JSON.stringify({
-    note: `zero-cost proxy scores of the fm-cells networks (seeded init, one batch of ${o.batch} training images), written by npm run bench:proxies`,
-    proxies: names,
-    rows: fmArchs.map((a) => ({ arch: a, ...Object.fromEntries(names.map((n) => [n, fmScores.get(a)![n]!.score])), seconds: +names.reduce((s, n) => s + fmScores.get(a)![n]!.seconds, 0).toFixed(4) })),
-  }) + '\n');
+  if (!o.skipCurves) {
+    const table = loadFmCellsTable();
+    const fmData = downscale(parts.train, { size: S.resolution });
+    const fmBatch = proxyBatch(fmData, o.batch, S.seed);
+    const fmArchs = table.rows.map((r) => r.arch);
+    const fmKey = `fm-cells-b${o.batch}`;
+    const fmScores = scoreAll(fmArchs, fmBatch, { inputShape: fmData.shape, width: S.widthMultiplier, cells: S.cells }, names, path.join(ROOT, 'runs', 'proxies', `${fmKey}.jsonl`), 'fm-cells');
+    const byArch = new Map(table.rows.map((r) => [r.arch, r]));
+    result.curves = report(`fm-cells (${table.rows.length} cells, Fashion-MNIST ${S.resolution}x${S.resolution}, ${S.epochs}-epoch test accuracy), batch ${o.batch}, ${backend}`, fmArchs, (a) => byArch.get(a)!.test.at(-1)!, fmScores,
+      { params: (a) => byArch.get(a)!.params, flops: (a) => byArch.get(a)!.flops }, names);
+    fs.writeFileSync(path.join(ROOT, 'data', 'fm-cells', 'proxies.json'), JSON.stringify({
+      note: `zero-cost proxy scores of the fm-cells networks (seeded init, one batch of ${o.batch} training images), written by npm run bench:proxies`,
+      proxies: names,
+      rows: fmArchs.map((a) => ({ arch: a, ...Object.fromEntries(names.map((n) => [n, fmScores.get(a)![n]!.score])), seconds: +names.reduce((s, n) => s + fmScores.get(a)![n]!.seconds, 0).toFixed(4) })),
+    }) + '\n');
+  }
 
   // (b) NAS-Bench-201 CIFAR-10.
   if (!o.skipNb201) {
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
       sample, (a) => nb.get(a)!.testAcc200, nbScores, { params: (a) => nb.get(a)!.paramsMb, flops: (a) => nb.get(a)!.flopsM }, names,
     );
   }
-  console.log(JSON.stringify({ nb201: result.nb201 ?? null, curves: result.curves }));
+  console.log(JSON.stringify({ nb201: result.nb201 ?? null, curves: result.curves ?? null }));
 }
 
 main().catch((e) => {
