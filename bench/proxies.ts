@@ -24,9 +24,12 @@ import { Command } from 'commander';
 import type { Dataset } from '../src/data/dataset.js';
 import { loadNamedDataset } from '../src/data/registry.js';
 import { downscale } from '../src/data/resize.js';
-import { FM_CELLS_SETTING as S, loadFmCellsTable } from '../src/estimate/fm-cells.js';
+import { bestOf, Experiment } from '../src/core/experiment.js';
+import { FM_CELLS_SETTING as S, FmCellsEvaluator, loadFmCellsTable } from '../src/estimate/fm-cells.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { createStrategy } from '../src/strategy/index.js';
 import { loadNb201Table } from '../src/estimate/nb201.js';
-import { PROXY_NAMES, proxyBatch, proxyScores, spearman, type ProxyBatch, type ProxyName } from '../src/estimate/proxies/index.js';
+import { PROXY_NAMES, proxyBatch, proxyScores, proxyWarmStart, spearman, type ProxyBatch, type ProxyName } from '../src/estimate/proxies/index.js';
 import { initBackend } from '../src/nn/backend.js';
 import { decodeNb201, parseNb201Arch } from '../src/space/arch/index.js';
 import { Rng } from '../src/util/rng.js';
@@ -76,7 +79,7 @@ function report(
 ): Record<string, number> {
   const y = archs.map(target);
   const out: Record<string, number> = {};
-  console.log(`\n${label}: Spearman rho with the target over ${archs.length} architectures; CPU-free wall seconds per architecture (mean)`);
+  console.log(`\n${label}: Spearman rho with the target over ${archs.length} architectures; wall seconds of each proxy per architecture (mean)`);
   for (const n of names) {
     const rho = spearman(archs.map((a) => finite(scores.get(a)![n]!.score)), y);
     const sec = archs.reduce((s, a) => s + scores.get(a)![n]!.seconds, 0) / archs.length;
@@ -94,6 +97,44 @@ function report(
   return out;
 }
 
+/**
+ * Random search vs proxy warm-start (score --ws-candidates random cells of the table by the proxy,
+ * train the best-scored first) at equal numbers of full 10-epoch trainings K; the pick is the best by
+ * validation accuracy, we report its test accuracy. `params` warm-starts by #params (the baseline).
+ */
+async function warmStartBench(names: readonly ProxyName[], runs: number, candidates: number): Promise<Record<string, number>> {
+  const ev = new FmCellsEvaluator();
+  const proxies = JSON.parse(fs.readFileSync(path.join(ROOT, 'data', 'fm-cells', 'proxies.json'), 'utf8')) as { rows: Record<string, number | string>[] };
+  const score = new Map(proxies.rows.map((r) => [r.arch as string, r]));
+  const ks = [3, 5, 10, 20];
+  const kMax = Math.max(...ks);
+  const run = async (name: string, seed: number): Promise<number[]> => {
+    const strategy = name === 'random'
+      ? createStrategy('random')
+      : proxyWarmStart({
+        candidates,
+        warmup: kMax,
+        score: (p) => (name === 'params' ? ev.row(p).params : finite(Number(score.get(p.arch as string)![name] ?? NaN))),
+      });
+    const exp = Experiment.open({ store: new MemoryStore(), name: `${name}-${seed}`, strategy, space: ev.space, seed });
+    await exp.optimize(ev.objective, { nTrials: kMax });
+    const trials = exp.trials();
+    return ks.map((k) => ev.testAt(ev.row(bestOf(trials.slice(0, k), exp.directions)!.params)));
+  };
+  console.log(`\nwarm-start on fm-cells: test accuracy (%) of the pick after K full trainings, mean of ${runs} seeds; warm-started searches score ${candidates} random cells first`);
+  console.log(`method     | ${ks.map((k) => `K = ${k}`.padStart(7)).join(' | ')}`);
+  const out: Record<string, number> = {};
+  const base: number[] = [];
+  for (const name of ['random', 'params', ...names]) {
+    const acc = ks.map(() => 0);
+    for (let r = 0; r < runs; r++) (await run(name, r)).forEach((v, i) => (acc[i]! += v / runs));
+    if (name === 'random') base.push(...acc);
+    out[name] = +acc[ks.indexOf(10)]!.toFixed(3);
+    console.log(`${name.padEnd(10)} | ${acc.map((v, i) => `${v.toFixed(2)}${name === 'random' ? '' : ` (${v - base[i]! >= 0 ? '+' : ''}${(v - base[i]!).toFixed(2)})`}`.padStart(name === 'random' ? 7 : 15)).join(' | ')}`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const o = new Command()
     .name('bench:proxies')
@@ -106,6 +147,8 @@ async function main(): Promise<void> {
     .option('--nb201-dir <dir>', 'folder with nb201_cifar10.csv')
     .option('--skip-nb201', 'only the fm-cells table')
     .option('--skip-curves', 'only NAS-Bench-201')
+    .option('--ws-runs <n>', 'seeded searches per method in the warm-start comparison', (v) => parseInt(v, 10), 200)
+    .option('--ws-candidates <n>', 'candidates a warm-started search scores by its proxy', (v) => parseInt(v, 10), 64)
     .parse()
     .opts();
   const names = (o.proxies as string).split(',').map((s) => s.trim()) as ProxyName[];
@@ -135,6 +178,9 @@ async function main(): Promise<void> {
     }) + '\n');
   }
 
+  // (c) Proxy warm-start vs random search at equal training budget on the fm-cells table.
+  if (!o.skipCurves) result.warmstart = await warmStartBench(names, o.wsRuns, o.wsCandidates);
+
   // (b) NAS-Bench-201 CIFAR-10.
   if (!o.skipNb201) {
     const nb = loadNb201Table('cifar10', o.nb201Dir);
@@ -149,7 +195,7 @@ async function main(): Promise<void> {
       sample, (a) => nb.get(a)!.testAcc200, nbScores, { params: (a) => nb.get(a)!.paramsMb, flops: (a) => nb.get(a)!.flopsM }, names,
     );
   }
-  console.log(JSON.stringify({ nb201: result.nb201 ?? null, curves: result.curves ?? null }));
+  console.log(JSON.stringify({ nb201: result.nb201 ?? null, curves: result.curves ?? null, warmstart_test_at_10: result.warmstart ?? null }));
 }
 
 main().catch((e) => {
