@@ -11,7 +11,7 @@
  * search --space fm-cells --strategy NAME` makes them, jobs objective): sh, hyperband, asha, bohb on
  * rungs --budgets (default 1, 3, 10 epochs, eta 3); a promoted configuration continues from its
  * epoch and pays only the extra epochs. Learning-curve stopping: random search at 10 epochs with the
- * curve-ensemble stop rule (LcPruner: predict epoch 10 from >= 3 epochs, stop when P(better than the
+ * curve-ensemble stop rule (LcPruner: predict epoch 10 at epochs 3, 5, 7, 9, stop when P(better than the
  * best finished) < 0.05) and the median rule beside it.
  *
  * The pick at any moment is `bestOf` (best validation accuracy at the highest fidelity reached); we
@@ -50,7 +50,7 @@ function accAt(curve: Curve, budget: number): number | null {
 }
 
 function pruner(name: string): Pruner | undefined {
-  if (name === 'lc') return new LcPruner({ targetStep: 10, minPoints: 3, threshold: 0.05, lower: 0, upper: 100, minCompleted: 3 });
+  if (name === 'lc') return new LcPruner({ targetStep: 10, minPoints: 3, interval: 2, threshold: 0.05, lower: 0, upper: 100, minCompleted: 3 });
   if (name === 'median') return new MedianPruner({ warmupSteps: 2, minCompleted: 5 });
   return undefined;
 }
@@ -87,8 +87,8 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     .option('--budgets <list>', 'scheduler rungs in epochs', '1,3,10')
     .option('--eta <n>', 'reduction factor', (v) => parseFloat(v), 3)
     .option('--evo-trainings <n>', "evolution's compute B, in mean full trainings", (v) => parseFloat(v), 30)
-    .option('--lc-runs <n>', 'runs of the stopping check (curve fits are slow)', (v) => parseInt(v, 10), 30)
-    .option('--lc-trials <n>', 'random configurations per stopping-check run', (v) => parseInt(v, 10), 40)
+    .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
+    .option('--lc-trials <n>', 'random configurations per stopping-check run', (v) => parseInt(v, 10), 30)
     .parse(argv)
     .opts();
   const ev = new FmCellsEvaluator();
@@ -113,7 +113,8 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
   for (const m of methods) {
     const t0 = Date.now();
     const res: Awaited<ReturnType<typeof runOne>>[] = [];
-    for (let r = 0; r < o.runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta }));
+    const runs = m === 'lc' ? Math.min(o.runs, o.lcRuns) : o.runs; // curve fits take tens of ms each
+    for (let r = 0; r < runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta }));
     const meanAt = (b: number) => {
       const xs = res.map((x) => accAt(x.curve, b));
       return xs.some((x) => x === null) ? NaN : mean(xs as number[]);
@@ -123,11 +124,11 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     const reach = grid.find((b) => meanAt(b) >= target - 1e-9);
     out[m] = { test_mean: +atB.toFixed(3), compute_fraction_of_evolution: reach === undefined ? null : +(reach / B).toFixed(3) };
     lines.push(
-      `${m.padEnd(10)} | ${[1 / 6, 1 / 3, 1 / 2, 1].map((f) => (Number.isNaN(meanAt(f * B)) ? '-' : meanAt(f * B).toFixed(2)).padStart(7)).join(' | ')} | ${(reach === undefined ? 'never' : (reach / B).toFixed(3)).padStart(8)} | ${mean(res.map((x) => x.epochs)).toFixed(0).padStart(6)} | ${((Date.now() - t0) / 1000).toFixed(1)}`,
+      `${m.padEnd(10)} | ${[1 / 6, 1 / 3, 1 / 2, 1].map((f) => (Number.isNaN(meanAt(f * B)) ? '-' : meanAt(f * B).toFixed(2)).padStart(7)).join(' | ')} | ${(reach === undefined ? 'never' : (reach / B).toFixed(3)).padStart(8)} | ${mean(res.map((x) => x.epochs)).toFixed(0).padStart(6)} | ${String(runs).padStart(4)} | ${((Date.now() - t0) / 1000).toFixed(1)}`,
     );
   }
   console.log(`\nmean 10-epoch test accuracy (%) of the pick at fractions of B; "reach": compute to reach evolution's ${target.toFixed(2)} at B, as a fraction of B`);
-  console.log(`method     |   B/6   |   B/3   |   B/2   |    B    |   reach  | epochs | wall s`);
+  console.log(`method     |   B/6   |   B/3   |   B/2   |    B    |   reach  | epochs | runs | wall s`);
   for (const l of lines) console.log(l);
 
   // Stopping check: the same random configurations with and without the stop rule.
