@@ -49,8 +49,10 @@ function accAt(curve: Curve, budget: number): number | null {
   return acc;
 }
 
+let lcThreshold = 0.05;
+
 function pruner(name: string): Pruner | undefined {
-  if (name === 'lc') return new LcPruner({ targetStep: 10, minPoints: 3, interval: 2, threshold: 0.05, lower: 0, upper: 100, minCompleted: 3 });
+  if (name === 'lc') return new LcPruner({ targetStep: 10, minPoints: 3, interval: 2, threshold: lcThreshold, lower: 0, upper: 100, minCompleted: 3 });
   if (name === 'median') return new MedianPruner({ warmupSteps: 2, minCompleted: 5 });
   return undefined;
 }
@@ -88,9 +90,11 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     .option('--eta <n>', 'reduction factor', (v) => parseFloat(v), 3)
     .option('--evo-trainings <n>', "evolution's compute B, in mean full trainings", (v) => parseFloat(v), 30)
     .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
+    .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.05)
     .option('--lc-trials <n>', 'random configurations per stopping-check run', (v) => parseInt(v, 10), 30)
     .parse(argv)
     .opts();
+  lcThreshold = o.lcThreshold;
   const ev = new FmCellsEvaluator();
   const methods = (o.methods as string).split(',').map((s) => s.trim());
   for (const m of methods) if (!ALL.includes(m)) {
