@@ -12,7 +12,7 @@
  * rungs --budgets (default 1, 3, 10 epochs, eta 3); a promoted configuration continues from its
  * epoch and pays only the extra epochs. Learning-curve stopping: random search at 10 epochs with the
  * curve-ensemble stop rule (LcPruner: predict epoch 10 at epochs 3, 5, 7, 9, stop when P(better than the
- * best finished) < 0.05) and the median rule beside it.
+ * best finished) < --lc-threshold, default 0.05) and the median rule beside it.
  *
  * The pick at any moment is `bestOf` (best validation accuracy at the highest fidelity reached); we
  * report its 10-epoch test accuracy. compute_fraction_of_evolution = the smallest budget at which a
