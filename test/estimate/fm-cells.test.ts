@@ -5,7 +5,8 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import { FM_CELLS_HANDPICKED, FM_CELLS_SETTING, FmCellsEvaluator, fmCellsArchs, type FmCellsRow } from '../../src/estimate/fm-cells.js';
-import { resolveObjectiveSpec } from '../../src/run/objective-spec.js';
+import { resolveTarget } from '../../src/cli/targets.js';
+import { objectiveSpecFor, resolveObjectiveSpec } from '../../src/run/objective-spec.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { createStrategy } from '../../src/strategy/index.js';
 import { parseNb201Arch } from '../../src/space/nb201.js';
@@ -67,5 +68,22 @@ describe('fm-cells table', () => {
     expect(budgets.filter((b) => b === 10)).toHaveLength(1);
     const top = exp.trials().find((t) => (t.attrs.job as { budget: number }).budget === 10)!;
     expect(top.params.arch).toBe(A);
+  });
+
+  it('the committed table: 128 cells of fmCellsArchs at FM_CELLS_SETTING, 10 epochs each, searchable as --space fm-cells', async () => {
+    const ev = new FmCellsEvaluator();
+    expect(ev.table.setting).toEqual(FM_CELLS_SETTING);
+    expect(ev.table.rows.map((r) => r.arch)).toEqual(fmCellsArchs());
+    for (const r of ev.table.rows) {
+      for (const k of ['val', 'test', 'loss', 'wall', 'cpu'] as const) expect(r[k]).toHaveLength(10);
+      expect(r.cpu.every((c) => c > 0)).toBe(true);
+    }
+    // The all-none cell cannot learn; the all-3x3-conv cell does.
+    expect(ev.testAt(ev.row({ arch: C }))).toBeLessThan(15);
+    expect(ev.testAt(ev.row({ arch: A }))).toBeGreaterThan(75);
+    const target = await resolveTarget({ space: 'fm-cells' });
+    expect(target.spaceName).toBe('fm-cells');
+    expect((target.space!.params.arch as { choices: string[] }).choices).toHaveLength(128);
+    expect(objectiveSpecFor({ space: 'fm-cells' })).toEqual({ kind: 'fm-cells' });
   });
 });
