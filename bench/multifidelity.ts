@@ -1,10 +1,13 @@
 /**
+ * `npm run bench:multifidelity` runs the fm-cells learning-curve bench (bench/multifidelity-fm.ts);
+ * with `--table nb201`, this NAS-Bench-201 one.
+ *
  * NAS-Bench-201 multi-fidelity bench: successive halving, Hyperband, BOHB (TPE model; bohb-gp: the GP
  * of `bo`) and ASHA on the CIFAR-10 table's two fidelities (12 and 200 epochs), against REA, TPE and
  * BO on the paper's 12-epoch protocol.
  *
- *   npm run bench:multifidelity -- --runs 200
- *   npm run bench:multifidelity -- --runs 200 --eta 16 --options '{"s": 1, "n0": 64}' --schedulers sh,bohb
+ *   npm run bench:multifidelity -- --table nb201 --runs 200
+ *   npm run bench:multifidelity -- --table nb201 --runs 200 --eta 16 --options '{"s": 1, "n0": 64}' --schedulers sh,bohb
  *
  * Protocol (simulated clock): a new configuration trains 12 epochs (charged 12 x seconds/epoch) and
  * reports its 12-epoch validation accuracy; a promoted one continues to 200 epochs, charged only the
@@ -21,6 +24,7 @@
  * 93.92) / 12,000, or null when --max-budget is not enough, ...}}
  */
 import { runParallel } from './parallel.js';
+import { fmCellsBench } from './multifidelity-fm.js';
 import os from 'node:os';
 import { Command } from 'commander';
 import { bestOf, Experiment } from '../src/core/experiment.js';
@@ -136,8 +140,11 @@ async function worker(job: Job): Promise<void> {
 async function main(): Promise<void> {
   const wi = process.argv.indexOf('--worker');
   if (wi >= 0) return worker(JSON.parse(process.argv[wi + 1]!) as Job);
+  const ti = process.argv.indexOf('--table');
+  if (ti < 0 || process.argv[ti + 1] !== 'nb201') return fmCellsBench(process.argv);
   const o = new Command()
     .name('bench:multifidelity')
+    .option('--table <name>', 'nb201 (this bench) or fm-cells (bench/multifidelity-fm.ts, the default)')
     .option('--runs <n>', 'independent searches per scheduler (seeds first-seed .. first-seed + n - 1)', (v) => parseInt(v, 10), 200)
     .option('--first-seed <n>', 'seed of the first run', (v) => parseInt(v, 10), 0)
     .option('--schedulers <list>', `comma-separated (${ALL.join(', ')})`, ALL.join(','))

@@ -32,6 +32,12 @@ export function schedulerOptions(strategy: string, options: Record<string, unkno
     if (budgets) return options;
     return { minBudget: 1, maxBudget: target.spec.setup.fidelity.epochs ?? 3, ...options, integer: true };
   }
+  if (target.spaceName === 'fm-cells') {
+    if (budgets?.some((b: number) => !Number.isInteger(b) || b < 1 || b > 10)) {
+      throw new UsageError(`--options budgets ${JSON.stringify(budgets)}: fm-cells budgets are epochs 1..10; give whole numbers, e.g. {"budgets": [1, 3, 10]}`);
+    }
+    return budgets ? options : { minBudget: 1, maxBudget: 10, ...options, integer: true };
+  }
   if (target.spaceName === 'nb201') {
     if (options.minBudget !== undefined || options.maxBudget !== undefined || budgets?.some((b: number) => !NB201_BUDGETS.includes(b))) {
       throw new UsageError(`--options: nb201 has 12- and 200-epoch tables only; leave budgets out (they are [12, 200]) or give {"budgets": [12, 200]}`);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
+import { FmCellsEvaluator } from '../estimate/fm-cells.js';
 import { Nb201Evaluator, type Nb201Dataset } from '../estimate/nb201.js';
 import type { Fidelity } from '../estimate/fidelity.js';
 import type { OptimizerName, TrainingEvaluator, TrainResult } from '../estimate/train.js';
@@ -216,6 +217,10 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     const ev = new Nb201Evaluator({ dir: o.nb201Dir, dataset, epochs: 12 });
     return { spaceName: 'nb201', space: ev.space, objective: ev.objective, directions: ['maximize'], meta: { dataset, epochs: 12 } };
   }
+  if (o.space === 'fm-cells') {
+    const ev = new FmCellsEvaluator();
+    return { spaceName: 'fm-cells', space: ev.space, objective: ev.objective, directions: ['maximize'], meta: { epochs: ev.maxEpochs } };
+  }
   if (o.space.endsWith('.json')) {
     if (!fs.existsSync(o.space)) throw new UsageError(`--space ${o.space}: no such file`);
     let raw: unknown;
@@ -228,7 +233,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     if (!o.objective) throw new UsageError(`--space ${o.space} needs --objective FILE.mjs exporting objective(trial)`);
     return { spaceName: path.basename(o.space, '.json'), space, objective: await loadObjective(o.objective), directions: [direction(o.direction)] };
   }
-  throw new UsageError(`--space ${o.space}: unknown space; use nb201 (tabular), ${TRAINING_SPACES.join(', ')} (trained for real) or a JSON space file with --objective`);
+  throw new UsageError(`--space ${o.space}: unknown space; use nb201 or fm-cells (tabular), ${TRAINING_SPACES.join(', ')} (trained for real) or a JSON space file with --objective`);
 }
 
 function direction(d: string | undefined): Direction {

@@ -94,6 +94,8 @@ export interface TrainingEvaluatorOptions {
   threads?: number | 'auto';
   /** Called after every epoch (progress logging). */
   onEpoch?: (e: EpochInfo) => void;
+  /** Also evaluate the test set after every epoch (EpochInfo.test, attr training.test): for recording learning curves. */
+  testEachEpoch?: boolean;
   /**
    * Weight inheritance (e.g. `morphismInheritance`): a trial's model starts from its parent's
    * weights (`init` after the build; attr `inherit` gets the summary plus `startValue`, the
@@ -108,6 +110,8 @@ export interface EpochInfo {
   loss: number;
   /** Validation metric after the epoch (accuracy, or -MSE for regression). */
   value: number;
+  /** Test metric after the epoch (only with `testEachEpoch` and a test set). */
+  test?: number;
   seconds: number;
   samplesPerSecond: number;
 }
@@ -152,6 +156,7 @@ export class TrainingEvaluator {
   readonly backendChoice: 'auto' | BackendChoice;
   readonly evalBatchSize: number;
   readonly threads: number | 'auto';
+  readonly testEachEpoch: boolean;
   private readonly onEpoch?: (e: EpochInfo) => void;
   readonly inherit?: WeightInitHook;
   private readonly prepared = new Map<string, Prepared>();
@@ -177,6 +182,7 @@ export class TrainingEvaluator {
     this.threads = o.threads ?? 1;
     trainingThreads(this.threads); // validates
     this.onEpoch = o.onEpoch;
+    this.testEachEpoch = o.testEachEpoch ?? false;
     this.inherit = o.inherit;
     const { train, val } = o.data;
     if (train.y.length === 0) throw new Error(`training set ${train.name} is empty`);
@@ -362,6 +368,7 @@ export class TrainingEvaluator {
           seconds: (performance.now() - e0) / 1000,
           samplesPerSecond: lossCount / trainDt,
         };
+        if (this.testEachEpoch && data.test) info.test = evaluateModel(model, data.test, this.evalBatchSize, sampleMemory);
         epochs.push(info);
         this.onEpoch?.(info);
         if (trial) {
@@ -412,6 +419,7 @@ export class TrainingEvaluator {
       epochs: epochs.length,
       trainLoss: epochs.map((e) => e.loss),
       val: epochs.map((e) => e.value),
+      ...(this.testEachEpoch && data.test ? { test: epochs.map((e) => e.test) } : {}),
       trainSamples: data.train.y.length,
       valSamples: data.val.y.length,
       inputShape: data.train.shape,

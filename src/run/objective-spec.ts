@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
+import { FmCellsEvaluator } from '../estimate/fm-cells.js';
 import { Nb201Evaluator, type Nb201Dataset, type Nb201Epochs } from '../estimate/nb201.js';
 import type { TrainingSetup } from '../estimate/train-setup.js';
 import { jobObjective, type JobObjective } from '../estimate/schedulers/job.js';
@@ -14,6 +15,8 @@ import { jobObjective, type JobObjective } from '../estimate/schedulers/job.js';
 export type ObjectiveSpec =
   /** NAS-Bench-201 tabular objective; `dir` omitted: the worker's TSNAS_NB201_DIR or default folder. */
   | { kind: 'nb201'; dataset: Nb201Dataset; epochs?: Nb201Epochs; dir?: string }
+  /** The fm-cells learning-curve table (every epoch a fidelity); `file` omitted: the committed table. */
+  | { kind: 'fm-cells'; file?: string }
   /** A module exporting an objective function (`exportName`, else `objective`, else default). */
   | { kind: 'module'; file: string; exportName?: string }
   /** Real training of an architecture space (data loaded and evaluator built in the trial process). */
@@ -71,6 +74,7 @@ async function load(spec: ObjectiveSpec): Promise<Objective> {
   if (spec.kind === 'nb201') {
     return new Nb201Evaluator({ dir: spec.dir, dataset: spec.dataset, epochs: spec.epochs ?? 12 }).objective;
   }
+  if (spec.kind === 'fm-cells') return new FmCellsEvaluator({ file: spec.file }).objective;
   if (spec.kind === 'train') return (await trainingEvaluator(spec.setup)).objective;
   if (spec.kind === 'module') return exported(spec, await loadModule(spec.file), spec.exportName ?? ['objective', 'default']) as Objective;
   if (spec.kind === 'jobs') return jobObjective(await loadJobObjective(spec.objective));
@@ -81,6 +85,10 @@ async function loadJobObjective(spec: ObjectiveSpec): Promise<JobObjective> {
   if (spec.kind === 'nb201') {
     const ev = new Nb201Evaluator({ dir: spec.dir, dataset: spec.dataset });
     return (trial, job) => ev.trainTo(trial, job.budget as Nb201Epochs, job.previousBudget as 0 | Nb201Epochs);
+  }
+  if (spec.kind === 'fm-cells') {
+    const ev = new FmCellsEvaluator({ file: spec.file });
+    return (trial, job) => ev.trainTo(trial, job.budget, job.previousBudget);
   }
   if (spec.kind === 'train') {
     const { trainingJobObjective } = await import('../estimate/train-jobs.js');
@@ -107,6 +115,7 @@ export function objectiveSpecFor(o: { space: string; objective?: string; nb201Di
   if (o.space === 'nb201') {
     return { kind: 'nb201', dataset: (o.dataset ?? 'cifar10') as Nb201Dataset, epochs: 12, ...(o.nb201Dir ? { dir: path.resolve(o.nb201Dir) } : {}) };
   }
+  if (o.space === 'fm-cells') return { kind: 'fm-cells' };
   if (!o.objective) throw new ObjectiveSpecError(`--space ${o.space} needs --objective FILE`);
   return { kind: 'module', file: path.resolve(o.objective) };
 }

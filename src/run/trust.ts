@@ -68,6 +68,9 @@ export function checkTrusted(spec: ObjectiveSpec, trust: { modules: string[]; da
     case 'nb201':
       if (spec.dir !== undefined) data(spec.dir, 'NAS-Bench-201 folder');
       return;
+    case 'fm-cells':
+      if (spec.file !== undefined) data(spec.file, 'fm-cells table');
+      return;
     case 'module':
       if (typeof spec.file !== 'string' || spec.file === '') throw new UntrustedJob('objective module: the job gives no file');
       if (!trust.modules.some((m) => inside(realOrResolved(spec.file), m))) {
@@ -85,6 +88,6 @@ export function checkTrusted(spec: ObjectiveSpec, trust: { modules: string[]; da
     case 'jobs':
       return checkTrusted(spec.objective, trust);
     default:
-      throw new UntrustedJob(`unknown objective kind ${JSON.stringify((spec as { kind?: unknown }).kind).slice(0, 40)}; this worker runs nb201, module, train and jobs`);
+      throw new UntrustedJob(`unknown objective kind ${JSON.stringify((spec as { kind?: unknown }).kind).slice(0, 40)}; this worker runs nb201, fm-cells, module, train and jobs`);
   }
 }

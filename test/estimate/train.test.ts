@@ -223,6 +223,21 @@ describe('TrainingEvaluator', () => {
     await expect(noTest.evaluateTest(SMALL_CONV)).rejects.toThrow(/no test set/);
   });
 
+  it('testEachEpoch records the test accuracy after every epoch, the last one equal to evaluateTest', async () => {
+    const seen: (number | undefined)[] = [];
+    const ev = new TrainingEvaluator({
+      archSpace: chainSpace, data: imageData(), fidelity: { epochs: 3 }, batchSize: 16, backend: 'wasm', testEachEpoch: true, onEpoch: (e) => seen.push(e.test),
+    });
+    const r = await ev.evaluateTest(SMALL_CONV);
+    expect(seen).toHaveLength(3);
+    expect(r.epochs.map((e) => e.test)).toEqual(seen);
+    expect(seen[2]).toBe(r.test);
+    const plain = new TrainingEvaluator({ archSpace: chainSpace, data: imageData(), fidelity: { epochs: 3 }, batchSize: 16, backend: 'wasm' });
+    const q = await plain.evaluateTest(SMALL_CONV);
+    expect(q.epochs.every((e) => e.test === undefined)).toBe(true);
+    expect(q.test).toBe(r.test); // evaluating the test set on the way does not change training
+  });
+
   it('30 trials in one process: tensors back to baseline after every trial, RSS bounded', async () => {
     // Small random chain architectures on 6x6 images (widths 4-16, depth <= 3), one epoch each.
     const archSpace = makeChainArchSpace('chain-tiny', { input: 'image', maxDepth: 3, widths: [4, 8, 16] });

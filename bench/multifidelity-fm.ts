@@ -1,0 +1,157 @@
+/**
+ * Multi-fidelity on real learning curves: the fm-cells table (data/fm-cells, every epoch 1..10 a
+ * fidelity, CPU seconds as the simulated clock). `npm run bench:multifidelity` runs this; the
+ * NAS-Bench-201 version is `npm run bench:multifidelity -- --table nb201`.
+ *
+ *   npm run bench:multifidelity -- --runs 100 --evo-trainings 30
+ *
+ * Every method runs --runs seeded searches to B = --evo-trainings x the table's mean CPU seconds of a
+ * full 10-epoch training (the evolution reference's compute). Full-fidelity references: random
+ * search and evolution (regularized evolution, 10 epochs per trial). Schedulers (made as `tsnas
+ * search --space fm-cells --strategy NAME` makes them, jobs objective): sh, hyperband, asha, bohb on
+ * rungs --budgets (default 1, 3, 10 epochs, eta 3); a promoted configuration continues from its
+ * epoch and pays only the extra epochs. Learning-curve stopping: random search at 10 epochs with the
+ * curve-ensemble stop rule (LcPruner: predict epoch 10 at epochs 3, 5, 7, 9, stop when P(better than the
+ * best finished) < --lc-threshold, default 0.05) and the median rule beside it.
+ *
+ * The pick at any moment is `bestOf` (best validation accuracy at the highest fidelity reached); we
+ * report its 10-epoch test accuracy. compute_fraction_of_evolution = the smallest budget at which a
+ * method's mean pick reaches evolution's mean at B, divided by B (null: not within B).
+ * The stopping check replays the same --lc-trials random configurations (same seed) with and without
+ * the stop rule: epochs trained and the pick's test accuracy.
+ * Last line: {"<method>": {"test_mean": x, "compute_fraction_of_evolution": y}, ...}.
+ */
+import { Command } from 'commander';
+import { bestOf, Experiment, type Objective } from '../src/core/experiment.js';
+import { FmCellsEvaluator } from '../src/estimate/fm-cells.js';
+import { LcPruner } from '../src/estimate/lc/index.js';
+import { MedianPruner } from '../src/estimate/median.js';
+import type { Pruner } from '../src/estimate/pruner.js';
+import { resolveObjectiveSpec } from '../src/run/objective-spec.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { createStrategy } from '../src/strategy/index.js';
+
+const SCHEDULERS = ['sh', 'hyperband', 'asha', 'bohb'];
+const ALL = ['evolution', 'random', ...SCHEDULERS, 'lc', 'median'];
+
+type Curve = [number, number][];
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+function accAt(curve: Curve, budget: number): number | null {
+  let acc: number | null = null;
+  for (const [s, a] of curve) {
+    if (s > budget + 1e-9) break;
+    acc = a;
+  }
+  return acc;
+}
+
+let lcThreshold = 0.05;
+
+function pruner(name: string): Pruner | undefined {
+  if (name === 'lc') return new LcPruner({ targetStep: 10, minPoints: 3, interval: 2, threshold: lcThreshold, lower: 0, upper: 100, minCompleted: 3 });
+  if (name === 'median') return new MedianPruner({ warmupSteps: 2, minCompleted: 5 });
+  return undefined;
+}
+
+async function runOne(ev: FmCellsEvaluator, method: string, seed: number, o: { budget?: number; nTrials?: number; budgets: number[]; eta: number }): Promise<{ curve: Curve; epochs: number; pick: number | null }> {
+  const test = (arch: unknown) => ev.testAt(ev.row({ arch: arch as string }));
+  const sched = SCHEDULERS.includes(method);
+  const strategy = sched ? createStrategy(method, { budgets: o.budgets, eta: o.eta }) : createStrategy(method === 'evolution' ? 'evolution' : 'random');
+  const objective: Objective = sched ? await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells' } }) : ev.objective;
+  const exp = Experiment.open({ store: new MemoryStore(), name: `${method}-${seed}`, strategy, space: ev.space, seed, pruner: pruner(method) });
+  const curve: Curve = [];
+  let spent = 0;
+  let epochs = 0;
+  await exp.optimize(objective, {
+    budgetSeconds: o.budget,
+    nTrials: o.nTrials,
+    onTrialEnd: (t, e) => {
+      spent += t.cost.simulatedSeconds;
+      epochs += t.intermediate.length;
+      const p = bestOf(e.trials(), e.directions);
+      if (p) curve.push([spent, test(p.params.arch)]);
+    },
+  });
+  return { curve, epochs, pick: curve.at(-1)?.[1] ?? null };
+}
+
+export async function fmCellsBench(argv: string[]): Promise<void> {
+  const o = new Command()
+    .name('bench:multifidelity')
+    .option('--table <name>', 'fm-cells (this bench) or nb201', 'fm-cells')
+    .option('--runs <n>', 'seeded searches per method', (v) => parseInt(v, 10), 100)
+    .option('--first-seed <n>', 'seed of the first run', (v) => parseInt(v, 10), 0)
+    .option('--methods <list>', `comma-separated (${ALL.join(', ')})`, ALL.join(','))
+    .option('--budgets <list>', 'scheduler rungs in epochs', '1,3,10')
+    .option('--eta <n>', 'reduction factor', (v) => parseFloat(v), 3)
+    .option('--evo-trainings <n>', "evolution's compute B, in mean full trainings", (v) => parseFloat(v), 30)
+    .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
+    .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.05)
+    .option('--lc-trials <n>', 'random configurations per stopping-check run', (v) => parseInt(v, 10), 30)
+    .parse(argv)
+    .opts();
+  lcThreshold = o.lcThreshold;
+  const ev = new FmCellsEvaluator();
+  const methods = (o.methods as string).split(',').map((s) => s.trim());
+  for (const m of methods) if (!ALL.includes(m)) {
+    console.error(`bench:multifidelity: unknown method "${m}"; choose from ${ALL.join(', ')}`);
+    process.exit(2);
+  }
+  if (!methods.includes('evolution')) methods.unshift('evolution');
+  const budgets = (o.budgets as string).split(',').map(Number);
+  const rows = ev.table.rows;
+  const fullCost = mean(rows.map((r) => ev.secondsTo(r, ev.maxEpochs)));
+  const B = o.evoTrainings * fullCost;
+  const grid = Array.from({ length: 200 }, (_, i) => ((i + 1) / 200) * B);
+  const best = Math.max(...rows.map((r) => ev.testAt(r)));
+  const bestVal = rows.reduce((a, r) => (ev.valAt(r, ev.maxEpochs) > ev.valAt(a, ev.maxEpochs) ? r : a));
+  console.log(`fm-cells: ${rows.length} NB201 cells trained on Fashion-MNIST (${ev.table.setting.trainCount} train, ${ev.table.setting.resolution}x${ev.table.setting.resolution}), ${ev.maxEpochs} epochs; a full training costs ${fullCost.toFixed(1)} CPU s on average`);
+  console.log(`best test accuracy in the table ${best.toFixed(2)}; the best-by-validation architecture tests ${ev.testAt(bestVal).toFixed(2)}; B = ${o.evoTrainings} full trainings = ${B.toFixed(0)} simulated s; ${o.runs} runs (seeds ${o.firstSeed}..${o.firstSeed + o.runs - 1})`);
+  const out: Record<string, { test_mean: number; compute_fraction_of_evolution: number | null }> = {};
+  let target = NaN;
+  const lines: string[] = [];
+  for (const m of methods) {
+    const t0 = Date.now();
+    const res: Awaited<ReturnType<typeof runOne>>[] = [];
+    const runs = m === 'lc' ? Math.min(o.runs, o.lcRuns) : o.runs; // curve fits take tens of ms each
+    for (let r = 0; r < runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta }));
+    const meanAt = (b: number) => {
+      const xs = res.map((x) => accAt(x.curve, b));
+      return xs.some((x) => x === null) ? NaN : mean(xs as number[]);
+    };
+    const atB = meanAt(B);
+    if (m === 'evolution') target = atB;
+    const reach = grid.find((b) => meanAt(b) >= target - 1e-9);
+    out[m] = { test_mean: +atB.toFixed(3), compute_fraction_of_evolution: reach === undefined ? null : +(reach / B).toFixed(3) };
+    lines.push(
+      `${m.padEnd(10)} | ${[1 / 6, 1 / 3, 1 / 2, 1].map((f) => (Number.isNaN(meanAt(f * B)) ? '-' : meanAt(f * B).toFixed(2)).padStart(7)).join(' | ')} | ${(reach === undefined ? 'never' : (reach / B).toFixed(3)).padStart(8)} | ${mean(res.map((x) => x.epochs)).toFixed(0).padStart(6)} | ${String(runs).padStart(4)} | ${((Date.now() - t0) / 1000).toFixed(1)}`,
+    );
+  }
+  console.log(`\nmean 10-epoch test accuracy (%) of the pick at fractions of B; "reach": compute to reach evolution's ${target.toFixed(2)} at B, as a fraction of B`);
+  console.log(`method     |   B/6   |   B/3   |   B/2   |    B    |   reach  | epochs | runs | wall s`);
+  for (const l of lines) console.log(l);
+
+  // Stopping check: the same random configurations with and without the stop rule.
+  for (const m of methods.filter((x) => x === 'lc' || x === 'median')) {
+    const saved: number[] = [];
+    const diff: number[] = [];
+    const picks: [number, number][] = [];
+    for (let r = 0; r < o.lcRuns; r++) {
+      const full = await runOne(ev, 'random', o.firstSeed + r, { nTrials: o.lcTrials, budgets, eta: o.eta });
+      const stop = await runOne(ev, m, o.firstSeed + r, { nTrials: o.lcTrials, budgets, eta: o.eta });
+      saved.push(1 - stop.epochs / full.epochs);
+      diff.push(stop.pick! - full.pick!);
+      picks.push([full.pick!, stop.pick!]);
+    }
+    const d = mean(diff);
+    console.log(
+      `stopping ${m}: ${o.lcTrials} random configurations x ${o.lcRuns} seeds: epochs saved ${(100 * mean(saved)).toFixed(1)}%, pick ${mean(picks.map((p) => p[1])).toFixed(2)} vs ${mean(picks.map((p) => p[0])).toFixed(2)} without stopping (${d >= 0 ? '+' : ''}${d.toFixed(2)} points; worst run ${Math.min(...diff).toFixed(2)})`,
+    );
+    Object.assign(out[m] ?? (out[m] = { test_mean: NaN, compute_fraction_of_evolution: null }), { epochs_saved: +mean(saved).toFixed(3), pick_vs_no_stopping: +d.toFixed(3) });
+  }
+  console.log(JSON.stringify(out));
+}
