@@ -9,7 +9,7 @@ export * from './store/index.js';
 export * from './strategy/index.js';
 export * from './estimate/pruner.js';
 export * from './estimate/fidelity.js';
-export { Nb201Evaluator, loadNb201Table, resolveNb201Dir, DataDirError } from './estimate/nb201.js';
+export { Nb201Evaluator, loadNb201Table, readNb201Csv, resolveNb201Dir, DataDirError } from './estimate/nb201.js';
 export type { Nb201Answer, Nb201Dataset, Nb201Epochs, Nb201Options, Nb201Row } from './estimate/nb201.js';
 export { Rng } from './util/rng.js';
 export * from './estimate/schedulers/index.js';
