@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 /** The tsnas command line. Each command lives in its own module and registers itself here. */
 import { Command, CommanderError } from 'commander';
-import { isUserError } from './errors.js';
-import { registerInspect } from './inspect.js';
-import { registerSearch } from './search.js';
-import { registerWorker } from './worker.js';
-import { registerReport } from './report.js';
-import { registerDashboard } from './dashboard.js';
-import { registerFit } from './fit.js';
-import { registerPredict } from './predict.js';
+import { missingPeers } from '../util/peer.js';
+
+// Checked before any command module loads TensorFlow.js (a static import would fail with a stack trace).
+const missing = missingPeers();
+if (missing) {
+  console.error(`tsnas: ${missing}`);
+  process.exit(2);
+}
+const { isUserError } = await import('./errors.js');
+const { registerInspect } = await import('./inspect.js');
+const { registerSearch } = await import('./search.js');
+const { registerWorker } = await import('./worker.js');
+const { registerReport } = await import('./report.js');
+const { registerDashboard } = await import('./dashboard.js');
+const { registerFit } = await import('./fit.js');
+const { registerPredict } = await import('./predict.js');
 
 const program = new Command()
   .name('tsnas')
