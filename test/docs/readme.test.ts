@@ -57,7 +57,7 @@ describe('README.md', () => {
     expect(r.stderr).not.toMatch(/already registered/);
     expect(r.stdout).toMatch(/best \{ stages: \d, filters: \d+, kernel: \d \} validation accuracy 0\.\d+/);
     const acc = Number(/test accuracy ([\d.]+)/.exec(r.stdout)?.[1]);
-    expect(acc).toBeGreaterThan(0.5); // 2 epochs on 1,000 MNIST digits; chance is 0.1
+    expect(acc).toBeGreaterThan(0.65); // 2 epochs on 1,000 MNIST digits (0.78 measured); chance is 0.1
     const model = await loadWithPlainTf(tf, path.join(dir, 'my-model'));
     const y = model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor;
     expect(y.shape).toEqual([2, 10]);
