@@ -6,10 +6,11 @@
  * Takes minutes (build, install, better-sqlite3 compiled when no prebuilt binary is reachable), so it
  * runs under CI=true (.ci/run) or TSNAS_PACKAGE_TEST=1 and is skipped otherwise.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { missingPeers } from '../../src/util/peer.js';
@@ -21,8 +22,19 @@ const enabled = strict() || process.env.TSNAS_PACKAGE_TEST === '1';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-package-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const npm = (args: string[], cwd: string) =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15 * 60_000 });
+// Asynchronous throughout: a synchronous child blocks the test worker's RPC to vitest for minutes.
+const exec = promisify(execFile);
+const npm = async (args: string[], cwd: string) => (await exec('npm', args, { cwd, encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 64 << 20 })).stdout;
+/** Runs a command; never throws (the result says how it ended). */
+async function run(file: string, args: string[], cwd: string, timeout: number) {
+  try {
+    const r = await exec(file, args, { cwd, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+    return { status: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { status: typeof x.code === 'number' ? x.code : 1, stdout: x.stdout ?? '', stderr: x.stderr ?? String(e) };
+  }
+}
 
 describe('missing peer dependencies', () => {
   it('name the install command', () => {
@@ -36,12 +48,12 @@ describe('missing peer dependencies', () => {
 describe.skipIf(!enabled)('tsnas installed from its packed tarball into a scratch project (CI=true or TSNAS_PACKAGE_TEST=1)', () => {
   const project = path.join(tmp, 'app');
 
-  it('installs with the tfjs peers, one copy of tfjs, the data and the wasm kernels inside', () => {
-    const out = npm(['pack', '--pack-destination', tmp, '--json'], ROOT);
+  it('installs with the tfjs peers, one copy of tfjs, the data and the wasm kernels inside', async () => {
+    const out = await npm(['pack', '--pack-destination', tmp, '--json'], ROOT);
     const tarball = path.join(tmp, (JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[])[0]!.filename);
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-    npm(['install', tarball, '@tensorflow/tfjs@^4.22.0', '@tensorflow/tfjs-backend-wasm@^4.22.0', '--prefer-offline', '--no-audit', '--no-fund'], project);
+    await npm(['install', tarball, '@tensorflow/tfjs@^4.22.0', '@tensorflow/tfjs-backend-wasm@^4.22.0', '--prefer-offline', '--no-audit', '--no-fund'], project);
     const pkg = path.join(project, 'node_modules', 'tsnas');
     for (const f of ['data/nb201/nb201_cifar10.csv.gz', 'data/nb201/README.md', 'asm/build/kernels.wasm', 'dist/nas.js', 'dist/cli/main.js']) {
       expect(fs.existsSync(path.join(pkg, f)), f).toBe(true);
@@ -49,10 +61,10 @@ describe.skipIf(!enabled)('tsnas installed from its packed tarball into a scratc
     expect(fs.existsSync(path.join(pkg, 'node_modules', '@tensorflow'))).toBe(false); // the app's copy is the only one
   }, 20 * 60_000);
 
-  it("runs the README's first command from the installed package", () => {
-    const r = spawnSync(path.join(project, 'node_modules', '.bin', 'tsnas'),
+  it("runs the README's first command from the installed package", async () => {
+    const r = await run(path.join(project, 'node_modules', '.bin', 'tsnas'),
       ['search', '--space', 'nb201', '--strategy', 'evolution', '--budget-seconds', '12000', '--seed', '1', '--storage', 'sqlite:runs.db'],
-      { cwd: project, encoding: 'utf8', timeout: 120_000 });
+      project, 120_000);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/experiment "nb201-evolution-seed1": \d+ trials \(\d+ complete, 0 pruned, 0 failed\)/);
@@ -60,7 +72,7 @@ describe.skipIf(!enabled)('tsnas installed from its packed tarball into a scratc
 
   it("runs the README's library NAS example with plain node and loads its model with tf.loadLayersModel", async () => {
     fs.writeFileSync(path.join(project, 'nas.mjs'), readmeExamples()[1]!.code);
-    const r = spawnSync(process.execPath, ['nas.mjs'], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+    const r = await run(process.execPath, ['nas.mjs'], project, 600_000);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/already registered/);
     expect(Number(/test accuracy ([\d.]+)/.exec(r.stdout)?.[1])).toBeGreaterThan(0.65);
