@@ -2,17 +2,15 @@
  * Checks countCost of the NB201 graph (C=16, N=5, 32x32x3) against the `n_params_mb` and `flops_m`
  * columns of every row of the NAS-Bench-201 CSVs (CIFAR-100 first, CIFAR-10 last).
  * Tolerances: 1e-6 MB and 1e-3 MFLOPs. Last line: the CIFAR-10 summary JSON.
- * Data dir: $TSNAS_NB201_DIR or ../shared/data/nb201 relative to the repo root.
+ * Data dir: $TSNAS_NB201_DIR or the tables shipped in data/nb201.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { countCost } from '../src/nn/cost.js';
+import { readNb201Csv, type Nb201Dataset } from '../src/estimate/nb201.js';
 import { decodeNb201Checked, parseNb201Arch } from '../src/space/arch/nb201.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const nb201Dir = process.env.TSNAS_NB201_DIR ?? resolve(repoRoot, '../shared/data/nb201');
 
 export interface CostRow {
   arch: string;
@@ -20,8 +18,8 @@ export interface CostRow {
   flops_m: number;
 }
 
-export function readCostRows(file: string): CostRow[] {
-  const rows = parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+export function readCostRows(dataset: Nb201Dataset): CostRow[] {
+  const rows = parse(readNb201Csv(dataset), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   return rows.map((r) => ({ arch: r.arch!, n_params_mb: Number(r.n_params_mb), flops_m: Number(r.flops_m) }));
 }
 
@@ -49,8 +47,9 @@ function main() {
   const t0 = performance.now();
   let failed = false;
   const summaries: string[] = [];
-  for (const [file, classes] of [['nb201_cifar100.csv', 100], ['nb201_cifar10.csv', 10]] as const) {
-    const rows = readCostRows(resolve(nb201Dir, file));
+  for (const [dataset, classes] of [['cifar100', 100], ['cifar10', 10]] as const) {
+    const file = `nb201_${dataset}`;
+    const rows = readCostRows(dataset);
     const r = checkRows(rows, classes);
     for (const e of r.examples) console.error(`${file}: mismatch ${e}`);
     if (r.param_mismatches || r.flop_mismatches || r.checked !== 15625) failed = true;

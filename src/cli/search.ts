@@ -57,7 +57,7 @@ export function registerSearch(program: Command): void {
     .option('--seed <n>', 'random seed', whole('--seed', 0), 0)
     .option('--storage <url>', 'sqlite:FILE or memory:', 'sqlite:tsnas.db')
     .option('--name <name>', 'experiment name (default: <space>-<strategy>-seed<seed>)')
-    .option('--nb201-dir <dir>', 'folder of the NAS-Bench-201 tables (default: env TSNAS_NB201_DIR or ../shared/data/nb201)')
+    .option('--nb201-dir <dir>', 'folder of the NAS-Bench-201 tables (default: env TSNAS_NB201_DIR or the tables shipped in data/nb201)')
     .option('--dataset <name>', 'dataset (nb201: cifar10 or cifar100; trained spaces: fashion-mnist, mnist, iris, synthetic or FILE.csv)')
     .option('--target <column>', 'column to predict (CSV datasets)')
     .option('--epochs <n>', 'training epochs per trial (fidelity; default 3)', num('--epochs'))

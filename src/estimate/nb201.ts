@@ -2,11 +2,12 @@
  * NAS-Bench-201 tabular evaluator: answers "train this cell" from the published tables at two
  * fidelities (12 and 200 epochs) and charges the benchmark's GPU training time to a simulated clock,
  * so a search runs to a budget in simulated seconds as in the NB201 paper. Tables are read from
- * `--nb201-dir`, env TSNAS_NB201_DIR, or `../shared/data/nb201` beside the repository.
+ * `--nb201-dir`, env TSNAS_NB201_DIR, or the copy shipped in the package (`data/nb201/*.csv.gz`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { NB201_SPACE, nb201ArchString } from '../space/nb201.js';
 import type { Params, SearchSpace } from '../space/params.js';
@@ -32,10 +33,10 @@ export class DataDirError extends Error {
   override name = 'DataDirError';
 }
 
-/** Default table folder: `../shared/data/nb201` relative to the repository root (src/ or dist/ alike). */
+/** Default table folder: the package's own `data/nb201` (from src/ or dist/ alike). */
 export function defaultNb201Dir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, '..', '..', '..', 'shared', 'data', 'nb201');
+  return path.resolve(here, '..', '..', 'data', 'nb201');
 }
 
 export function resolveNb201Dir(dir?: string): string {
@@ -46,18 +47,32 @@ const cache = new Map<string, Map<string, Nb201Row>>();
 
 const num = (s: string | undefined) => (s === undefined || s === '' ? NaN : Number(s));
 
+/**
+ * The table's file in `dir` (default: see resolveNb201Dir): `nb201_<dataset>.csv`, or its gzip
+ * `nb201_<dataset>.csv.gz` as shipped; throws DataDirError naming the fix when neither exists.
+ */
+export function nb201TableFile(dataset: Nb201Dataset, dir?: string): string {
+  const file = path.join(resolveNb201Dir(dir), `nb201_${dataset}.csv`);
+  if (fs.existsSync(file)) return file;
+  if (fs.existsSync(`${file}.gz`)) return `${file}.gz`;
+  throw new DataDirError(
+    `NAS-Bench-201 table ${file} not found; pass --nb201-dir DIR or set TSNAS_NB201_DIR to the folder holding nb201_${dataset}.csv (or .csv.gz)`,
+  );
+}
+
+/** The table's CSV text (gunzipped when the file is `.csv.gz`). */
+export function readNb201Csv(dataset: Nb201Dataset, dir?: string): string {
+  const file = nb201TableFile(dataset, dir);
+  const bytes = fs.readFileSync(file);
+  return (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
 /** Loads one table (cached per process). */
 export function loadNb201Table(dataset: Nb201Dataset, dir?: string): Map<string, Nb201Row> {
-  const root = resolveNb201Dir(dir);
-  const file = path.join(root, `nb201_${dataset}.csv`);
+  const file = nb201TableFile(dataset, dir);
   const hit = cache.get(file);
   if (hit) return hit;
-  if (!fs.existsSync(file)) {
-    throw new DataDirError(
-      `NAS-Bench-201 table ${file} not found; pass --nb201-dir DIR or set TSNAS_NB201_DIR to the folder holding nb201_${dataset}.csv`,
-    );
-  }
-  const records = parse(fs.readFileSync(file), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const records = parse(readNb201Csv(dataset, dir), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   const table = new Map<string, Nb201Row>();
   for (const r of records) {
     table.set(r.arch!, {

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkRows, nb201Dir, readCostRows, type CostRow } from '../../bench/check-nb201-cost.js';
+import { checkRows, readCostRows, type CostRow } from '../../bench/check-nb201-cost.js';
 import { buildModel, modelParamCounts } from '../../src/nn/builder.js';
 import { countCost } from '../../src/nn/cost.js';
 import { GraphBuilder } from '../../src/space/arch/blocks.js';
@@ -94,12 +92,11 @@ describe('nb201 space', () => {
   });
 });
 
-const haveData = existsSync(resolve(nb201Dir, 'nb201_cifar10.csv')) && existsSync(resolve(nb201Dir, 'nb201_cifar100.csv'));
-
-describe.skipIf(!haveData)(`NAS-Bench-201 tables (${nb201Dir})`, () => {
-  for (const [file, classes] of [['nb201_cifar10.csv', 10], ['nb201_cifar100.csv', 100]] as const) {
+describe('NAS-Bench-201 tables (shipped in data/nb201)', () => {
+  for (const [dataset, classes] of [['cifar10', 10], ['cifar100', 100]] as const) {
+    const file = `nb201_${dataset}`;
     it(`${file}: 600 seeded rows match n_params_mb (1e-6) and flops_m (1e-3)`, () => {
-      const rows: CostRow[] = readCostRows(resolve(nb201Dir, file));
+      const rows: CostRow[] = readCostRows(dataset);
       expect(rows.length).toBe(15625);
       const sample = new Rng(`nb201-${file}`).sampleIndices(rows.length, 600).map((i) => rows[i]!);
       const r = checkRows(sample, classes);

@@ -24,7 +24,7 @@ describe('tsnas search / trials / best on NAS-Bench-201', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/experiment "nb201-random-seed1": \d+ trials \(\d+ complete, 0 pruned, 0 failed\), simulated \d+ s/);
-    const best = JSON.parse(cli(['best', '--storage', db]).stdout);
+    const best = JSON.parse(cli(['best', '--storage', db, '--json']).stdout);
     expect(best.experiment).toBe('nb201-random-seed1');
     expect(best.trials).toBeGreaterThan(15);
     expect(best.best.values[0]).toBeGreaterThan(70);
@@ -32,10 +32,15 @@ describe('tsnas search / trials / best on NAS-Bench-201', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(`${best.trials} trials`);
     expect(table.stdout).toContain('COMPLETE');
+    expect(Math.max(...table.stdout.split('\n').map((l) => l.length))).toBeLessThanOrEqual(120);
+    // the short summary names the best trial and its value, in a few lines
+    const short = cli(['best', '--storage', db]).stdout;
+    expect(short).toContain(`trial #${best.best.number}: value ${Number(best.best.values[0].toPrecision(4))}`);
+    expect(short.trim().split('\n').length).toBeLessThan(8);
     // the same command again finds the budget spent and adds nothing
     const again = cli(['search', '--space', 'nb201', '--strategy', 'random', '--budget-seconds', '3000', '--seed', '1', '--storage', db]);
     expect(again.stdout).toContain(`resuming experiment "nb201-random-seed1": ${best.trials} finished trials kept`);
-    expect(JSON.parse(cli(['best', '--storage', db]).stdout).trials).toBe(best.trials);
+    expect(JSON.parse(cli(['best', '--storage', db, '--json']).stdout).trials).toBe(best.trials);
   });
 });
 

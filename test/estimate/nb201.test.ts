@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
-import { Nb201Evaluator, loadNb201Table, DataDirError } from '../../src/estimate/nb201.js';
+import { Nb201Evaluator, loadNb201Table, readNb201Csv, resolveNb201Dir, DataDirError } from '../../src/estimate/nb201.js';
 import { NB201_SPACE, nb201ArchString, parseNb201Arch } from '../../src/space/nb201.js';
 import { gridSize } from '../../src/space/grid.js';
 import { MemoryStore } from '../../src/store/memory.js';
@@ -44,6 +47,26 @@ describe('NAS-Bench-201 tabular evaluator', () => {
     const mean = tests.reduce((a, b) => a + b) / tests.length;
     expect(mean).toBeGreaterThan(93.55);
     expect(mean).toBeLessThan(93.95);
+  });
+
+  it('reads the gzipped tables shipped in data/nb201 by default, and a plain CSV folder given by TSNAS_NB201_DIR', () => {
+    const saved = process.env.TSNAS_NB201_DIR;
+    delete process.env.TSNAS_NB201_DIR;
+    try {
+      expect(resolveNb201Dir()).toBe(path.resolve(import.meta.dirname, '..', '..', 'data', 'nb201'));
+      const text = readNb201Csv('cifar100');
+      expect(text.split('\n').filter(Boolean)).toHaveLength(15626);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-nb201-'));
+      // A plain CSV with one changed row proves the override is what gets read.
+      fs.writeFileSync(path.join(dir, 'nb201_cifar100.csv'), text.replace(/^(\d+,[^,]+,\d+,[^,]+,[^,]+,[^,]+,[^,]+,[^,]+,[^,]+,[^,]+,)([\d.]+)/m, '$1' + '99.5'));
+      process.env.TSNAS_NB201_DIR = dir;
+      const rows = [...loadNb201Table('cifar100').values()];
+      expect(Math.max(...rows.map((r) => r.testAcc200))).toBe(99.5);
+      fs.rmSync(dir, { recursive: true });
+    } finally {
+      if (saved === undefined) delete process.env.TSNAS_NB201_DIR;
+      else process.env.TSNAS_NB201_DIR = saved;
+    }
   });
 
   it('names the fix when the tables are missing', () => {

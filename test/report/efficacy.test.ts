@@ -181,7 +181,7 @@ describe('two-objective search: Pareto front against brute force', () => {
     try {
       const program = new Command().exitOverride();
       registerInspect(program);
-      await program.parseAsync(['node', 'tsnas', 'best', '--storage', `sqlite:${path.join(dir, 'mo.db')}`]);
+      await program.parseAsync(['node', 'tsnas', 'best', '--json', '--storage', `sqlite:${path.join(dir, 'mo.db')}`]);
     } finally {
       spy.mockRestore();
     }
