@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS strategy_state (
 );
 `;
 
+/** How long opening a storage retries the set-up on an immediate SQLITE_BUSY (see setUp). */
+const SETUP_RETRY_MS = 20_000;
+
 export class SqliteStore implements Store {
   readonly file: string;
   private db: Database.Database;
@@ -87,10 +90,7 @@ export class SqliteStore implements Store {
     }
     try {
       this.refuseForeign(); // before the first write: someone else's database is left as it was
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('foreign_keys = ON');
-      this.migrate();
+      this.setUp();
     } catch (e) {
       this.db.close();
       if (e instanceof StorageError) throw e;
@@ -133,6 +133,29 @@ export class SqliteStore implements Store {
       throw new StorageError(
         `storage sqlite:${this.file}: the file holds other tables (${foreign.slice(0, 5).join(', ')}), not a tsnas storage; choose another path`,
       );
+    }
+  }
+
+  /**
+   * WAL mode, then the schema. Several processes creating one new file at the same moment can meet
+   * an SQLITE_BUSY that SQLite returns at once, without the busy handler (the switch from rollback
+   * to WAL journal and the first WAL recovery take locks that way): those are retried with a backoff
+   * for up to SETUP_RETRY_MS (issue 16: 5 of 160 opens failed under load without this).
+   */
+  private setUp(): void {
+    const deadline = Date.now() + SETUP_RETRY_MS;
+    for (let wait = 5; ; wait = Math.min(200, wait * 2)) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+        this.db.pragma('foreign_keys = ON');
+        this.migrate();
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        if (!/^SQLITE_(BUSY|LOCKED)/.test(code) || Date.now() + wait > deadline) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait * (0.5 + Math.random()));
+      }
     }
   }
 
