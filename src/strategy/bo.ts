@@ -25,12 +25,24 @@ import { copula, copulaIf, expectedImprovement } from './bo-math.js';
 import { encode, enumerateFinite, finiteSize, makeEncoder, neighbours, type EncodedBatch, type SpaceEncoder } from './encoding.js';
 import { distParts } from './encoding.js';
 import { fitGp, predict, priorSd, sdFromKs, type GpHyper, type GpModel } from './gp.js';
-import { historyKeys, observations, type Observation } from './tpe-split.js';
+import { MixedEncoder, proposeMixed } from './bo-mixed.js';
+import type { MaternGp, MaternHyper } from './gp-matern.js';
+import { constraintsOf, historyKeys, observations, type Observation } from './tpe-split.js';
 import type { Strategy, StrategyContext } from './types.js';
 
 export interface BoOptions {
   /** Random configurations before the GP takes over. Default 10. */
   nStartup?: number;
+  /**
+   * Surrogate: 'discrete' (the architecture-space GP below), 'mixed' (Matérn GP with fitted length
+   * scales and log-EI, bo-mixed.ts), or 'auto' (default): 'discrete' for finite spaces of at most
+   * `exhaustiveLimit` points and cell-DAG spaces, 'mixed' otherwise.
+   */
+  model?: 'auto' | 'discrete' | 'mixed';
+  /** Mixed model: random candidates scored, starts polished by L-BFGS, iterations per start. */
+  nRaw?: number;
+  nStarts?: number;
+  maxIter?: number;
   /** Default 'auto': Thompson draws when maximised over a whole finite space, EI over a candidate pool. */
   acquisition?: 'auto' | 'ei' | 'ucb' | 'thompson';
   /** EI margin, in standard deviations of the observed values. Default 0. */
@@ -72,12 +84,18 @@ export class BoStrategy implements Strategy {
   private enc: { key: string; enc: SpaceEncoder } | null = null;
   private finite: FiniteCache | null = null;
   private hyper: { key: string; h: GpHyper } | null = null;
+  private mixed: { key: string; enc: MixedEncoder; warm: MaternHyper | null } | null = null;
   /** Last proposal's model, for inspection and tests. */
   lastModel: GpModel | null = null;
+  lastMixed: MaternGp | null = null;
 
   constructor(opts: BoOptions = {}) {
     this.o = {
       nStartup: 10,
+      model: 'auto',
+      nRaw: 1024,
+      nStarts: 6,
+      maxIter: 40,
       acquisition: 'auto',
       xi: 0,
       beta: 2,
@@ -138,6 +156,7 @@ export class BoStrategy implements Strategy {
     const obs = observations(ctx, space);
     if (obs.length < Math.max(2, this.o.nStartup)) return randomUnseen(space, ctx.rng, seen);
     const enc = this.encoder(space);
+    if (this.useMixed(space, enc)) return this.askMixed(ctx, space, obs, seen);
 
     let ys = obs.map((o) => o.score);
     if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
@@ -161,6 +180,30 @@ export class BoStrategy implements Strategy {
       return best >= 0 ? { ...fin.configs[best]! } : randomUnseen(space, ctx.rng, seen);
     }
     return this.poolSearch(space, enc, acq, obs, ys, seen, ctx.rng);
+  }
+
+  private useMixed(space: SearchSpace, enc: SpaceEncoder): boolean {
+    if (this.o.model !== 'auto') return this.o.model === 'mixed';
+    return enc.paths.length === 0 && finiteSize(space) > this.o.exhaustiveLimit;
+  }
+
+  private askMixed(ctx: StrategyContext, space: SearchSpace, allObs: Observation[], seen: Set<string>): Params {
+    if (this.mixed?.key !== this.enc!.key) this.mixed = { key: this.enc!.key, enc: new MixedEncoder(space), warm: null };
+    let obs = allObs;
+    let ys = obs.map((o) => o.score);
+    if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
+    if (obs.length > this.o.maxTrain) {
+      const idx = trainSubset(ys, this.o.maxTrain, ctx.rng);
+      obs = idx.map((i) => obs[i]!);
+      ys = idx.map((i) => ys[i]!);
+    }
+    const pending = ctx.history.filter((t) => t.state === 'RUNNING' && t.number !== ctx.trialNumber).map((t) => t.params);
+    const r = proposeMixed(
+      { enc: this.mixed.enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: null },
+      { nRaw: this.o.nRaw, nStarts: this.o.nStarts, maxIter: this.o.maxIter },
+    );
+    this.lastMixed = r.gp;
+    return r.params;
   }
 
   /** Distance components from `p` to every point of the finite space, cached by configuration. */

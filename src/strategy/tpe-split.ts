@@ -54,6 +54,24 @@ export function splitGood(obs: readonly Observation[], nGood: number, directions
   return good;
 }
 
+/**
+ * A trial's constraint values (attrs.constraints, written by the experiment's `constraints` function;
+ * feasible when all are <= 0), or null when it has none.
+ */
+export function constraintsOf(t: TrialRecord): number[] | null {
+  const c = t.attrs.constraints;
+  return Array.isArray(c) && c.every((v) => typeof v === 'number') ? (c as number[]) : null;
+}
+
+/** Total violation: sum of the positive constraint values (0 when feasible or unconstrained). */
+export function violation(t: TrialRecord): number {
+  const c = constraintsOf(t);
+  if (!c) return 0;
+  let s = 0;
+  for (const v of c) s += Number.isNaN(v) ? Infinity : Math.max(0, v);
+  return s;
+}
+
 const keyCache = new WeakMap<object, string>();
 
 /** Keys of every configuration in the history but the one being decided (cached per record: params never change). */
