@@ -84,7 +84,7 @@ export class BoStrategy implements Strategy {
   private enc: { key: string; enc: SpaceEncoder } | null = null;
   private finite: FiniteCache | null = null;
   private hyper: { key: string; h: GpHyper } | null = null;
-  private mixed: { key: string; enc: MixedEncoder; warm: MaternHyper | null } | null = null;
+  private mixed: { key: string; enc: MixedEncoder } | null = null;
   /** Last proposal's model, for inspection and tests. */
   lastModel: GpModel | null = null;
   lastMixed: MaternGp | null = null;
@@ -188,7 +188,7 @@ export class BoStrategy implements Strategy {
   }
 
   private askMixed(ctx: StrategyContext, space: SearchSpace, allObs: Observation[], seen: Set<string>): Params {
-    if (this.mixed?.key !== this.enc!.key) this.mixed = { key: this.enc!.key, enc: new MixedEncoder(space), warm: null };
+    if (this.mixed?.key !== this.enc!.key) this.mixed = { key: this.enc!.key, enc: new MixedEncoder(space) };
     let obs = allObs;
     let ys = obs.map((o) => o.score);
     if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
@@ -199,10 +199,11 @@ export class BoStrategy implements Strategy {
     }
     const pending = ctx.history.filter((t) => t.state === 'RUNNING' && t.number !== ctx.trialNumber).map((t) => t.params);
     const r = proposeMixed(
-      { enc: this.mixed.enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: null },
+      { enc: this.mixed.enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: warmHyper(ctx, this.mixed.enc.D) },
       { nRaw: this.o.nRaw, nStarts: this.o.nStarts, maxIter: this.o.maxIter },
     );
     this.lastMixed = r.gp;
+    ctx.state.set(WARM_KEY, { ils: Array.from(r.hyper.ils), amp: r.hyper.amp, noise: r.hyper.noise });
     return r.params;
   }
 
@@ -378,6 +379,19 @@ export class BoStrategy implements Strategy {
     for (const v of scored.values()) if (!best || v.s > best.s) best = v;
     return best ? { ...best.p } : randomUnseen(space, rng, seen);
   }
+}
+
+/**
+ * The mixed GP's hyperparameters of the previous decision start the next fit (as Optuna's GPSampler
+ * does): ~4x fewer L-BFGS steps. They are kept in the strategy state (the store), so a resumed
+ * experiment starts from the same point as an uninterrupted one.
+ */
+const WARM_KEY = 'bo.gp';
+
+function warmHyper(ctx: StrategyContext, D: number): MaternHyper | null {
+  const w = ctx.state.get(WARM_KEY) as { ils?: unknown; amp?: unknown; noise?: unknown } | undefined;
+  if (!w || !Array.isArray(w.ils) || w.ils.length !== D || typeof w.amp !== 'number' || typeof w.noise !== 'number') return null;
+  return { ils: Float64Array.from(w.ils as number[]), amp: w.amp, noise: w.noise };
 }
 
 export function randomUnseen(space: SearchSpace, rng: Rng, seen: Set<string>, tries = 200): Params {
