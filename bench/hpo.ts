@@ -38,7 +38,7 @@ const HP = [
 ].map((r) => r.map((v) => v * 1e-4));
 const HALPHA = [1, 1.2, 3, 3.2];
 
-const PROBLEMS: Record<string, Problem> = {
+export const PROBLEMS: Record<string, Problem> = {
   branin: {
     space: { params: { x1: { type: 'float', low: -5, high: 10 }, x2: { type: 'float', low: 0, high: 15 } } },
     f: (p) => {
@@ -111,8 +111,8 @@ interface Row {
   askMs100: number[];
 }
 
-async function runOne(name: string, prob: Problem, seed: number): Promise<{ regret: number; askMs: number[] }> {
-  const inner = createStrategy(name);
+export async function runOne(name: string, prob: Problem, seed: number, options: Record<string, unknown>): Promise<{ regret: number; askMs: number[] }> {
+  const inner = createStrategy(name, options);
   const askMs: number[] = [];
   const timed: Strategy = {
     name: inner.name,
@@ -184,9 +184,11 @@ async function main() {
     .option('--only <list>', 'strategies, comma-separated', STRATEGIES.join(','))
     .option('--funcs <list>', 'problems, comma-separated', Object.keys(PROBLEMS).join(','))
     .option('--seeds <n>', 'seeds per problem (default: 20 branin, 10 hartmann6, 10 mixed)')
+    .option('--options <json>', 'strategy options, e.g. \'{"nCandidates": 48}\' (given to every strategy of --only)', '{}')
     .option('--no-optuna', 'skip Optuna')
     .parse();
-  const o = cmd.opts<{ only: string; funcs: string; seeds?: string; optuna: boolean }>();
+  const o = cmd.opts<{ only: string; funcs: string; seeds?: string; options: string; optuna: boolean }>();
+  const options = JSON.parse(o.options) as Record<string, unknown>;
   const names = o.only.split(',').filter(Boolean);
   const probs = o.funcs.split(',').map((f) => {
     const p = PROBLEMS[f];
@@ -202,7 +204,7 @@ async function main() {
     for (const name of names) {
       const row: Row = { regrets: [], askMs: [], askMs100: [] };
       for (let seed = 0; seed < seedsOf(prob); seed++) {
-        const r = await runOne(name, prob, seed);
+        const r = await runOne(name, prob, seed, options);
         row.regrets.push(r.regret);
         row.askMs.push(...r.askMs);
         row.askMs100.push(...r.askMs.slice(90, 100));
@@ -225,4 +227,4 @@ async function main() {
   console.log(JSON.stringify(json));
 }
 
-await main();
+if (process.argv[1]?.endsWith("hpo.ts")) await main();
