@@ -29,7 +29,7 @@ export function lbfgs(fg: (x: Float64Array, g: Float64Array) => number, x0: Floa
   const gtol = o.gtol ?? 1e-6;
   const ftol = o.ftol ?? 1e-9;
   const clamp = (v: number) => (v < lo ? lo : v > hi ? hi : v);
-  let x = Float64Array.from(x0, clamp);
+  let x = Float64Array.from(x0, (v, i) => (o.fixed?.[i] ? v : clamp(v)));
   let g = new Float64Array(D);
   let f = fg(x, g);
   const S: Float64Array[] = [];
