@@ -27,8 +27,8 @@ import { distParts } from './encoding.js';
 import { fitGp, predict, priorSd, sdFromKs, type GpHyper, type GpModel } from './gp.js';
 import { MixedEncoder, proposeMixed } from './bo-mixed.js';
 import type { MaternGp, MaternHyper } from './gp-matern.js';
-import { constraintsOf, historyKeys, observations, type Observation } from './tpe-split.js';
-import type { Strategy, StrategyContext } from './types.js';
+import { historyKeys, observations, type Observation } from './tpe-split.js';
+import { constraintsOf, type Strategy, type StrategyContext } from './types.js';
 
 export interface BoOptions {
   /** Random configurations before the GP takes over. Default 10. */

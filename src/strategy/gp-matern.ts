@@ -124,6 +124,13 @@ function negLogPosterior(theta: Float64Array, grad: Float64Array, P: Float64Arra
   return -(logMl + prior);
 }
 
+/** The negative log posterior of theta = [log ils, log amp, log(noise - MIN_NOISE)] on (X, y) and its gradient (for tests and tools). */
+export function hyperObjective(X: Float64Array, n: number, D: number, isCat: Uint8Array, y: ArrayLike<number>): (theta: Float64Array, grad: Float64Array) => number {
+  const { ys } = standardise(y);
+  const P = pairDists(X, n, D, isCat);
+  return (theta, grad) => negLogPosterior(theta, grad, P, n, D, ys);
+}
+
 /** Standardised targets. */
 function standardise(y: ArrayLike<number>): { ys: Float64Array; mean: number; sd: number } {
   const n = y.length;

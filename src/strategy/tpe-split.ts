@@ -7,7 +7,7 @@ import { crowdingDistance, maximised, nonDominatedSort } from '../core/pareto.js
 import { paramsKey, type Params, type SearchSpace } from '../space/params.js';
 import type { TrialRecord } from '../store/types.js';
 import type { StrategyContext } from './types.js';
-import { score } from './types.js';
+import { score, violation } from './types.js';
 
 export interface Observation {
   trial: TrialRecord;
@@ -52,24 +52,6 @@ export function splitGood(obs: readonly Observation[], nGood: number, directions
     break;
   }
   return good;
-}
-
-/**
- * A trial's constraint values (attrs.constraints, written by the experiment's `constraints` function;
- * feasible when all are <= 0), or null when it has none.
- */
-export function constraintsOf(t: TrialRecord): number[] | null {
-  const c = t.attrs.constraints;
-  return Array.isArray(c) && c.every((v) => typeof v === 'number') ? (c as number[]) : null;
-}
-
-/** Total violation: sum of the positive constraint values (0 when feasible or unconstrained). */
-export function violation(t: TrialRecord): number {
-  const c = constraintsOf(t);
-  if (!c) return 0;
-  let s = 0;
-  for (const v of c) s += Number.isNaN(v) ? Infinity : Math.max(0, v);
-  return s;
 }
 
 /**
