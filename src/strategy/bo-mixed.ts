@@ -17,7 +17,7 @@
  *   choice; the best unseen configuration after rounding wins.
  */
 import { isActive, paramsKey, type FloatParam, type IntParam, type Params, type SearchSpace } from '../space/params.js';
-import type { Rng } from '../util/rng.js';
+import { Rng } from '../util/rng.js';
 import { logCdf, logH } from './bo-math.js';
 import { condition, fitHyper, posterior, type MaternGp, type MaternHyper } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
@@ -86,6 +86,21 @@ export class MixedEncoder {
     });
     this.canonActivity(x);
     return x;
+  }
+
+  /**
+   * Row `i` of a Latin hypercube of `n` points drawn from `seed`: the start-up design, which covers
+   * every numeric dimension evenly (each of its n strata once) where independent draws leave gaps.
+   */
+  lhs(seed: number, i: number, n: number): Params {
+    const x = new Float64Array(this.D);
+    this.names.forEach((name, d) => {
+      const rng = Rng.derive(seed, 'lhs', name);
+      const perm = rng.shuffle(Array.from({ length: n }, (_, k) => k));
+      const jitter = Rng.derive(seed, 'lhs', name, i).random();
+      x[d] = this.isCat[d] ? perm[i]! % this.nChoices(d) : (perm[i]! + jitter) / n;
+    });
+    return this.canon(x);
   }
 
   /** Sets inactive dimensions to their fixed code, leaving active numerics unrounded. */

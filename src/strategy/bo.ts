@@ -43,6 +43,8 @@ export interface BoOptions {
   nRaw?: number;
   nStarts?: number;
   maxIter?: number;
+  /** Mixed model: start the hyperparameter fit from the previous decision's (default true). */
+  warmStart?: boolean;
   /** Default 'auto': Thompson draws when maximised over a whole finite space, EI over a candidate pool. */
   acquisition?: 'auto' | 'ei' | 'ucb' | 'thompson';
   /** EI margin, in standard deviations of the observed values. Default 0. */
@@ -96,6 +98,7 @@ export class BoStrategy implements Strategy {
       nRaw: 1024,
       nStarts: 6,
       maxIter: 40,
+      warmStart: true,
       acquisition: 'auto',
       xi: 0,
       beta: 2,
@@ -154,9 +157,16 @@ export class BoStrategy implements Strategy {
     if (!space) return {};
     const seen = historyKeys(ctx);
     const obs = observations(ctx, space);
-    if (obs.length < Math.max(2, this.o.nStartup)) return randomUnseen(space, ctx.rng, seen);
     const enc = this.encoder(space);
-    if (this.useMixed(space, enc)) return this.askMixed(ctx, space, obs, seen);
+    const mixed = this.useMixed(space, enc);
+    if (obs.length < Math.max(2, this.o.nStartup)) {
+      if (mixed && ctx.trialNumber < this.o.nStartup) {
+        const p = this.mixedEncoder(space).lhs(ctx.seed, ctx.trialNumber, this.o.nStartup);
+        if (!seen.has(paramsKey(p))) return p;
+      }
+      return randomUnseen(space, ctx.rng, seen);
+    }
+    if (mixed) return this.askMixed(ctx, space, obs, seen);
 
     let ys = obs.map((o) => o.score);
     if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
@@ -187,8 +197,13 @@ export class BoStrategy implements Strategy {
     return enc.paths.length === 0 && finiteSize(space) > this.o.exhaustiveLimit;
   }
 
-  private askMixed(ctx: StrategyContext, space: SearchSpace, allObs: Observation[], seen: Set<string>): Params {
+  private mixedEncoder(space: SearchSpace): MixedEncoder {
     if (this.mixed?.key !== this.enc!.key) this.mixed = { key: this.enc!.key, enc: new MixedEncoder(space) };
+    return this.mixed.enc;
+  }
+
+  private askMixed(ctx: StrategyContext, space: SearchSpace, allObs: Observation[], seen: Set<string>): Params {
+    const enc = this.mixedEncoder(space);
     let obs = allObs;
     let ys = obs.map((o) => o.score);
     if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
@@ -199,7 +214,7 @@ export class BoStrategy implements Strategy {
     }
     const pending = ctx.history.filter((t) => t.state === 'RUNNING' && t.number !== ctx.trialNumber).map((t) => t.params);
     const r = proposeMixed(
-      { enc: this.mixed.enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: warmHyper(ctx, this.mixed.enc.D) },
+      { enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: this.o.warmStart ? warmHyper(ctx, enc.D) : null },
       { nRaw: this.o.nRaw, nStarts: this.o.nStarts, maxIter: this.o.maxIter },
     );
     this.lastMixed = r.gp;
