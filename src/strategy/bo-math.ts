@@ -1,4 +1,5 @@
-/** Small numeric helpers of the model-based strategies: normal CDF / quantile, expected improvement, copula warping. */
+/** Small numeric helpers of the model-based strategies: normal CDF / quantile, (log) expected improvement, copula warping, training subsets, ParEGO. */
+import type { Rng } from '../util/rng.js';
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf, |error| < 1.5e-7). */
 export function normCdf(z: number): number {
@@ -103,4 +104,32 @@ export function logCdf(a: number): { logCdf: number; ratio: number } {
   }
   const R = mills(-a);
   return { logCdf: -0.5 * a * a - LOG_SQRT_2PI + Math.log(R), ratio: 1 / R };
+}
+
+/** The best half (by score) plus a random half of the rest. */
+export function trainSubset(ys: number[], size: number, rng: Rng): number[] {
+  const order = ys.map((_, i) => i).sort((a, b) => ys[b]! - ys[a]! || a - b);
+  const nBest = Math.ceil(size / 2);
+  const rest = order.slice(nBest);
+  const pick = rng.sampleIndices(rest.length, size - nBest).map((i) => rest[i]!);
+  return [...order.slice(0, nBest), ...pick].sort((a, b) => a - b);
+}
+
+/** ParEGO: augmented Chebyshev scalarisation of min-max normalised (maximised) objectives, random weights. */
+export function parego(values: number[][], rng: Rng): number[] {
+  const m = values[0]!.length;
+  const w = Array.from({ length: m }, () => -Math.log(1 - rng.random()));
+  const sw = w.reduce((a, b) => a + b, 0);
+  const lo = Array.from({ length: m }, (_, k) => Math.min(...values.map((v) => v[k]!)));
+  const hi = Array.from({ length: m }, (_, k) => Math.max(...values.map((v) => v[k]!)));
+  return values.map((v) => {
+    let mn = Infinity;
+    let sum = 0;
+    for (let k = 0; k < m; k++) {
+      const f = (w[k]! / sw) * ((v[k]! - lo[k]!) / (hi[k]! - lo[k]! || 1));
+      mn = Math.min(mn, f);
+      sum += f;
+    }
+    return mn + 0.05 * sum;
+  });
 }

@@ -18,9 +18,11 @@
  */
 import { isActive, paramsKey, type FloatParam, type IntParam, type Params, type SearchSpace } from '../space/params.js';
 import { Rng } from '../util/rng.js';
-import { logCdf, logH } from './bo-math.js';
+import { logCdf, logH, parego, trainSubset } from './bo-math.js';
 import { condition, fitHyper, posterior, type MaternGp, type MaternHyper } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
+import type { Observation } from './tpe-split.js';
+import { constraintsOf, type StrategyContext } from './types.js';
 
 export interface MixedBoOptions {
   /** Random candidates scored to pick the starts. Default 1024. */
@@ -299,4 +301,42 @@ export function proposeMixed(pr: MixedProblem, o: MixedBoOptions): MixedResult {
     if (!pr.seen.has(paramsKey(p))) return { params: p, hyper, gp };
   }
   return { params: enc.decode(raw[0]!.x), hyper, gp };
+}
+
+/**
+ * The mixed GP's hyperparameters of the previous decision start the next fit (as Optuna's GPSampler
+ * does): at 100 trials the fit took 20-30 ms instead of 70-170 ms. They are kept in the strategy state (the store), so a resumed
+ * experiment starts from the same point as an uninterrupted one.
+ */
+const WARM_KEY = 'bo.gp';
+
+function warmHyper(ctx: StrategyContext, D: number): MaternHyper | null {
+  const w = ctx.state.get(WARM_KEY) as { ils?: unknown; amp?: unknown; noise?: unknown } | undefined;
+  if (!w || !Array.isArray(w.ils) || w.ils.length !== D || typeof w.amp !== 'number' || typeof w.noise !== 'number') return null;
+  return { ils: Float64Array.from(w.ils as number[]), amp: w.amp, noise: w.noise };
+}
+
+/** `bo`'s decision on a mixed space from the observations (ParEGO-scalarised for several objectives). */
+export function askMixed(
+  ctx: StrategyContext,
+  enc: MixedEncoder,
+  allObs: Observation[],
+  seen: Set<string>,
+  opts: MixedBoOptions & { maxTrain: number; warmStart: boolean },
+): MixedResult {
+  let obs = allObs;
+  let ys = obs.map((o) => o.score);
+  if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
+  if (obs.length > opts.maxTrain) {
+    const idx = trainSubset(ys, opts.maxTrain, ctx.rng);
+    obs = idx.map((i) => obs[i]!);
+    ys = idx.map((i) => ys[i]!);
+  }
+  const pending = ctx.history.filter((t) => t.state === 'RUNNING' && t.number !== ctx.trialNumber).map((t) => t.params);
+  const r = proposeMixed(
+    { enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: opts.warmStart ? warmHyper(ctx, enc.D) : null },
+    opts,
+  );
+  ctx.state.set(WARM_KEY, { ils: Array.from(r.hyper.ils), amp: r.hyper.amp, noise: r.hyper.noise });
+  return r;
 }

@@ -1,5 +1,8 @@
 /**
- * Bayesian optimisation with a Gaussian process over an architecture encoding (`bo`).
+ * Bayesian optimisation with a Gaussian process (`bo`). Two surrogates, chosen by space (`model`):
+ * on continuous, integer and mixed spaces the Matérn GP with fitted length scales and log-EI of
+ * bo-mixed.ts; on finite spaces (<= `exhaustiveLimit` points) and cell-DAG spaces the architecture
+ * GP below, over an encoding:
  *
  * - Encoding (encoding.ts): categorical one-hot, numerics through `toUnit`, inactive conditionals as a
  *   fixed code, plus the BANANAS path encoding for cell-DAG spaces (NB201). Kernel and marginal-
@@ -21,14 +24,14 @@
  */
 import { paramsKey, sampleSpace, type Params, type SearchSpace } from '../space/params.js';
 import { hashString, Rng } from '../util/rng.js';
-import { copula, copulaIf, expectedImprovement } from './bo-math.js';
+import { copula, copulaIf, expectedImprovement, parego, trainSubset } from './bo-math.js';
 import { encode, enumerateFinite, finiteSize, makeEncoder, neighbours, type EncodedBatch, type SpaceEncoder } from './encoding.js';
 import { distParts } from './encoding.js';
 import { fitGp, predict, priorSd, sdFromKs, type GpHyper, type GpModel } from './gp.js';
-import { MixedEncoder, proposeMixed } from './bo-mixed.js';
-import type { MaternGp, MaternHyper } from './gp-matern.js';
+import { askMixed, MixedEncoder } from './bo-mixed.js';
+import type { MaternGp } from './gp-matern.js';
 import { historyKeys, observations, type Observation } from './tpe-split.js';
-import { constraintsOf, type Strategy, type StrategyContext } from './types.js';
+import type { Strategy, StrategyContext } from './types.js';
 
 export interface BoOptions {
   /** Random configurations before the GP takes over. Default 10. */
@@ -166,7 +169,11 @@ export class BoStrategy implements Strategy {
       }
       return randomUnseen(space, ctx.rng, seen);
     }
-    if (mixed) return this.askMixed(ctx, space, obs, seen);
+    if (mixed) {
+      const r = askMixed(ctx, this.mixedEncoder(space), obs, seen, this.o);
+      this.lastMixed = r.gp;
+      return r.params;
+    }
 
     let ys = obs.map((o) => o.score);
     if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
@@ -200,26 +207,6 @@ export class BoStrategy implements Strategy {
   private mixedEncoder(space: SearchSpace): MixedEncoder {
     if (this.mixed?.key !== this.enc!.key) this.mixed = { key: this.enc!.key, enc: new MixedEncoder(space) };
     return this.mixed.enc;
-  }
-
-  private askMixed(ctx: StrategyContext, space: SearchSpace, allObs: Observation[], seen: Set<string>): Params {
-    const enc = this.mixedEncoder(space);
-    let obs = allObs;
-    let ys = obs.map((o) => o.score);
-    if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
-    if (obs.length > this.o.maxTrain) {
-      const idx = trainSubset(ys, this.o.maxTrain, ctx.rng);
-      obs = idx.map((i) => obs[i]!);
-      ys = idx.map((i) => ys[i]!);
-    }
-    const pending = ctx.history.filter((t) => t.state === 'RUNNING' && t.number !== ctx.trialNumber).map((t) => t.params);
-    const r = proposeMixed(
-      { enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: this.o.warmStart ? warmHyper(ctx, enc.D) : null },
-      { nRaw: this.o.nRaw, nStarts: this.o.nStarts, maxIter: this.o.maxIter },
-    );
-    this.lastMixed = r.gp;
-    ctx.state.set(WARM_KEY, { ils: Array.from(r.hyper.ils), amp: r.hyper.amp, noise: r.hyper.noise });
-    return r.params;
   }
 
   /** Distance components from `p` to every point of the finite space, cached by configuration. */
@@ -396,51 +383,10 @@ export class BoStrategy implements Strategy {
   }
 }
 
-/**
- * The mixed GP's hyperparameters of the previous decision start the next fit (as Optuna's GPSampler
- * does): ~4x fewer L-BFGS steps. They are kept in the strategy state (the store), so a resumed
- * experiment starts from the same point as an uninterrupted one.
- */
-const WARM_KEY = 'bo.gp';
-
-function warmHyper(ctx: StrategyContext, D: number): MaternHyper | null {
-  const w = ctx.state.get(WARM_KEY) as { ils?: unknown; amp?: unknown; noise?: unknown } | undefined;
-  if (!w || !Array.isArray(w.ils) || w.ils.length !== D || typeof w.amp !== 'number' || typeof w.noise !== 'number') return null;
-  return { ils: Float64Array.from(w.ils as number[]), amp: w.amp, noise: w.noise };
-}
-
 export function randomUnseen(space: SearchSpace, rng: Rng, seen: Set<string>, tries = 200): Params {
   let p = sampleSpace(space, rng);
   for (let i = 0; i < tries && seen.has(paramsKey(p)); i++) p = sampleSpace(space, rng);
   return p;
-}
-
-/** The best half (by score) plus a random half of the rest. */
-function trainSubset(ys: number[], size: number, rng: Rng): number[] {
-  const order = ys.map((_, i) => i).sort((a, b) => ys[b]! - ys[a]! || a - b);
-  const nBest = Math.ceil(size / 2);
-  const rest = order.slice(nBest);
-  const pick = rng.sampleIndices(rest.length, size - nBest).map((i) => rest[i]!);
-  return [...order.slice(0, nBest), ...pick].sort((a, b) => a - b);
-}
-
-/** ParEGO: augmented Chebyshev scalarisation of min-max normalised (maximised) objectives, random weights. */
-function parego(values: number[][], rng: Rng): number[] {
-  const m = values[0]!.length;
-  const w = Array.from({ length: m }, () => -Math.log(1 - rng.random()));
-  const sw = w.reduce((a, b) => a + b, 0);
-  const lo = Array.from({ length: m }, (_, k) => Math.min(...values.map((v) => v[k]!)));
-  const hi = Array.from({ length: m }, (_, k) => Math.max(...values.map((v) => v[k]!)));
-  return values.map((v) => {
-    let mn = Infinity;
-    let sum = 0;
-    for (let k = 0; k < m; k++) {
-      const f = (w[k]! / sw) * ((v[k]! - lo[k]!) / (hi[k]! - lo[k]! || 1));
-      mn = Math.min(mn, f);
-      sum += f;
-    }
-    return mn + 0.05 * sum;
-  });
 }
 
 export { copula, expectedImprovement, normInv } from './bo-math.js';
