@@ -1,7 +1,9 @@
 /**
  * Hyperparameter-optimisation benchmark: every strategy on functions with a known optimum, seeded
  * repetitions, mean and median regret (best value found minus the optimum) and `ask` time per trial;
- * Optuna's TPESampler (defaults) in the same run when `python3 -c "import optuna"` works.
+ * Optuna's TPESampler (defaults) in the same run when `python3` or `/usr/bin/python3` imports optuna
+ * (Debian's python3-optuna is 3.1), and Optuna 5.0's GPSampler figures from issue 15 as a labelled
+ * reference (`optuna-gp*`: not run here, GPSampler needs Optuna >= 3.6 and torch).
  *
  *   npm run bench:hpo                                   # branin (50 trials, 20 seeds), hartmann6 (100, 10), mixed (60, 10)
  *   npm run bench:hpo -- --only tpe,bo --funcs branin --seeds 5
@@ -139,9 +141,23 @@ const median = (a: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** Optuna 5.0.0 GPSampler, mean regret, same functions and seeds (issue 15; about 1 s per ask): a reference, not measured here. */
+const OPTUNA_GP_REF: Record<string, number> = { branin: 0.0001, hartmann6: 0.0005 };
+
+/** The first of `python3`, `/usr/bin/python3` that imports optuna (pyenv's python3 may lack Debian's packages). */
+function findPython(): { py: string; version: string } | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { py, version: r.stdout.trim() };
+  }
+  return null;
+}
+
 /** Optuna's default TPESampler on the same problems and seeds; null when optuna is not importable. */
 function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number): Record<string, Row> | null {
-  if (spawnSync('python3', ['-c', 'import optuna'], { stdio: 'ignore' }).status !== 0) return null;
+  const found = findPython();
+  if (!found) return null;
+  console.log(`optuna ${found.version} (${found.py}): TPESampler(seed=s) defaults, same seeds`);
   const specPy = (s: SearchSpace) =>
     Object.entries(s.params)
       .map(([k, sp]) => {
@@ -168,7 +184,7 @@ for seed in range(${seedsOf(prob)}):
     st.optimize(objective, n_trials=${prob.trials})
     res.append({'regret': st.best_value - (${prob.optimum}), 'ms': 1000 * (time.perf_counter() - t0) / ${prob.trials}})
 print(json.dumps(res))`;
-    const r = spawnSync('python3', ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(found.py, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) {
       console.log(`optuna run failed on ${fname}: ${r.stderr.split('\n').slice(-3).join(' ')}`);
       continue;
@@ -198,7 +214,7 @@ async function main() {
   const seedsOf = (p: Problem) => (o.seeds ? Number(o.seeds) : p.seeds);
   const json: Record<string, Record<string, { regret_mean: number; regret_median: number; ask_ms: number; ask_ms_at_100?: number }>> = {};
   const opt = o.optuna ? optuna(probs, seedsOf) : null;
-  if (!opt) console.log(o.optuna ? 'optuna: not importable (python3 -c "import optuna" failed); its column is skipped' : 'optuna: skipped (--no-optuna)');
+  if (!opt) console.log(o.optuna ? 'optuna: not importable (python3 and /usr/bin/python3 -c "import optuna" failed); its column is skipped' : 'optuna: skipped (--no-optuna)');
   for (const [fname, prob] of probs) {
     const rows: Record<string, Row> = {};
     for (const name of names) {
@@ -222,6 +238,11 @@ async function main() {
       const at100 = r.askMs100.length ? mean(r.askMs100).toFixed(1) : '-';
       console.log(`${name.padEnd(12)} ${m.toPrecision(3).padStart(10)} ${median(r.regrets).toPrecision(3).padStart(10)} ${vs.padStart(10)} ${mean(r.askMs).toFixed(1).padStart(8)} ${at100.padStart(10)}`);
       json[fname]![name] = { regret_mean: m, regret_median: median(r.regrets), ask_ms: mean(r.askMs), ...(r.askMs100.length ? { ask_ms_at_100: mean(r.askMs100) } : {}) };
+    }
+    const gp = OPTUNA_GP_REF[fname];
+    if (gp !== undefined && o.seeds === undefined) {
+      const vs = ref === null ? '-' : `${(gp / ref).toFixed(3)}x`;
+      console.log(`${'optuna-gp*'.padEnd(12)} ${gp.toPrecision(3).padStart(10)} ${'-'.padStart(10)} ${vs.padStart(10)} ${'~1000'.padStart(8)} ${'-'.padStart(10)}   (* Optuna 5.0.0 GPSampler, reference from issue 15, not run here)`);
     }
   }
   console.log(JSON.stringify(json));
