@@ -209,6 +209,27 @@ function buildAcq(gp: MaternGp, best: number | null, cgps: MaternGp[]): Acq {
   };
 }
 
+/**
+ * The best random candidate, then `k - 1` more drawn without replacement with probability
+ * proportional to exp(acquisition - best) (Optuna's roulette): starts spread over every basin that
+ * is nearly as promising, instead of the k best, which crowd into one.
+ */
+function rouletteStarts(raw: { x: Float64Array; v: number }[], k: number, rng: Rng): Float64Array[] {
+  const w = raw.map((r) => Math.exp(r.v - raw[0]!.v));
+  w[0] = 0;
+  const out = [raw[0]!.x];
+  let total = w.reduce((a, b) => a + b, 0);
+  while (out.length < k && total > 1e-300) {
+    let u = rng.random() * total;
+    let i = 1;
+    while (i < w.length - 1 && (u -= w[i]!) > 0) i++;
+    out.push(raw[i]!.x);
+    total -= w[i]!;
+    w[i] = 0;
+  }
+  return out;
+}
+
 function packRows(enc: MixedEncoder, ps: Params[]): Float64Array {
   const X = new Float64Array(ps.length * enc.D);
   ps.forEach((p, i) => enc.encode(p, X.subarray(i * enc.D, (i + 1) * enc.D)));
@@ -248,7 +269,7 @@ export function proposeMixed(pr: MixedProblem, o: MixedBoOptions): MixedResult {
     raw.push({ x, v: acq(x) });
   }
   raw.sort((a, b) => b.v - a.v);
-  const starts = raw.slice(0, o.nStarts).map((r) => r.x);
+  const starts = rouletteStarts(raw, o.nStarts, rng);
   let bi = -1;
   for (let i = 0; i < n; i++) if (feasible[i] && (bi < 0 || pr.ys[i]! > pr.ys[bi]!)) bi = i;
   if (bi >= 0) {
