@@ -26,7 +26,7 @@ import type {
   TrialRecord,
 } from '../store/types.js';
 import type { Strategy, StrategyContext } from '../strategy/types.js';
-import { score } from '../strategy/types.js';
+import { score, violation } from '../strategy/types.js';
 import { GridExhausted } from '../strategy/grid.js';
 import { TrialNumberTaken } from '../store/errors.js';
 import { Rng } from '../util/rng.js';
@@ -56,6 +56,12 @@ export interface ExperimentOptions {
    * an executor that keeps results outside the process (a Redis queue) recovers them.
    */
   keepRunning?: (trial: TrialRecord) => boolean;
+  /**
+   * Constraints of a finished (COMPLETE or PRUNED) trial, as Optuna's `constraints_func`: feasible when
+   * every value is <= 0. Stored in `attrs.constraints`; tpe and bo model them, `bestTrial` skips
+   * infeasible trials. Not stored with the experiment: pass it again when resuming.
+   */
+  constraints?: (trial: TrialRecord) => number[];
 }
 
 export interface OptimizeOptions {
@@ -103,6 +109,7 @@ export class Experiment implements TrialHost {
   readonly record: ExperimentRecord;
   readonly strategy: Strategy;
   readonly pruner: Pruner | undefined;
+  private readonly constraints: ((trial: TrialRecord) => number[]) | undefined;
   private readonly running = new Map<number, { trial: Trial; timer: NodeJS.Timeout; proposed: Params }>();
 
   private constructor(opts: ExperimentOptions, record: ExperimentRecord) {
@@ -110,6 +117,7 @@ export class Experiment implements TrialHost {
     this.record = record;
     this.strategy = opts.strategy;
     this.pruner = opts.pruner;
+    this.constraints = opts.constraints;
   }
 
   /** Opens (creating or resuming) the named experiment and fails trials abandoned by dead processes. */
@@ -315,17 +323,31 @@ export class Experiment implements TrialHost {
         error = `objective returned a non-finite value (${arr.map((v) => (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(', ')})`;
       }
     }
+    const finalValues = state === 'FAILED' ? null : arr;
+    const attrs = state === 'FAILED' ? opts.attrs : this.constraintAttrs(id, state, finalValues, opts.attrs);
     const ok = this.store.finishTrial(id, {
       state,
-      values: state === 'FAILED' ? null : arr,
+      values: finalValues,
       cost: { ...measured, ...opts.cost },
       error,
-      attrs: opts.attrs,
+      attrs,
     });
     const rec = this.store.getTrial(id)!;
     if (!ok) return rec;
     if (this.strategy.tell) await this.strategy.tell(this.context(this.trials(), rec.number), rec);
     return rec;
+  }
+
+  /** `attrs` plus the trial's constraint values, computed on the record as it will be stored (throws on a bad return). */
+  private constraintAttrs(id: number, state: TrialRecord['state'], values: number[] | null, attrs?: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (!this.constraints) return attrs;
+    const cur = this.store.getTrial(id);
+    if (!cur) return attrs;
+    const c = this.constraints({ ...cur, state, values, attrs: { ...cur.attrs, ...attrs } });
+    if (!Array.isArray(c) || c.some((v) => typeof v !== 'number')) {
+      throw new TypeError(`constraints(trial ${cur.number}) returned ${JSON.stringify(c)}; return an array of numbers (feasible when all are <= 0)`);
+    }
+    return { ...attrs, constraints: c };
   }
 
   /** Runs `objective` trial after trial until a stop condition holds. Returns the trials it ran. */
@@ -367,7 +389,7 @@ export class Experiment implements TrialHost {
     return ran;
   }
 
-  /** The best COMPLETE trial by the first objective (ties: the earlier one). */
+  /** The best feasible COMPLETE trial by the first objective (ties: the earlier one). */
   bestTrial(): TrialRecord | null {
     return bestOf(this.trials(), this.directions);
   }
@@ -380,7 +402,8 @@ export function simulatedSpent(trials: readonly TrialRecord[]): number {
 }
 
 /**
- * The best COMPLETE trial by the first objective (ties: the earlier one). Trials run by a
+ * The best feasible COMPLETE trial by the first objective (ties: the earlier one; a trial whose
+ * `attrs.constraints` has a positive value is infeasible and never best). Trials run by a
  * multi-fidelity scheduler (`attrs.job.budget`) compete only at the largest budget any of them
  * completed: a 200-epoch value is not comparable with a 12-epoch one.
  */
@@ -394,7 +417,7 @@ export function bestOf(trials: readonly TrialRecord[], directions: readonly Dire
   let bestScore = -Infinity;
   for (const t of trials) {
     const s = score(t, directions);
-    if (s === null || (top > -Infinity && jobBudget(t) !== top)) continue;
+    if (s === null || (top > -Infinity && jobBudget(t) !== top) || violation(t) > 0) continue;
     if (s > bestScore) {
       best = t;
       bestScore = s;

@@ -1,4 +1,5 @@
-/** Small numeric helpers of the model-based strategies: normal CDF / quantile, expected improvement, copula warping. */
+/** Small numeric helpers of the model-based strategies: normal CDF / quantile, (log) expected improvement, copula warping, training subsets, ParEGO. */
+import type { Rng } from '../util/rng.js';
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf, |error| < 1.5e-7). */
 export function normCdf(z: number): number {
@@ -48,4 +49,87 @@ export function normInv(p: number): number {
   const q = p - 0.5;
   const r = q * q;
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Mills ratio Phi(-t) / phi(t) for t >= 2, by Laplace's continued fraction (double precision). */
+function mills(t: number): number {
+  let f = t;
+  for (let k = t < 3 ? 100 : 40; k >= 1; k--) f = t + k / f;
+  return 1 / f;
+}
+
+/** Standard normal CDF to double precision (series of erf near 0, continued fraction in the tails). */
+export function normCdfExact(z: number): number {
+  if (z > 3) return 1 - Math.exp(-0.5 * z * z - LOG_SQRT_2PI) * mills(z);
+  if (z < -3) return Math.exp(-0.5 * z * z - LOG_SQRT_2PI) * mills(-z);
+  const x = z / Math.SQRT2;
+  const x2 = x * x;
+  let term = x;
+  let s = x;
+  for (let k = 1; k < 60; k++) {
+    term *= -x2 / k;
+    const add = term / (2 * k + 1);
+    s += add;
+    if (Math.abs(add) < 1e-17 * Math.abs(s)) break;
+  }
+  return 0.5 + s / Math.sqrt(Math.PI);
+}
+
+/**
+ * log h(z) with h(z) = phi(z) + z Phi(z) (EI = sigma * h((mu - best) / sigma)), stable for very
+ * negative z, and h'(z) / h(z) = Phi(z) / h(z), phi(z) / h(z): the pieces of log-EI and its gradient.
+ */
+export function logH(z: number): { logH: number; cdfRatio: number; pdfRatio: number } {
+  if (z >= -2) {
+    const pdf = Math.exp(-0.5 * z * z - LOG_SQRT_2PI);
+    const cdf = normCdfExact(z);
+    const h = pdf + z * cdf;
+    return { logH: Math.log(h), cdfRatio: cdf / h, pdfRatio: pdf / h };
+  }
+  const t = -z;
+  const R = mills(t);
+  // 1 - t R(t): series past t = 40, where the continued fraction's cancellation would cost digits.
+  const it2 = 1 / (t * t);
+  const q = t > 40 ? it2 * (1 - 3 * it2 * (1 - 5 * it2)) : 1 - t * R;
+  return { logH: -0.5 * t * t - LOG_SQRT_2PI + Math.log(q), cdfRatio: R / q, pdfRatio: 1 / q };
+}
+
+/** log Phi(a) and phi(a) / Phi(a), stable for very negative a (probability of feasibility). */
+export function logCdf(a: number): { logCdf: number; ratio: number } {
+  if (a > -3) {
+    const c = normCdfExact(a);
+    return { logCdf: Math.log(c), ratio: Math.exp(-0.5 * a * a - LOG_SQRT_2PI) / c };
+  }
+  const R = mills(-a);
+  return { logCdf: -0.5 * a * a - LOG_SQRT_2PI + Math.log(R), ratio: 1 / R };
+}
+
+/** The best half (by score) plus a random half of the rest. */
+export function trainSubset(ys: number[], size: number, rng: Rng): number[] {
+  const order = ys.map((_, i) => i).sort((a, b) => ys[b]! - ys[a]! || a - b);
+  const nBest = Math.ceil(size / 2);
+  const rest = order.slice(nBest);
+  const pick = rng.sampleIndices(rest.length, size - nBest).map((i) => rest[i]!);
+  return [...order.slice(0, nBest), ...pick].sort((a, b) => a - b);
+}
+
+/** ParEGO: augmented Chebyshev scalarisation of min-max normalised (maximised) objectives, random weights. */
+export function parego(values: number[][], rng: Rng): number[] {
+  const m = values[0]!.length;
+  const w = Array.from({ length: m }, () => -Math.log(1 - rng.random()));
+  const sw = w.reduce((a, b) => a + b, 0);
+  const lo = Array.from({ length: m }, (_, k) => Math.min(...values.map((v) => v[k]!)));
+  const hi = Array.from({ length: m }, (_, k) => Math.max(...values.map((v) => v[k]!)));
+  return values.map((v) => {
+    let mn = Infinity;
+    let sum = 0;
+    for (let k = 0; k < m; k++) {
+      const f = (w[k]! / sw) * ((v[k]! - lo[k]!) / (hi[k]! - lo[k]! || 1));
+      mn = Math.min(mn, f);
+      sum += f;
+    }
+    return mn + 0.05 * sum;
+  });
 }

@@ -1,5 +1,8 @@
 /**
- * Bayesian optimisation with a Gaussian process over an architecture encoding (`bo`).
+ * Bayesian optimisation with a Gaussian process (`bo`). Two surrogates, chosen by space (`model`):
+ * on continuous, integer and mixed spaces the Matérn GP with fitted length scales and log-EI of
+ * bo-mixed.ts; on finite spaces (<= `exhaustiveLimit` points) and cell-DAG spaces the architecture
+ * GP below, over an encoding:
  *
  * - Encoding (encoding.ts): categorical one-hot, numerics through `toUnit`, inactive conditionals as a
  *   fixed code, plus the BANANAS path encoding for cell-DAG spaces (NB201). Kernel and marginal-
@@ -21,16 +24,30 @@
  */
 import { paramsKey, sampleSpace, type Params, type SearchSpace } from '../space/params.js';
 import { hashString, Rng } from '../util/rng.js';
-import { copula, copulaIf, expectedImprovement } from './bo-math.js';
+import { copula, copulaIf, expectedImprovement, parego, trainSubset } from './bo-math.js';
 import { encode, enumerateFinite, finiteSize, makeEncoder, neighbours, type EncodedBatch, type SpaceEncoder } from './encoding.js';
 import { distParts } from './encoding.js';
 import { fitGp, predict, priorSd, sdFromKs, type GpHyper, type GpModel } from './gp.js';
+import { askMixed, MixedEncoder } from './bo-mixed.js';
+import type { MaternGp } from './gp-matern.js';
 import { historyKeys, observations, type Observation } from './tpe-split.js';
 import type { Strategy, StrategyContext } from './types.js';
 
 export interface BoOptions {
   /** Random configurations before the GP takes over. Default 10. */
   nStartup?: number;
+  /**
+   * Surrogate: 'discrete' (the architecture-space GP below), 'mixed' (Matérn GP with fitted length
+   * scales and log-EI, bo-mixed.ts), or 'auto' (default): 'discrete' for finite spaces of at most
+   * `exhaustiveLimit` points and cell-DAG spaces, 'mixed' otherwise.
+   */
+  model?: 'auto' | 'discrete' | 'mixed';
+  /** Mixed model: random candidates scored, starts polished by L-BFGS, iterations per start. */
+  nRaw?: number;
+  nStarts?: number;
+  maxIter?: number;
+  /** Mixed model: start the hyperparameter fit from the previous decision's (default true). */
+  warmStart?: boolean;
   /** Default 'auto': Thompson draws when maximised over a whole finite space, EI over a candidate pool. */
   acquisition?: 'auto' | 'ei' | 'ucb' | 'thompson';
   /** EI margin, in standard deviations of the observed values. Default 0. */
@@ -72,12 +89,19 @@ export class BoStrategy implements Strategy {
   private enc: { key: string; enc: SpaceEncoder } | null = null;
   private finite: FiniteCache | null = null;
   private hyper: { key: string; h: GpHyper } | null = null;
+  private mixed: { key: string; enc: MixedEncoder } | null = null;
   /** Last proposal's model, for inspection and tests. */
   lastModel: GpModel | null = null;
+  lastMixed: MaternGp | null = null;
 
   constructor(opts: BoOptions = {}) {
     this.o = {
       nStartup: 10,
+      model: 'auto',
+      nRaw: 1024,
+      nStarts: 6,
+      maxIter: 40,
+      warmStart: true,
       acquisition: 'auto',
       xi: 0,
       beta: 2,
@@ -136,8 +160,20 @@ export class BoStrategy implements Strategy {
     if (!space) return {};
     const seen = historyKeys(ctx);
     const obs = observations(ctx, space);
-    if (obs.length < Math.max(2, this.o.nStartup)) return randomUnseen(space, ctx.rng, seen);
     const enc = this.encoder(space);
+    const mixed = this.useMixed(space, enc);
+    if (obs.length < Math.max(2, this.o.nStartup)) {
+      if (mixed && ctx.trialNumber < this.o.nStartup) {
+        const p = this.mixedEncoder(space).lhs(ctx.seed, ctx.trialNumber, this.o.nStartup);
+        if (!seen.has(paramsKey(p))) return p;
+      }
+      return randomUnseen(space, ctx.rng, seen);
+    }
+    if (mixed) {
+      const r = askMixed(ctx, this.mixedEncoder(space), obs, seen, this.o);
+      this.lastMixed = r.gp;
+      return r.params;
+    }
 
     let ys = obs.map((o) => o.score);
     if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
@@ -161,6 +197,16 @@ export class BoStrategy implements Strategy {
       return best >= 0 ? { ...fin.configs[best]! } : randomUnseen(space, ctx.rng, seen);
     }
     return this.poolSearch(space, enc, acq, obs, ys, seen, ctx.rng);
+  }
+
+  private useMixed(space: SearchSpace, enc: SpaceEncoder): boolean {
+    if (this.o.model !== 'auto') return this.o.model === 'mixed';
+    return enc.paths.length === 0 && finiteSize(space) > this.o.exhaustiveLimit;
+  }
+
+  private mixedEncoder(space: SearchSpace): MixedEncoder {
+    if (this.mixed?.key !== this.enc!.key) this.mixed = { key: this.enc!.key, enc: new MixedEncoder(space) };
+    return this.mixed.enc;
   }
 
   /** Distance components from `p` to every point of the finite space, cached by configuration. */
@@ -341,34 +387,6 @@ export function randomUnseen(space: SearchSpace, rng: Rng, seen: Set<string>, tr
   let p = sampleSpace(space, rng);
   for (let i = 0; i < tries && seen.has(paramsKey(p)); i++) p = sampleSpace(space, rng);
   return p;
-}
-
-/** The best half (by score) plus a random half of the rest. */
-function trainSubset(ys: number[], size: number, rng: Rng): number[] {
-  const order = ys.map((_, i) => i).sort((a, b) => ys[b]! - ys[a]! || a - b);
-  const nBest = Math.ceil(size / 2);
-  const rest = order.slice(nBest);
-  const pick = rng.sampleIndices(rest.length, size - nBest).map((i) => rest[i]!);
-  return [...order.slice(0, nBest), ...pick].sort((a, b) => a - b);
-}
-
-/** ParEGO: augmented Chebyshev scalarisation of min-max normalised (maximised) objectives, random weights. */
-function parego(values: number[][], rng: Rng): number[] {
-  const m = values[0]!.length;
-  const w = Array.from({ length: m }, () => -Math.log(1 - rng.random()));
-  const sw = w.reduce((a, b) => a + b, 0);
-  const lo = Array.from({ length: m }, (_, k) => Math.min(...values.map((v) => v[k]!)));
-  const hi = Array.from({ length: m }, (_, k) => Math.max(...values.map((v) => v[k]!)));
-  return values.map((v) => {
-    let mn = Infinity;
-    let sum = 0;
-    for (let k = 0; k < m; k++) {
-      const f = (w[k]! / sw) * ((v[k]! - lo[k]!) / (hi[k]! - lo[k]! || 1));
-      mn = Math.min(mn, f);
-      sum += f;
-    }
-    return mn + 0.05 * sum;
-  });
 }
 
 export { copula, expectedImprovement, normInv } from './bo-math.js';

@@ -7,6 +7,7 @@
  * form), and (wc, wn, wp, noise) are chosen on a small grid by the marginal likelihood.
  */
 import { distParts, type EncodedBatch, type SpaceEncoder } from './encoding.js';
+import { cholesky, cholSolve } from './linalg.js';
 
 export interface GpHyper {
   wc: number;
@@ -29,42 +30,6 @@ export interface GpModel {
   /** Profiled signal variance in standardised units. */
   amp: number;
   logMl: number;
-}
-
-/** Cholesky of a symmetric positive-definite matrix (row-major); null when not positive definite. */
-export function cholesky(A: Float64Array, n: number): Float64Array | null {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j]!;
-      const ri = i * n;
-      const rj = j * n;
-      for (let k = 0; k < j; k++) s -= L[ri + k]! * L[rj + k]!;
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[ri + i] = Math.sqrt(s);
-      } else {
-        L[ri + j] = s / L[rj + j]!;
-      }
-    }
-  }
-  return L;
-}
-
-/** Solves L L^T x = b. */
-export function cholSolve(L: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
-  const z = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= L[i * n + k]! * z[k]!;
-    z[i] = s / L[i * n + i]!;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = z[i]!;
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * z[k]!;
-    z[i] = s / L[i * n + i]!;
-  }
-  return z;
 }
 
 export function defaultGrid(enc: SpaceEncoder): GpHyper[] {

@@ -46,10 +46,53 @@ function logSumExp(xs: ArrayLike<number>): number {
   return m + Math.log(s);
 }
 
+/** Standard deviation of the finite entries (that of a uniform when fewer than 2). */
+function spread(xs: Float64Array): number {
+  let n = 0;
+  let s = 0;
+  let s2 = 0;
+  for (const x of xs) {
+    if (Number.isNaN(x)) continue;
+    n++;
+    s += x;
+    s2 += x * x;
+  }
+  if (n < 2) return 0.2887;
+  return Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+}
+
+/**
+ * Optuna's univariate rule per component: the larger gap to its neighbours among the sorted
+ * observations and the prior mean (the outermost ones use their one inner gap).
+ */
+function neighbourSigmas(mus: Float64Array): Float64Array {
+  const pts = [...Array.from(mus).filter((v) => !Number.isNaN(v)), PRIOR_MU].sort((a, b) => a - b);
+  const gap = new Map<number, number>();
+  for (let i = 0; i < pts.length; i++) {
+    const l = i > 0 ? pts[i]! - pts[i - 1]! : -1;
+    const r = i < pts.length - 1 ? pts[i + 1]! - pts[i]! : -1;
+    gap.set(pts[i]!, Math.max(gap.get(pts[i]!) ?? 0, l, r));
+  }
+  return mus.map((v) => (Number.isNaN(v) ? 1 : gap.get(v) ?? 1));
+}
+
 export interface ParzenOptions {
   priorWeight: number;
   /** Number of parameters modelled jointly (for Scott's bandwidth rule). */
   dims: number;
+  /**
+   * Bandwidth of a numeric parameter, in unit space, before the clip to [1 / min(100, n + 1), 1]:
+   * 'fixed' (Optuna's multivariate rule) 0.2 * n^(-1 / (dims + 4)); 'scott' (default) the same times
+   * the observations' standard deviation / 0.2887 (that of a uniform), so kernels narrow as the
+   * observations concentrate.
+   */
+  bandwidth?: 'fixed' | 'scott' | 'neighbour';
+  /** Multiplier of the bandwidth rule. Default 1. */
+  bandwidthFactor?: number;
+  /** Smallest bandwidth: a number, or 'magic' (Optuna's magic clip, 1 / min(100, n + 1)). Default 'magic'. */
+  minBandwidth?: number | 'magic';
+  /** Weight of each observation (default 1); the prior component weighs `priorWeight`. */
+  weights?: readonly number[];
 }
 
 interface ParamModel {
@@ -60,6 +103,8 @@ interface ParamModel {
   mu: Float64Array | null;
   /** Per component: log normaliser of the truncated Gaussian (numeric). */
   logNorm: Float64Array | null;
+  /** Kernel bandwidth per component (numeric). */
+  sigma: Float64Array | null;
   logMatch: number;
   logMiss: number;
 }
@@ -68,7 +113,6 @@ interface ParamModel {
 export class Parzen {
   private readonly logW: Float64Array;
   private readonly w: number[];
-  readonly sigma: number;
   private readonly nObs: number;
   private readonly models: ParamModel[];
 
@@ -79,26 +123,33 @@ export class Parzen {
     private readonly opts: ParzenOptions,
   ) {
     this.nObs = obs.length;
-    const total = obs.length + opts.priorWeight;
-    this.w = [...obs.map(() => 1 / total), opts.priorWeight / total];
+    const ws = obs.map((_, i) => opts.weights?.[i] ?? 1);
+    const total = ws.reduce((a, b) => a + b, 0) + opts.priorWeight;
+    this.w = [...ws.map((w) => w / total), opts.priorWeight / total];
     this.logW = Float64Array.from(this.w, Math.log);
     // Scott's rule in unit space, clipped below (as Optuna's magic clip) so that kernels never vanish.
     const n = Math.max(1, obs.length);
-    this.sigma = Math.max(0.2 * n ** (-1 / (opts.dims + 4)), 1 / Math.min(100, n + 1));
+    const base = 0.2 * (opts.bandwidthFactor ?? 1) * n ** (-1 / (opts.dims + 4));
+    const minSigma = (typeof opts.minBandwidth === 'number' ? opts.minBandwidth : 1) / Math.min(100, n + 1);
     const eps = opts.priorWeight / Math.max(1, this.nObs);
     this.models = names.map((name) => {
       const spec = space.params[name]!;
-      const m: ParamModel = { name, spec, cat: null, mu: null, logNorm: null, logMatch: 0, logMiss: 0 };
+      const m: ParamModel = { name, spec, cat: null, mu: null, logNorm: null, sigma: null, logMatch: 0, logMiss: 0 };
       if (spec.type === 'categorical') {
         const K = spec.choices.length;
         m.cat = Int32Array.from(obs, (o) => (name in o ? spec.choices.indexOf(o[name]!) : -1));
         m.logMatch = Math.log((1 + eps) / (1 + K * eps));
         m.logMiss = Math.log(eps / (1 + K * eps));
       } else {
-        m.mu = Float64Array.from(obs, (o) => (name in o ? toUnit(spec, o[name] as number) : NaN));
-        m.logNorm = m.mu.map((mu) => {
-          const mass = Math.max(normCdf((1 - mu) / this.sigma) - normCdf(-mu / this.sigma), 1e-12);
-          return -LOG_SQRT_2PI - Math.log(this.sigma) - Math.log(mass);
+        const mus = Float64Array.from(obs, (o) => (name in o ? toUnit(spec, o[name] as number) : NaN));
+        m.mu = mus;
+        const sig =
+          opts.bandwidth === 'neighbour' ? neighbourSigmas(mus) : new Float64Array(mus.length).fill(opts.bandwidth === 'fixed' ? base : base * (spread(mus) / 0.2887));
+        m.sigma = sig.map((v) => Math.min(1, Math.max(v, minSigma)));
+        m.logNorm = m.mu.map((mu, k) => {
+          const sigma = m.sigma![k]!;
+          const mass = Math.max(normCdf((1 - mu) / sigma) - normCdf(-mu / sigma), 1e-12);
+          return -LOG_SQRT_2PI - Math.log(sigma) - Math.log(mass);
         });
       }
       return m;
@@ -114,7 +165,7 @@ export class Parzen {
       return spec.choices[rng.weighted(spec.choices.map((_, i) => (i === c ? 1 : 0) + eps))]!;
     }
     const mu = k < this.nObs ? m.mu![k]! : NaN;
-    const u = Number.isNaN(mu) ? sampleTruncNormal(PRIOR_MU, PRIOR_SIGMA, rng) : sampleTruncNormal(mu, this.sigma, rng);
+    const u = Number.isNaN(mu) ? sampleTruncNormal(PRIOR_MU, PRIOR_SIGMA, rng) : sampleTruncNormal(mu, m.sigma![k]!, rng);
     return fromUnit(spec, u);
   }
 
@@ -165,12 +216,12 @@ export class Parzen {
       } else {
         const u = toUnit(spec, p[m.name] as number);
         const prior = logTruncNormal(u, PRIOR_MU, PRIOR_SIGMA);
-        const inv = 1 / this.sigma;
+        const sg = m.sigma!;
         for (let k = 0; k < K - 1; k++) {
           const mu = m.mu![k]!;
           if (Number.isNaN(mu)) acc[k] += prior;
           else {
-            const z = (u - mu) * inv;
+            const z = (u - mu) / sg[k]!;
             acc[k] += -0.5 * z * z + m.logNorm![k]!;
           }
         }

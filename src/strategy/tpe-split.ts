@@ -7,7 +7,7 @@ import { crowdingDistance, maximised, nonDominatedSort } from '../core/pareto.js
 import { paramsKey, type Params, type SearchSpace } from '../space/params.js';
 import type { TrialRecord } from '../store/types.js';
 import type { StrategyContext } from './types.js';
-import { score } from './types.js';
+import { score, violation } from './types.js';
 
 export interface Observation {
   trial: TrialRecord;
@@ -52,6 +52,46 @@ export function splitGood(obs: readonly Observation[], nGood: number, directions
     break;
   }
   return good;
+}
+
+/**
+ * TPE's split of the history into good and bad configurations, as Optuna's TPESampler does it:
+ * `nGood(n)` of the n finished trials are good, taken in this order: feasible COMPLETE trials (by
+ * score, or Pareto rank then crowding for several objectives), then PRUNED ones (deepest last step
+ * first, then by the value reported there), then infeasible ones (smallest total violation first).
+ * The rest are bad, and so are the RUNNING trials (a constant liar: parallel asks avoid what others
+ * are running). So a pruner's verdicts reach the model: a region pruned early is bad, not unknown.
+ * `filter` keeps only the trials that have some parameter (define-by-run).
+ */
+export function tpeSplit(ctx: StrategyContext, nGood: (n: number) => number, filter: (t: TrialRecord) => boolean = () => true): { good: Params[]; bad: Params[] } {
+  const sign = ctx.directions[0] === 'minimize' ? -1 : 1;
+  const complete = observations(ctx).filter((o) => filter(o.trial) && violation(o.trial) === 0);
+  const pruned: { t: TrialRecord; step: number; v: number }[] = [];
+  const infeasible: { t: TrialRecord; v: number }[] = [];
+  const running: TrialRecord[] = [];
+  for (const t of ctx.history) {
+    if (t.number === ctx.trialNumber || !filter(t)) continue;
+    if (t.state === 'RUNNING') running.push(t);
+    else if ((t.state === 'COMPLETE' || t.state === 'PRUNED') && violation(t) > 0) infeasible.push({ t, v: violation(t) });
+    else if (t.state === 'PRUNED') {
+      const last = t.intermediate.at(-1);
+      const v = last && Number.isFinite(last.value) ? sign * last.value : -Infinity;
+      pruned.push({ t, step: last?.step ?? -Infinity, v });
+    }
+  }
+  pruned.sort((a, b) => b.step - a.step || b.v - a.v || a.t.number - b.t.number);
+  infeasible.sort((a, b) => a.v - b.v || a.t.number - b.t.number);
+  let k = nGood(complete.length + pruned.length + infeasible.length);
+  const good: Params[] = [];
+  const bad: Params[] = [];
+  const inGood = splitGood(complete, Math.min(k, complete.length), ctx.directions);
+  complete.forEach((o, i) => (inGood.has(i) ? good : bad).push(o.params));
+  k -= inGood.size;
+  for (const [i, p] of pruned.entries()) (i < k ? good : bad).push(p.t.params);
+  k -= Math.min(k, pruned.length);
+  for (const [i, p] of infeasible.entries()) (i < k ? good : bad).push(p.t.params);
+  for (const t of running) bad.push(t.params);
+  return { good, bad };
 }
 
 const keyCache = new WeakMap<object, string>();

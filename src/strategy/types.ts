@@ -46,3 +46,21 @@ export function score(t: TrialRecord, directions: readonly Direction[]): number 
   if (v === null || !Number.isFinite(v)) return null;
   return directions[0] === 'minimize' ? -v : v;
 }
+
+/**
+ * A trial's constraint values (attrs.constraints, written by the experiment's `constraints` function;
+ * feasible when all are <= 0), or null when it has none.
+ */
+export function constraintsOf(t: TrialRecord): number[] | null {
+  const c = t.attrs.constraints;
+  return Array.isArray(c) && c.every((v) => typeof v === 'number') ? (c as number[]) : null;
+}
+
+/** Total violation: sum of the positive constraint values (0 when feasible or unconstrained). */
+export function violation(t: TrialRecord): number {
+  const c = constraintsOf(t);
+  if (!c) return 0;
+  let s = 0;
+  for (const v of c) s += Number.isNaN(v) ? Infinity : Math.max(0, v);
+  return s;
+}
