@@ -4,7 +4,6 @@
  * threads (the combination whose export predicted garbage). The cell space's default architecture
  * is sep_conv_3x3 (ReLU, separable conv, BN) nodes with skip connections and max-pool reductions.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,23 +12,8 @@ import { writeSyntheticImageFolder } from '../../src/data/imageWriter.js';
 import { loadFitData } from '../../src/fit/data.js';
 import { fit, type FitResult } from '../../src/fit/fit.js';
 import { datasetInputs, loadPredictionInputs, modelOutputs, predictInputs } from '../../src/fit/predict.js';
-import { cliAsync, ROOT } from '../helpers/cli.js';
+import { cliAsync, ROOT, runNode } from '../helpers/cli.js';
 
-function runNode(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), 90_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 const argmax = (v: ArrayLike<number>, units: number) =>
   Array.from({ length: v.length / units }, (_, i) => Array.from({ length: units }, (_, k) => k).reduce((b, k) => (v[i * units + k]! > v[i * units + b]! ? k : b), 0));
@@ -58,7 +42,7 @@ describe('fit -> export -> fresh process: image model with batch norm and separa
     const xfile = path.join(dir, 'x.json');
     fs.writeFileSync(xfile, JSON.stringify({ x: Array.from(inputs.x), shape: [inputs.n, ...inputs.shape] }));
     const reload = async (mode: 'tsnas' | 'plain') => {
-      const p = await runNode([path.join(ROOT, 'test/fit/fixtures/reload.mjs'), out, xfile, mode]);
+      const p = await runNode([path.join(ROOT, 'test/fit/fixtures/reload.mjs'), out, xfile, mode], 90_000);
       expect(p.status, p.stderr).toBe(0);
       return JSON.parse(p.stdout) as { backend: string; values: number[] };
     };

@@ -3,7 +3,6 @@
  * a fresh process with identical outputs; the search falls back to the default architecture when
  * no trial finished in time.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,24 +17,8 @@ import { defaultParams } from '../../src/fit/defaults.js';
 import { planFit } from '../../src/fit/policy.js';
 import { openSearch, pickBest, runSearch } from '../../src/fit/search.js';
 import { modelOutputs } from '../../src/fit/predict.js';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, runNode } from '../helpers/cli.js';
 
-/** node --import tsx ARGS in the repo root, without blocking the test worker. */
-function runNode(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `tsnas-fitlib-${label}-`));
 
