@@ -99,6 +99,7 @@ describe('read-only storages can be inspected', () => {
       env: { ...process.env, HOME: os.tmpdir() },
       ...asNobody,
     });
+    expect(r.error, `spawning ${process.execPath} as nobody`).toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/experiment "exp"/);
     expect(fs.readdirSync(dir)).toEqual(['runs.db']);
