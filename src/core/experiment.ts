@@ -32,6 +32,7 @@ import { TrialNumberTaken } from '../store/errors.js';
 import { Rng } from '../util/rng.js';
 import type { TrialHost } from './host.js';
 import { Trial, TrialPruned } from './trial.js';
+import { processAlive } from '../util/process.js';
 
 export type ObjectiveResult = number | number[];
 export type Objective = (trial: Trial) => ObjectiveResult | Promise<ObjectiveResult>;
@@ -88,15 +89,6 @@ const HEARTBEAT_MS = 5_000;
 /** Decisions retried when other asks keep creating trials first. */
 const MAX_ASK_ATTEMPTS = 1000;
 export const OWNER = `${os.hostname()}:${process.pid}`;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether a trial counts toward nTrials: abandoned trials (dead process) do not. */
 export function isDone(t: TrialRecord): boolean {

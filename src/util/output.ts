@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from './process.js';
 
 export class OutputError extends Error {
   override name = 'OutputError';
@@ -95,15 +96,6 @@ export function writeError(file: string, e: unknown): Error {
   return e as Error;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface OutLock {
   dir: string;
   /** Whether the folder holds a killed fit's search (experiment.db without model.json) to resume. */
@@ -134,7 +126,7 @@ export function lockOutDir(dir: string, opts: { force?: boolean } = {}): OutLock
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(lockFile, e);
       const [pidText, host] = fs.readFileSync(lockFile, 'utf8').trim().split('@');
       const pid = Number(pidText);
-      if (attempt < 3 && (host !== os.hostname() || (Number.isInteger(pid) && alive(pid)))) {
+      if (attempt < 3 && (host !== os.hostname() || (Number.isInteger(pid) && processAlive(pid)))) {
         throw new OutputError(`--out ${dir}: another fit (pid ${pidText} on ${host}) is writing this folder; wait for it or give another folder`);
       }
       if (attempt >= 3) throw new OutputError(`--out ${dir}: cannot take the lock ${lockFile}; remove it if no fit is running`);
