@@ -19,8 +19,8 @@ import { FM_CELLS_SETTING, fmCellsArchs } from '../src/estimate/fm-cells.js';
 import { runWithExecutor } from '../src/run/coordinator.js';
 import { LocalPoolExecutor } from '../src/run/pool.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { GridExhausted } from '../src/strategy/grid.js';
-import type { Strategy } from '../src/strategy/types.js';
+import { SearchExhausted } from '../src/core/errors.js';
+import type { Strategy } from '../src/core/strategy.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.resolve(here, '..', 'data', 'fm-cells');
@@ -32,7 +32,7 @@ function fixedList(archs: string[]): Strategy {
     ask(ctx) {
       const taken = new Set(ctx.history.filter((t) => t.number !== ctx.trialNumber && (t.state !== 'FAILED' || t.attrs.abandoned !== true)).map((t) => t.params.arch));
       const next = archs.find((a) => !taken.has(a));
-      if (next === undefined) throw new GridExhausted(`all ${archs.length} architectures are trained`);
+      if (next === undefined) throw new SearchExhausted(`all ${archs.length} architectures are trained`);
       return { arch: next };
     },
   };

@@ -19,7 +19,7 @@ import { Experiment } from '../src/core/experiment.js';
 import type { Params, SearchSpace } from '../src/space/params.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { createStrategy } from '../src/strategy/index.js';
-import type { Strategy, StrategyContext } from '../src/strategy/types.js';
+import type { Strategy, StrategyContext } from '../src/core/strategy.js';
 
 interface Problem {
   space: SearchSpace;

@@ -25,7 +25,7 @@ import { Command } from 'commander';
 import { loadMnist } from '../src/data/mnist.js';
 import { subset, type Dataset } from '../src/data/dataset.js';
 import { CurveEnsemble } from '../src/estimate/lc/index.js';
-import { median } from '../src/estimate/median.js';
+import { median } from '../src/estimate/pruners/median.js';
 import { initBackend } from '../src/nn/backend.js';
 import { Rng } from '../src/util/rng.js';
 

@@ -24,9 +24,8 @@
 import { Command } from 'commander';
 import { bestOf, Experiment, type Objective } from '../src/core/experiment.js';
 import { FmCellsEvaluator } from '../src/estimate/fm-cells.js';
-import { LcPruner } from '../src/estimate/lc/index.js';
-import { MedianPruner } from '../src/estimate/median.js';
-import type { Pruner } from '../src/estimate/pruner.js';
+import { LcPruner, MedianPruner } from '../src/estimate/pruners/index.js';
+import type { Pruner } from '../src/core/pruner.js';
 import { resolveObjectiveSpec } from '../src/run/objective-spec.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { createStrategy } from '../src/strategy/index.js';

@@ -32,8 +32,9 @@ import { Nb201Evaluator, loadNb201Table, type Nb201Epochs } from '../src/estimat
 import { resolveObjectiveSpec } from '../src/run/objective-spec.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { Rng } from '../src/util/rng.js';
-import { createStrategy, type Strategy } from '../src/strategy/index.js';
-import type { TrialRecord } from '../src/store/types.js';
+import { createStrategy } from '../src/strategy/index.js';
+import type { Strategy } from '../src/core/strategy.js';
+import type { TrialRecord } from '../src/core/store.js';
 
 const REA_PUBLISHED = 93.92;
 const REA_BUDGET = 12000;

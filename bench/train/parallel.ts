@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../src/data/dataset.js';
-import { makeBatch, makeOptimizer } from '../../src/estimate/train-util.js';
+import { makeOptimizer } from '../../src/estimate/train-util.js';
+import { makeBatch } from '../../src/nn/batch.js';
 import { buildModel } from '../../src/nn/builder.js';
 import { softmaxCrossEntropy } from '../../src/nn/losses.js';
 import { ParallelTrainer } from '../../src/nn/parallel/trainer.js';

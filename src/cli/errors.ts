@@ -1,6 +1,6 @@
 /** Errors the CLI reports as one line (no stack): bad input the user can fix, and a full or read-only disk. */
 import { SpaceError } from '../space/params.js';
-import { StorageError } from '../store/errors.js';
+import { StorageError } from '../core/errors.js';
 import { describeSqliteError } from '../store/sqlite-read.js';
 import { DataDirError } from '../estimate/nb201.js';
 import { UnknownStrategyError } from '../strategy/index.js';

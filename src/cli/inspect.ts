@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { bestOf } from '../core/experiment.js';
 import { paretoFront } from '../core/pareto.js';
 import { openReadOnly, type ReadOnlyStore } from '../store/index.js';
-import type { ExperimentRecord, TrialRecord } from '../store/types.js';
+import type { ExperimentRecord, TrialRecord } from '../core/store.js';
 import { isNb201Params } from '../report/arch.js';
 import { clip, formatColumns, NB201_EDGE_KEY, num, paramParts, seconds, paramsText, rankParams, safeJson, safeText, type Column } from './trial-text.js';
 import { UsageError } from './errors.js';

@@ -3,9 +3,9 @@
  * target (nb201: its 12- and 200-epoch tables; trained spaces: epochs, from 1 to --epochs by
  * default) and the per-rung summary printed at the end.
  */
-import { jobOf } from '../estimate/schedulers/job.js';
+import { jobOf } from '../strategy/schedulers/job.js';
 import { SCHEDULER_STRATEGIES } from '../strategy/index.js';
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 import { UsageError } from './errors.js';
 import type { Target } from './targets.js';
 

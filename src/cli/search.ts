@@ -5,7 +5,7 @@ import { Experiment, isDone, simulatedSpent } from '../core/experiment.js';
 import { createStrategy } from '../strategy/index.js';
 import { strategyOptionsProblem } from '../strategy/options.js';
 import { openStore } from '../store/index.js';
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 import { UsageError } from './errors.js';
 import { resolveTarget } from './targets.js';
 

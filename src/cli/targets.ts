@@ -15,7 +15,7 @@ import type { BackendChoice } from '../nn/backend.js';
 import { createTrainingEvaluator, TRAINING_SPACES, type TrainingSetup } from '../estimate/train-setup.js';
 import type { ObjectiveSpec } from '../run/objective-spec.js';
 import { validateSpace, type SearchSpace } from '../space/params.js';
-import type { Direction } from '../store/types.js';
+import type { Direction } from '../core/store.js';
 import { UsageError } from './errors.js';
 
 export interface Target {

@@ -5,7 +5,7 @@
  */
 import { isNb201Params } from '../report/arch.js';
 import type { Params, ParamValue } from '../space/params.js';
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 
 // C0/C1 controls, DEL, and the bidirectional overrides/isolates that reorder what a terminal shows.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

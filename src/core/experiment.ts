@@ -16,7 +16,7 @@ import {
   type Params,
   type SearchSpace,
 } from '../space/params.js';
-import type { Pruner } from '../estimate/pruner.js';
+import type { Pruner } from './pruner.js';
 import type {
   Direction,
   ExperimentConfig,
@@ -24,11 +24,11 @@ import type {
   Store,
   TrialCost,
   TrialRecord,
-} from '../store/types.js';
-import type { Strategy, StrategyContext } from '../strategy/types.js';
-import { score, violation } from '../strategy/types.js';
-import { GridExhausted } from '../strategy/grid.js';
-import { TrialNumberTaken } from '../store/errors.js';
+} from './store.js';
+import type { Strategy, StrategyContext } from './strategy.js';
+import { score, violation } from './strategy.js';
+import { SearchExhausted } from './errors.js';
+import { TrialNumberTaken } from './errors.js';
 import { Rng } from '../util/rng.js';
 import type { TrialHost } from './host.js';
 import { Trial, TrialPruned } from './trial.js';
@@ -358,7 +358,7 @@ export class Experiment implements TrialHost {
       try {
         trial = await this.ask();
       } catch (e) {
-        if (e instanceof GridExhausted) break;
+        if (e instanceof SearchExhausted) break;
         throw e;
       }
       let rec: TrialRecord;

@@ -1,6 +1,6 @@
 /** What a Trial needs from the experiment that runs it (kept narrow so trials can run anywhere). */
 import type { ParamSpec, ParamValue } from '../space/params.js';
-import type { Store } from '../store/types.js';
+import type { Store } from './store.js';
 import type { Rng } from '../util/rng.js';
 import type { Trial } from './trial.js';
 

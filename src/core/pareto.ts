@@ -2,7 +2,7 @@
  * Multi-objective helpers: Pareto dominance, the non-dominated front, non-dominated sorting and
  * crowding distance (NSGA-II), on trials whose objectives have directions.
  */
-import type { Direction, TrialRecord } from '../store/types.js';
+import type { Direction, TrialRecord } from './store.js';
 
 /** Objective vector turned into "larger is better" for every objective. */
 export function maximised(values: readonly number[], directions: readonly Direction[]): number[] {

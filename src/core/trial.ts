@@ -15,7 +15,7 @@ import {
   type ParamValue,
   type Params,
 } from '../space/params.js';
-import type { TrialCost, TrialRecord } from '../store/types.js';
+import type { TrialCost, TrialRecord } from './store.js';
 import type { TrialHost } from './host.js';
 
 /** Throw from an objective (or let `trial.pruneIfNeeded()` throw it) to stop a trial early as PRUNED. */

@@ -7,7 +7,7 @@
  * asked, which the child does at most every second or so.
  */
 import { experimentSummary, reportTrial, type ExperimentSummary, type ReportTrial } from '../report/data.js';
-import type { ExperimentRecord, TrialRecord } from '../store/types.js';
+import type { ExperimentRecord, TrialRecord } from '../core/store.js';
 import type { StorageReader } from './reader.js';
 
 /** Finished trials are re-read this long after they finish (attributes written right after the finish). */

@@ -5,7 +5,7 @@
  * `trialsById` read only new or still-open trials, so a poll of a 12,000-trial storage costs what
  * changed, not what is there.
  */
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 import { isTransient, SqliteReader, toRecord, type TrialRow } from '../store/sqlite-read.js';
 
 export { isTransient };

@@ -1,6 +1,6 @@
 /**
  * The training evaluator as a job objective for the multi-fidelity schedulers (Hyperband,
- * successive halving, ASHA, BOHB in src/estimate/schedulers), with budgets in epochs:
+ * successive halving, ASHA, BOHB in src/strategy/schedulers), with budgets in epochs:
  *
  *   const jobs = trainingJobObjective(ev);
  *   await exp.optimize(hyperband.wrap(jobs.objective));

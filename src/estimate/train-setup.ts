@@ -56,7 +56,7 @@ export async function createTrainingEvaluator(
     const [tf, { morphismInheritance }, { DirArtifactStore }] = await Promise.all([
       import('@tensorflow/tfjs'),
       import('./morphism/hooks.js'),
-      import('../run/artifacts.js'),
+      import('../store/artifacts.js'),
     ]);
     inherit = morphismInheritance({ store: new DirArtifactStore(s.inheritWeights), tf });
   }

@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { trainingLoss } from '../nn/losses.js';
-import { Rng } from '../util/rng.js';
-import { makeBatch, withSeededMathRandom } from './train-util.js';
+import { makeBatch } from '../nn/batch.js';
+import { Rng, withSeededMathRandom } from '../util/rng.js';
 
 /** What the epoch loop drives: ParallelTrainer implements it too. */
 export interface Stepper {

@@ -1,23 +1,11 @@
-/** Helpers of the training evaluator (src/estimate/train.ts): seeded randomness, batches, evaluation, optimizers. */
+/** Helpers of the training evaluator (src/estimate/train.ts): evaluation, optimizers, fidelity checks. */
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset, sampleSize } from '../data/dataset.js';
 import { fused } from '../nn/optimizers.js';
-import type { Rng } from '../util/rng.js';
 import type { Fidelity } from './fidelity.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'momentum' | 'rmsprop';
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'momentum', 'rmsprop'];
-
-/** Runs `f` with `Math.random` drawn from `rng` (f must be synchronous: nothing else can run meanwhile). */
-export function withSeededMathRandom<T>(rng: Rng, f: () => T): T {
-  const saved = Math.random;
-  Math.random = () => rng.random();
-  try {
-    return f();
-  } finally {
-    Math.random = saved;
-  }
-}
 
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -56,22 +44,6 @@ export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
     case 'rmsprop':
       return fused.rmsprop(lr);
   }
-}
-
-/** Features and targets of samples order[start..end) as tensors (one-hot float targets for classification). */
-export function makeBatch(ds: Dataset, order: ArrayLike<number>, start: number, end: number): [tf.Tensor, tf.Tensor] {
-  const size = sampleSize(ds);
-  const b = end - start;
-  const x = new Float32Array(b * size);
-  const k = ds.task === 'classification' ? ds.numClasses : 1;
-  const y = new Float32Array(b * k);
-  for (let j = 0; j < b; j++) {
-    const i = order[start + j]!;
-    x.set(ds.x.subarray(i * size, (i + 1) * size), j * size);
-    if (ds.task === 'classification') y[j * k + ds.y[i]!] = 1;
-    else y[j] = ds.y[i]!;
-  }
-  return [tf.tensor(x, [b, ...ds.shape]), tf.tensor(y, [b, k])];
 }
 
 /** Accuracy (classification) or -MSE (regression) of the model on a dataset, inference mode. */

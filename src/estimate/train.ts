@@ -38,7 +38,7 @@ import { countCost, type Cost } from '../nn/cost.js';
 import type { Params } from '../space/params.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
-import { Rng } from '../util/rng.js';
+import { Rng, withSeededMathRandom } from '../util/rng.js';
 import { type Fidelity, withDefaults } from './fidelity.js';
 import { trialHookContext, type WeightInitHook } from './morphism/hooks.js';
 import { type Checkpoint, LocalStepper, restoreCheckpoint, type Stepper, takeCheckpoint } from './train-step.js';
@@ -49,11 +49,11 @@ import {
   setLearningRate,
   OPTIMIZER_NAMES,
   type OptimizerName,
-  withSeededMathRandom,
   yieldToEventLoop,
 } from './train-util.js';
 
-export { OPTIMIZER_NAMES, withSeededMathRandom, type OptimizerName } from './train-util.js';
+export { OPTIMIZER_NAMES, type OptimizerName } from './train-util.js';
+export { withSeededMathRandom } from '../util/rng.js';
 export { type Checkpoint, disposeCheckpoint } from './train-step.js';
 
 export interface TrainingData {

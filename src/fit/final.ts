@@ -16,7 +16,7 @@ import { buildModel } from '../nn/builder.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
 import type { Params } from '../space/params.js';
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
 
 /** Samples of the validation part watched during the final retraining (it trains on them too). */

@@ -27,7 +27,7 @@ import { SpaceError, type Params } from '../space/params.js';
 import { openStore } from '../store/index.js';
 import { FIT_FILES, lockOutDir, type OutLock } from '../util/output.js';
 import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
-import type { Store, TrialRecord } from '../store/types.js';
+import type { Store, TrialRecord } from '../core/store.js';
 import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
 import { defaultParams, startParams } from './defaults.js';
 import { saveModelDir, verifyExport, writeJson } from './export.js';

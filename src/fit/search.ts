@@ -6,14 +6,14 @@
  */
 import { Experiment, isDone } from '../core/experiment.js';
 import type { Trial } from '../core/trial.js';
-import { LcPruner } from '../estimate/lc/pruner.js';
-import { MedianPruner } from '../estimate/median.js';
-import type { Pruner } from '../estimate/pruner.js';
+import { LcPruner } from '../estimate/pruners/lc.js';
+import { MedianPruner } from '../estimate/pruners/median.js';
+import type { Pruner } from '../core/pruner.js';
 import type { TrainingEvaluator } from '../estimate/train.js';
 import type { Params } from '../space/params.js';
-import type { Store, TrialRecord } from '../store/types.js';
+import type { Store, TrialRecord } from '../core/store.js';
 import { createStrategy } from '../strategy/index.js';
-import type { Strategy } from '../strategy/types.js';
+import type { Strategy } from '../core/strategy.js';
 import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
 import { TrialPruned } from '../core/trial.js';
 

@@ -5,7 +5,7 @@
  */
 import { bestOf } from '../core/experiment.js';
 import { paretoFront } from '../core/pareto.js';
-import type { Direction, ExperimentRecord, IntermediateValue, Store, TrialRecord, TrialState } from '../store/types.js';
+import type { Direction, ExperimentRecord, IntermediateValue, Store, TrialRecord, TrialState } from '../core/store.js';
 import { archLayout, type ArchLayout } from './arch.js';
 import { anytimeCurve, experimentTotals, trialEfficacy, type AnytimeCurve, type ExperimentTotals, type TrialEfficacy } from './efficacy.js';
 import { paramImportance, type Importance } from './importance.js';

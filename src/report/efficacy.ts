@@ -6,7 +6,7 @@
  * Compute axis: an experiment on a tabular benchmark (trials charged simulated seconds, e.g. NB201's
  * GPU training times) is measured in simulated seconds; any other in trial wall seconds.
  */
-import type { Direction, ExperimentRecord, TrialRecord, TrialState } from '../store/types.js';
+import type { Direction, ExperimentRecord, TrialRecord, TrialState } from '../core/store.js';
 
 /** Backends whose wall time is GPU time. */
 export const GPU_BACKEND = /gpu|webgpu|webgl|cuda/i;

@@ -6,7 +6,7 @@
  * handful of trials does not make every parameter look decisive. Trials where the parameter is
  * inactive (conditional spaces) form their own group.
  */
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 
 export interface Importance {
   param: string;

@@ -16,7 +16,7 @@ import { checkRedis, connectRedis, parseRedisUrl, watchRedis, type RedisUnavaila
 import { checkTrusted, resolveTrust, type WorkerTrust } from './trust.js';
 import { stopKey } from './bullmq.js';
 import type { Executor, TrialJob, TrialOutcome } from './types.js';
-import { openArtifactStore } from './artifacts.js';
+import { openArtifactStore } from '../store/artifacts.js';
 
 export const WORKER_ID = `${os.hostname()}:${process.pid}`;
 

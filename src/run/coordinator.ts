@@ -4,10 +4,10 @@
  * requests. `tell` is idempotent (finishTrial), so a result that arrives twice is recorded once.
  */
 import { isDone, simulatedSpent, type Experiment, type OptimizeOptions } from '../core/experiment.js';
-import { GridExhausted } from '../strategy/grid.js';
-import type { TrialRecord } from '../store/types.js';
+import { SearchExhausted } from '../core/errors.js';
+import type { TrialRecord } from '../core/store.js';
 import { fromStored } from '../store/values.js';
-import { StorageError } from '../store/errors.js';
+import { StorageError } from '../core/errors.js';
 import type { ObjectiveSpec } from './objective-spec.js';
 import type { Executor, TrialEvent, TrialJob, TrialOutcome } from './types.js';
 
@@ -103,7 +103,7 @@ export async function runWithExecutor(exp: Experiment, executor: Executor, opts:
         try {
           trial = await exp.ask();
         } catch (e) {
-          if (e instanceof GridExhausted) {
+          if (e instanceof SearchExhausted) {
             exhausted = true;
             break;
           }

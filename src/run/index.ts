@@ -1,7 +1,7 @@
 /** Parallel and distributed execution: executors, the coordinator loop, workers, artifacts. */
 import { randomUUID } from 'node:crypto';
 import type { Experiment } from '../core/experiment.js';
-import type { Store, TrialRecord } from '../store/types.js';
+import type { Store, TrialRecord } from '../core/store.js';
 import { BullmqExecutor } from './bullmq.js';
 import { InProcessExecutor } from './inprocess.js';
 import { LocalPoolExecutor } from './pool.js';
@@ -9,7 +9,7 @@ import type { Executor } from './types.js';
 
 export * from './types.js';
 export * from './objective-spec.js';
-export * from './artifacts.js';
+export * from '../store/artifacts.js';
 export { runWithExecutor, type RunOptions } from './coordinator.js';
 export { InProcessExecutor } from './inprocess.js';
 export { checkPoolSize, LocalPoolExecutor, maxPoolSize, PoolSizeError, type PoolOptions } from './pool.js';

@@ -4,7 +4,7 @@
  */
 import type { Objective } from '../core/experiment.js';
 import type { Trial } from '../core/trial.js';
-import type { ArtifactStore } from './artifacts.js';
+import type { ArtifactStore } from '../store/artifacts.js';
 import { resolveObjectiveSpec } from './objective-spec.js';
 import { runTrialJob } from './remote-trial.js';
 import { brokenOutcome, errorMessage, type Executor, type ExecutorListener, type TrialJob } from './types.js';

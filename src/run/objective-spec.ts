@@ -10,7 +10,7 @@ import type { Objective } from '../core/experiment.js';
 import { FmCellsEvaluator } from '../estimate/fm-cells.js';
 import { Nb201Evaluator, type Nb201Dataset, type Nb201Epochs } from '../estimate/nb201.js';
 import type { TrainingSetup } from '../estimate/train-setup.js';
-import { jobObjective, type JobObjective } from '../estimate/schedulers/job.js';
+import { jobObjective, type JobObjective } from '../strategy/schedulers/job.js';
 
 export type ObjectiveSpec =
   /** NAS-Bench-201 tabular objective; `dir` omitted: the worker's TSNAS_NB201_DIR or default folder. */

@@ -7,10 +7,10 @@ import type { Objective } from '../core/experiment.js';
 import type { TrialHost } from '../core/host.js';
 import { Trial, TrialPruned } from '../core/trial.js';
 import type { ParamSpec, ParamValue, Params } from '../space/params.js';
-import { emptyCost, type Store, type TrialRecord } from '../store/types.js';
+import { emptyCost, type Store, type TrialRecord } from '../core/store.js';
 import { Rng } from '../util/rng.js';
 import { toStored } from '../store/values.js';
-import { setTrialArtifacts, type ArtifactStore } from './artifacts.js';
+import { setTrialArtifacts, type ArtifactStore } from '../store/artifacts.js';
 import { errorMessage, type TrialEvent, type TrialJob, type TrialOutcome } from './types.js';
 
 /** A Store holding just the one trial being run; writes are mirrored to `emit`. */

@@ -5,7 +5,7 @@
  * that crosses the seam is plain serialisable data.
  */
 import type { ParamSpec, Params } from '../space/params.js';
-import type { TrialCost } from '../store/types.js';
+import type { TrialCost } from '../core/store.js';
 import type { StoredNumber } from '../store/values.js';
 import type { ObjectiveSpec } from './objective-spec.js';
 

@@ -2,10 +2,10 @@
 import { MemoryStore } from './memory.js';
 import { SqliteStore } from './sqlite.js';
 import { SqliteReader } from './sqlite-read.js';
-import { StorageError, TrialNumberTaken } from './errors.js';
-import type { Store } from './types.js';
+import { StorageError, TrialNumberTaken } from '../core/errors.js';
+import type { Store } from '../core/store.js';
 
-export * from './types.js';
+export * from '../core/store.js';
 export { MemoryStore, SqliteStore, SqliteReader, StorageError, TrialNumberTaken };
 
 /** What the read-only commands (trials, best, report, dashboard) need of a storage. */

@@ -8,9 +8,9 @@ import type {
   TrialFinish,
   TrialRecord,
   TrialState,
-} from './types.js';
-import { emptyCost } from './types.js';
-import { TrialNumberTaken } from './errors.js';
+} from '../core/store.js';
+import { emptyCost } from '../core/store.js';
+import { TrialNumberTaken } from '../core/errors.js';
 
 export class MemoryStore implements Store {
   private experiments = new Map<string, ExperimentRecord>();

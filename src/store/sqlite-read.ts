@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExperimentRecord, TrialRecord, TrialState } from './types.js';
-import { StorageError } from './errors.js';
+import type { ExperimentRecord, TrialRecord, TrialState } from '../core/store.js';
+import { StorageError } from '../core/errors.js';
 import { fromStored, valuesFromJson } from './values.js';
 
 export const SCHEMA_VERSION = 1;

@@ -16,9 +16,9 @@ import type {
   TrialFinish,
   TrialRecord,
   TrialState,
-} from './types.js';
-import { emptyCost } from './types.js';
-import { StorageError, TrialNumberTaken } from './errors.js';
+} from '../core/store.js';
+import { emptyCost } from '../core/store.js';
+import { StorageError, TrialNumberTaken } from '../core/errors.js';
 import { describeSqliteError, experimentRow, foreignTables, readExperiments, readTrials, SCHEMA_VERSION, toRecord, type TrialRow } from './sqlite-read.js';
 import { toStored, valuesToJson } from './values.js';
 

@@ -22,7 +22,7 @@ import { logCdf, logH, parego, trainSubset } from './bo-math.js';
 import { condition, fitHyper, posterior, type MaternGp, type MaternHyper } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
 import type { Observation } from './tpe-split.js';
-import { constraintsOf, type StrategyContext } from './types.js';
+import { constraintsOf, type StrategyContext } from '../core/strategy.js';
 
 export interface MixedBoOptions {
   /** Random candidates scored to pick the starts. Default 1024. */

@@ -31,7 +31,7 @@ import { fitGp, predict, priorSd, sdFromKs, type GpHyper, type GpModel } from '.
 import { askMixed, MixedEncoder } from './bo-mixed.js';
 import type { MaternGp } from './gp-matern.js';
 import { historyKeys, observations, type Observation } from './tpe-split.js';
-import type { Strategy, StrategyContext } from './types.js';
+import type { Strategy, StrategyContext } from '../core/strategy.js';
 
 export interface BoOptions {
   /** Random configurations before the GP takes over. Default 10. */

@@ -19,11 +19,11 @@
  */
 import { crowdingDistance, nonDominatedSort } from '../core/pareto.js';
 import { paramsKey, sampleSpace, type Params, type SearchSpace } from '../space/params.js';
-import type { Direction, TrialRecord } from '../store/types.js';
+import type { Direction, TrialRecord } from '../core/store.js';
 import type { Rng } from '../util/rng.js';
 import { crossover, mutate } from './mutation.js';
 import { seenKeys } from './random.js';
-import { score, type Strategy, type StrategyContext } from './types.js';
+import { score, type Strategy, type StrategyContext } from '../core/strategy.js';
 
 export interface EvolutionOptions {
   /** Population size N (NB201's REA: 10). */

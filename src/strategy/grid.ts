@@ -1,7 +1,7 @@
 /**
  * Grid search: every grid point of the space (floats on `floatPoints` evenly spaced values), in an
  * order shuffled by the seed, skipping points already in the history. When the grid is exhausted it
- * says so by throwing GridExhausted, which ends `optimize` cleanly.
+ * says so by throwing SearchExhausted, which ends `optimize` cleanly.
  *
  * The grid is never materialised (space/grid.ts addresses points by index): the order is a seeded
  * permutation of the indices. Up to SHUFFLE_LIMIT points it is a Fisher-Yates shuffle of the index
@@ -10,13 +10,10 @@
  */
 import { IndexedGrid } from '../space/grid.js';
 import { paramsKey, type Params } from '../space/params.js';
+import { SearchExhausted } from '../core/errors.js';
 import { Rng } from '../util/rng.js';
-import type { Strategy, StrategyContext } from './types.js';
+import type { Strategy, StrategyContext } from '../core/strategy.js';
 import { seenKeys } from './random.js';
-
-export class GridExhausted extends Error {
-  override name = 'GridExhausted';
-}
 
 export interface GridOptions {
   floatPoints?: number;
@@ -89,7 +86,7 @@ export class GridStrategy implements Strategy {
   }
 
   ask(ctx: StrategyContext): Params {
-    if (!ctx.space) throw new GridExhausted('grid search needs a declarative space (define-by-run has no grid)');
+    if (!ctx.space) throw new SearchExhausted('grid search needs a declarative space (define-by-run has no grid)');
     const run = this.prepare(ctx);
     run.historyLength = ctx.history.length;
     const seen = seenKeys(ctx);
@@ -98,6 +95,6 @@ export class GridStrategy implements Strategy {
       if (!seen.has(paramsKey(p))) return p;
       if (k === run.cursor) run.cursor++;
     }
-    throw new GridExhausted(`all ${run.grid.size} grid points have been tried`);
+    throw new SearchExhausted(`all ${run.grid.size} grid points have been tried`);
   }
 }

@@ -5,12 +5,11 @@ import { BoStrategy } from './bo.js';
 import { TpeStrategy } from './tpe.js';
 import { EvolutionStrategy } from './evolution.js';
 import { ReinforceStrategy } from './reinforce.js';
-import type { Strategy } from './types.js';
+import type { Strategy } from '../core/strategy.js';
 import { strategyOptionsProblem } from './options.js';
-import { Asha, Bohb, Hyperband, SuccessiveHalving, type BohbOptions, type HyperbandOptions } from '../estimate/schedulers/index.js';
+import { Asha, Bohb, Hyperband, SuccessiveHalving, type BohbOptions, type HyperbandOptions } from './schedulers/index.js';
 
-export * from './types.js';
-export { GridStrategy, GridExhausted } from './grid.js';
+export { GridStrategy } from './grid.js';
 export { RandomStrategy } from './random.js';
 export { BoStrategy, type BoOptions } from './bo.js';
 export { TpeStrategy, type TpeOptions } from './tpe.js';
@@ -29,7 +28,7 @@ export class StrategyOptionsError extends Error {
 }
 
 /**
- * Multi-fidelity schedulers (src/estimate/schedulers): each trial is a job at a budget (epochs, ...),
+ * Multi-fidelity schedulers (src/strategy/schedulers): each trial is a job at a budget (epochs, ...),
  * stored in its attrs; run them with a job objective (`scheduler.wrap`, or the 'jobs' objective spec).
  * Options: budgets (increasing list) or minBudget/maxBudget (integer: true rounds them), eta; sh: n0;
  * bohb: model ('tpe' | 'bo'), randomFraction, minPoints.

@@ -1,6 +1,6 @@
 /** Random search: each active parameter drawn uniformly (log-uniformly where `log`), seeded. */
 import { paramsKey, sampleSpace, type Params } from '../space/params.js';
-import type { Strategy, StrategyContext } from './types.js';
+import type { Strategy, StrategyContext } from '../core/strategy.js';
 
 export interface RandomOptions {
   /** Skip configurations already in the history (retrying up to `maxRetries` draws). Default true. */

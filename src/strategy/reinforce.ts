@@ -19,7 +19,7 @@
  * The reward is used as is (NB201 uses accuracy in %); `entropyWeight` is relative to that scale.
  */
 import { isActive, paramsKey, sampleSpace, type Params, type SearchSpace } from '../space/params.js';
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 import { Rng } from '../util/rng.js';
 import type { Controller, ControllerState } from './rl/controller.js';
 import {
@@ -33,7 +33,7 @@ import {
 } from './rl/decisions.js';
 import { FactorizedController } from './rl/factorized.js';
 import { seenKeys } from './random.js';
-import { score, type Strategy, type StrategyContext } from './types.js';
+import { score, type Strategy, type StrategyContext } from '../core/strategy.js';
 
 export interface ReinforceOptions {
   controller?: 'factorized' | 'lstm';

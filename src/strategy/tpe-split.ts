@@ -5,9 +5,9 @@
  */
 import { crowdingDistance, maximised, nonDominatedSort } from '../core/pareto.js';
 import { paramsKey, type Params, type SearchSpace } from '../space/params.js';
-import type { TrialRecord } from '../store/types.js';
-import type { StrategyContext } from './types.js';
-import { score, violation } from './types.js';
+import type { TrialRecord } from '../core/store.js';
+import type { StrategyContext } from '../core/strategy.js';
+import { score, violation } from '../core/strategy.js';
 
 export interface Observation {
   trial: TrialRecord;

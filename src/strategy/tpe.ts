@@ -19,9 +19,9 @@ import { isActive, paramsKey, sampleSpec, type ParamSpec, type ParamValue, type 
 import { Rng } from '../util/rng.js';
 import { randomUnseen } from './bo.js';
 import { Parzen } from './tpe-parzen.js';
-import type { TrialRecord } from '../store/types.js';
+import type { TrialRecord } from '../core/store.js';
 import { historyKeys, tpeSplit } from './tpe-split.js';
-import type { Strategy, StrategyContext } from './types.js';
+import type { Strategy, StrategyContext } from '../core/strategy.js';
 
 export interface TpeOptions {
   /**

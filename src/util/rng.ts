@@ -106,3 +106,14 @@ export class Rng {
     return idx.slice(0, Math.min(k, n));
   }
 }
+
+/** Runs `f` with `Math.random` drawn from `rng` (f must be synchronous: nothing else can run meanwhile). */
+export function withSeededMathRandom<T>(rng: Rng, f: () => T): T {
+  const saved = Math.random;
+  Math.random = () => rng.random();
+  try {
+    return f();
+  } finally {
+    Math.random = saved;
+  }
+}

@@ -10,7 +10,7 @@ import { safeJson, safeText } from '../../src/cli/trial-text.js';
 import { ARCH_SPACES } from '../../src/space/arch/index.js';
 import { sampleSpace } from '../../src/space/params.js';
 import { openStore } from '../../src/store/index.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
 import { Rng } from '../../src/util/rng.js';
 import { cliAsync } from '../helpers/cli.js';
 

@@ -6,7 +6,7 @@ import { RandomStrategy } from '../../src/strategy/random.js';
 import { GridStrategy } from '../../src/strategy/grid.js';
 import { createStrategy } from '../../src/strategy/index.js';
 import { paramsKey, validateSpace, type SearchSpace } from '../../src/space/params.js';
-import type { Pruner } from '../../src/estimate/pruner.js';
+import type { Pruner } from '../../src/core/pruner.js';
 
 const space: SearchSpace = validateSpace({
   params: {

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
-import { CurveEnsemble, FAMILIES, familyByName, fitFamily, LcPruner } from '../../src/estimate/lc/index.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import { CurveEnsemble, FAMILIES, familyByName, fitFamily } from '../../src/estimate/lc/index.js';
+import { LcPruner } from '../../src/estimate/pruners/index.js';
+import type { TrialRecord } from '../../src/core/store.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** Ground-truth parameters per family (raw parameterisation: log rates/exponents). */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/nn/builder.js';
-import { DirArtifactStore } from '../../src/run/artifacts.js';
+import { DirArtifactStore } from '../../src/store/artifacts.js';
 import { chainSpace } from '../../src/space/arch/chain.js';
 import { makeDagArchSpace } from '../../src/space/arch/dag.js';
 import { type ArchGraph, type CheckedGraph, checkGraph } from '../../src/space/arch/graph.js';
@@ -18,7 +18,7 @@ import type { ArchSpace } from '../../src/space/arch/types.js';
 import { type Params, sampleSpace } from '../../src/space/params.js';
 import { mutate } from '../../src/strategy/mutation.js';
 import { Rng } from '../../src/util/rng.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
 import {
   activationStats,
   deepen,

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment } from '../../src/core/experiment.js';
-import { Hyperband } from '../../src/estimate/schedulers/index.js';
+import { Hyperband } from '../../src/strategy/schedulers/index.js';
 import { disposeCheckpoint, TrainingEvaluator, type TrainingData } from '../../src/estimate/train.js';
 import { trainingJobObjective } from '../../src/estimate/train-jobs.js';
 import { initBackend } from '../../src/nn/backend.js';

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment } from '../../src/core/experiment.js';
 import { TrialPruned } from '../../src/core/trial.js';
-import type { Pruner } from '../../src/estimate/pruner.js';
+import type { Pruner } from '../../src/core/pruner.js';
 import { TrainingEvaluator, type TrainingData } from '../../src/estimate/train.js';
 import { makeOptimizer, setLearningRate } from '../../src/estimate/train-util.js';
 import { initBackend } from '../../src/nn/backend.js';

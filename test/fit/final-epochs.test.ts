@@ -8,8 +8,8 @@ import { finalEpochs } from '../../src/fit/final.js';
 import { planFit } from '../../src/fit/policy.js';
 import { startingWith } from '../../src/fit/search.js';
 import { chainFlatSpace } from '../../src/space/arch/index.js';
-import type { TrialRecord } from '../../src/store/types.js';
-import type { Strategy } from '../../src/strategy/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
+import type { Strategy } from '../../src/core/strategy.js';
 
 const trial = (val: number[], valSamples = 600, number = 3) =>
   ({ number, attrs: { training: { metric: 'accuracy', val, valSamples } } }) as unknown as TrialRecord;

@@ -12,7 +12,7 @@ import { buildReportData, predictionOf } from '../../src/report/data.js';
 import { safeJson } from '../../src/report/html.js';
 import { paramImportance } from '../../src/report/importance.js';
 import { MemoryStore, openStore } from '../../src/store/index.js';
-import type { ExperimentRecord, Store, TrialRecord } from '../../src/store/types.js';
+import type { ExperimentRecord, Store, TrialRecord } from '../../src/core/store.js';
 import { RandomStrategy } from '../../src/strategy/index.js';
 import { nb201CellGraph, layoutGraph } from '../../src/report/arch.js';
 

@@ -3,7 +3,7 @@ import { Experiment } from '../../src/core/experiment.js';
 import { TrialPruned, type Trial } from '../../src/core/trial.js';
 import { Nb201Evaluator } from '../../src/estimate/nb201.js';
 import { NB201_EDGES, NB201_OPS, nb201EdgeName } from '../../src/space/nb201.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store.js';
 import { GridStrategy, RandomStrategy } from '../../src/strategy/index.js';
 
 export const EVIL = '<img src=x onerror=alert(1)>';

@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Experiment } from '../../src/core/experiment.js';
-import type { Pruner } from '../../src/estimate/pruner.js';
+import type { Pruner } from '../../src/core/pruner.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { GridStrategy } from '../../src/strategy/grid.js';
 import { BullmqExecutor } from '../../src/run/bullmq.js';
 import { startWorker } from '../../src/run/bullmq-worker.js';
 import { runWithExecutor } from '../../src/run/coordinator.js';
-import { DirArtifactStore, RedisArtifactStore } from '../../src/run/artifacts.js';
+import { DirArtifactStore, RedisArtifactStore } from '../../src/store/artifacts.js';
 import type { SearchSpace } from '../../src/space/params.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 

@@ -17,7 +17,7 @@ import { BullmqExecutor } from '../../src/run/bullmq.js';
 import { startWorker } from '../../src/run/bullmq-worker.js';
 import { runWithExecutor } from '../../src/run/coordinator.js';
 import { resolveObjectiveSpec } from '../../src/run/index.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'objectives.ts');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
-import type { Pruner } from '../../src/estimate/pruner.js';
+import type { Pruner } from '../../src/core/pruner.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { GridStrategy } from '../../src/strategy/grid.js';
 import { RandomStrategy } from '../../src/strategy/random.js';

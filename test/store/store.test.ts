@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { openStore, StorageError } from '../../src/store/index.js';
-import type { ExperimentConfig, Store } from '../../src/store/types.js';
+import type { ExperimentConfig, Store } from '../../src/core/store.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-store-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

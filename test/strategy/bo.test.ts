@@ -11,7 +11,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { BoStrategy, copula, expectedImprovement } from '../../src/strategy/bo.js';
 import { distParts, encode, enumerateFinite, finiteSize, makeEncoder } from '../../src/strategy/encoding.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
-import type { Strategy } from '../../src/strategy/types.js';
+import type { Strategy } from '../../src/core/strategy.js';
 import { mean, search, SYN_SPACE, synthetic } from './fixtures.js';
 
 const FAST = { nRandom: 150, localRounds: 2 };

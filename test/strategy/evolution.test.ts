@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import { isActive, paramsKey, validateParams, type Params, type SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import type { Direction, TrialRecord } from '../../src/store/types.js';
+import type { Direction, TrialRecord } from '../../src/core/store.js';
 import { EvolutionStrategy, replayPopulation, tournament, memberRanks } from '../../src/strategy/evolution.js';
 import { crossover, mutate } from '../../src/strategy/mutation.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
-import type { Strategy, StrategyContext } from '../../src/strategy/types.js';
+import type { Strategy, StrategyContext } from '../../src/core/strategy.js';
 import { Rng } from '../../src/util/rng.js';
 import { additive, CHOICES, COND_SPACE, condObjective, OPT, SPACE } from './fixtures.js';
 

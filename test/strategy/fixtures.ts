@@ -5,7 +5,7 @@
 import { Experiment } from '../../src/core/experiment.js';
 import { paramsKey, type Params, type SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import type { Strategy } from '../../src/strategy/types.js';
+import type { Strategy } from '../../src/core/strategy.js';
 import { Rng } from '../../src/util/rng.js';
 
 const LEVELS = ['a', 'b', 'c', 'd', 'e'];

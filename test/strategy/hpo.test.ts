@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
-import { MedianPruner } from '../../src/estimate/median.js';
+import { MedianPruner } from '../../src/estimate/pruners/median.js';
 import type { SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { logH, normCdfExact } from '../../src/strategy/bo-math.js';
@@ -16,7 +16,7 @@ import { condition, fitHyper, hyperObjective, posterior } from '../../src/strate
 import { cholesky, cholInverse, cholSolve } from '../../src/strategy/linalg.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import { TpeStrategy } from '../../src/strategy/tpe.js';
-import type { Strategy } from '../../src/strategy/types.js';
+import type { Strategy } from '../../src/core/strategy.js';
 import { Rng } from '../../src/util/rng.js';
 import { mean } from './fixtures.js';
 

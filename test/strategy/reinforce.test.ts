@@ -6,12 +6,12 @@ import { Experiment } from '../../src/core/experiment.js';
 import { isActive, paramsKey, validateParams, type Params, type SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/core/store.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import { REINFORCE_STATE_KEY, ReinforceStrategy, type ReinforceOptions, type ReinforceState } from '../../src/strategy/reinforce.js';
 import { decisionsOf, decodeOption, encodeValue } from '../../src/strategy/rl/decisions.js';
 import { FactorizedController } from '../../src/strategy/rl/factorized.js';
-import type { Strategy, StrategyContext } from '../../src/strategy/types.js';
+import type { Strategy, StrategyContext } from '../../src/core/strategy.js';
 import { Rng } from '../../src/util/rng.js';
 import { additive, CHOICES, COND_SPACE, condObjective, OPT, SPACE } from './fixtures.js';
 

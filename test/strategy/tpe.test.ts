@@ -10,7 +10,7 @@ import { paramsKey, validateParams, type Params, type SearchSpace } from '../../
 import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import { TpeStrategy } from '../../src/strategy/tpe.js';
-import type { Strategy } from '../../src/strategy/types.js';
+import type { Strategy } from '../../src/core/strategy.js';
 import { mean, search, SYN_SPACE, synthetic } from './fixtures.js';
 
 

@@ -14,10 +14,10 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type { Trial } from '../../core/trial.js';
-import type { ArtifactStore } from '../../run/artifacts.js';
+import type { ArtifactStore } from '../../store/artifacts.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import type { Params } from '../../space/params.js';
-import type { TrialRecord } from '../../store/types.js';
+import type { TrialRecord } from '../../core/store.js';
 import { type InheritOptions, inheritWeights } from './inherit.js';
 import { loadTrialWeights, saveTrialWeights, trialKey } from './store.js';
 import { readWeights, writeWeights } from './weights.js';

@@ -1,10 +1,10 @@
 /**
  * Trained weights as trial artifacts: `<key>/weights.bin` (encodeWeights: JSON manifest + float32
  * data) and `<key>/graph.json` (the ArchGraph the weights belong to), in any `ArtifactStore`
- * (src/run/artifacts.ts: a shared directory, or Redis for small models). The key is `trial-<n>` for
+ * (src/store/artifacts.ts: a shared directory, or Redis for small models). The key is `trial-<n>` for
  * a trial number, or a given string (e.g. `experiment-2/trial-5`).
  */
-import type { ArtifactStore } from '../../run/artifacts.js';
+import type { ArtifactStore } from '../../store/artifacts.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import { decodeWeights, encodeWeights, type GraphWeights } from './weights.js';
 

@@ -13,8 +13,8 @@ import { countCost } from '../../nn/cost.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import type { ArchSpace } from '../../space/arch/types.js';
 import type { Params } from '../../space/params.js';
-import { Rng } from '../../util/rng.js';
-import { makeBatch, withSeededMathRandom } from '../train-util.js';
+import { makeBatch } from '../../nn/batch.js';
+import { Rng, withSeededMathRandom } from '../../util/rng.js';
 import { PROXY_NAMES, scoreModel, type ProxyBatch, type ProxyName, type ProxyScore } from './scores.js';
 
 export { PROXY_NAMES, DATA_INDEPENDENT, isProxyName, scoreModel, type ProxyBatch, type ProxyName, type ProxyScore } from './scores.js';

@@ -7,7 +7,7 @@
  */
 import { paramsKey, sampleSpace, type Params } from '../../space/params.js';
 import { RandomStrategy } from '../../strategy/random.js';
-import type { Strategy, StrategyContext } from '../../strategy/types.js';
+import type { Strategy, StrategyContext } from '../../core/strategy.js';
 import { Rng } from '../../util/rng.js';
 
 export interface ProxyWarmStartOptions {

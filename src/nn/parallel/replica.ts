@@ -8,9 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Dataset } from '../../data/dataset.js';
-import { makeBatch, withSeededMathRandom } from '../../estimate/train-util.js';
+import { makeBatch } from '../batch.js';
 import { trainingLoss } from '../losses.js';
-import type { Rng } from '../../util/rng.js';
+import { withSeededMathRandom, type Rng } from '../../util/rng.js';
 
 interface HeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliAsync, type CliResult } from '../helpers/cli.js';
 import { Nb201Evaluator } from '../../src/estimate/nb201.js';
-import type { Job } from '../../src/estimate/schedulers/index.js';
+import type { Job } from '../../src/strategy/schedulers/index.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
 
 const cli = (args: string[], timeoutMs = 60_000): Promise<CliResult> => cliAsync(args, { timeoutMs });
 

@@ -4,8 +4,8 @@
  * at the same step (a completed trial that skipped that step contributes its last value before it).
  * A function of the stored history, like every pruner.
  */
-import type { TrialRecord } from '../store/types.js';
-import type { PruneContext, Pruner } from './pruner.js';
+import type { TrialRecord } from '../../core/store.js';
+import type { PruneContext, Pruner } from '../../core/pruner.js';
 
 export interface MedianPrunerOptions {
   /** Never stop before this step. Default 0. */

@@ -5,7 +5,7 @@
  * them with `state`, which lives in the store too.
  */
 import type { ParamSpec, ParamValue, Params, SearchSpace } from '../space/params.js';
-import type { Direction, TrialRecord } from '../store/types.js';
+import type { Direction, TrialRecord } from './store.js';
 import type { Rng } from '../util/rng.js';
 
 export interface StrategyStateAccess {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
-import { median, MedianPruner, valueAtStep } from '../../src/estimate/median.js';
+import { median, MedianPruner, valueAtStep } from '../../src/estimate/pruners/median.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
 
 const rec = (id: number, state: TrialRecord['state'], curve: [number, number][]): TrialRecord =>
   ({ id, number: id, state, intermediate: curve.map(([step, value]) => ({ step, value })), attrs: {}, values: null }) as unknown as TrialRecord;

@@ -10,10 +10,10 @@
  * unseen configuration.
  */
 import { paramsKey, type Params } from '../../space/params.js';
-import type { TrialRecord } from '../../store/types.js';
-import { BoStrategy } from '../../strategy/bo.js';
-import { TpeStrategy } from '../../strategy/tpe.js';
-import type { Strategy, StrategyContext } from '../../strategy/types.js';
+import type { TrialRecord } from '../../core/store.js';
+import { BoStrategy } from '../bo.js';
+import { TpeStrategy } from '../tpe.js';
+import type { Strategy, StrategyContext } from '../../core/strategy.js';
 import { Hyperband, type HyperbandOptions } from './hyperband.js';
 import type { Job } from './job.js';
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import type { Trial } from '../../src/core/trial.js';
 import { Nb201Evaluator, type Nb201Epochs } from '../../src/estimate/nb201.js';
+import { AshaPruner } from '../../src/estimate/pruners/asha.js';
 import {
   Asha,
-  AshaPruner,
   Bohb,
   bracket,
   bracketCost,
@@ -14,10 +14,10 @@ import {
   SuccessiveHalving,
   type Job,
   type JobScheduler,
-} from '../../src/estimate/schedulers/index.js';
+} from '../../src/strategy/schedulers/index.js';
 import type { SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import type { TrialRecord } from '../../src/store/types.js';
+import type { TrialRecord } from '../../src/core/store.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 
 const X_SPACE: SearchSpace = { params: { x: { type: 'float', low: 0, high: 1 } } };

@@ -5,11 +5,10 @@
  * not yet promoted, and promotes it; otherwise it starts a new configuration at rung 0. Running jobs
  * are simply not counted yet, so any number of trials may be in flight.
  *
- * `AshaPruner` is the stopping variant for objectives that run one trial to the end: at a rung step
- * the trial continues only if its value is in the top 1/eta of all values reported at that step.
+ * Its stopping variant for objectives that run one trial to the end is `AshaPruner`
+ * (src/estimate/pruners/asha.ts).
  */
-import type { PruneContext, Pruner } from '../pruner.js';
-import type { StrategyContext } from '../../strategy/types.js';
+import type { StrategyContext } from '../../core/strategy.js';
 import { rungBudgets, type BracketOptions } from './brackets.js';
 import { JobScheduler, ranked, type Decision, type JobTrial } from './job.js';
 
@@ -43,41 +42,5 @@ export class Asha extends JobScheduler {
       }
     }
     return { job: { ...base, rung: 0, budget: this.budgets[0]!, previousBudget: 0, parent: null } };
-  }
-}
-
-export interface AshaPrunerOptions extends BracketOptions {
-  /** Rungs below this many reports at the step never stop a trial (default eta). */
-  minReports?: number;
-}
-
-/** Stopping-variant ASHA: decides at each rung step whether a single running trial continues. */
-export class AshaPruner implements Pruner {
-  readonly name = 'asha';
-  readonly eta: number;
-  readonly rungs: number[];
-  private readonly minReports: number;
-
-  constructor(opts: AshaPrunerOptions = {}) {
-    this.eta = opts.eta ?? 3;
-    this.rungs = rungBudgets({ ...opts, eta: this.eta });
-    this.minReports = opts.minReports ?? this.eta;
-  }
-
-  shouldPrune(ctx: PruneContext): boolean {
-    const last = ctx.trial.intermediate.at(-1);
-    if (!last) return false;
-    const rung = this.rungs.indexOf(last.step);
-    if (rung < 0 || rung === this.rungs.length - 1) return false;
-    const sign = ctx.directions[0] === 'minimize' ? -1 : 1;
-    const values: number[] = [];
-    for (const t of ctx.history) {
-      const v = t.intermediate.find((iv) => iv.step === last.step);
-      if (v && Number.isFinite(v.value)) values.push(sign * v.value);
-    }
-    if (values.length < this.minReports) return false;
-    values.sort((a, b) => b - a);
-    const k = Math.max(1, Math.floor(values.length / this.eta));
-    return sign * last.value < values[k - 1]!;
   }
 }

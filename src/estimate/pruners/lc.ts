@@ -5,10 +5,10 @@
  * is written to the trial (`attrs.lc_prediction = { mean, lower, upper, step, target_step,
  * p_better, best }`) when a store is given, so reports can draw it.
  */
-import type { Store, TrialRecord } from '../../store/types.js';
+import type { Store, TrialRecord } from '../../core/store.js';
 import { hashString } from '../../util/rng.js';
-import type { PruneContext, Pruner } from '../pruner.js';
-import { CurveEnsemble, type EnsembleOptions, type LcPrediction } from './ensemble.js';
+import type { PruneContext, Pruner } from '../../core/pruner.js';
+import { CurveEnsemble, type EnsembleOptions, type LcPrediction } from '../lc/ensemble.js';
 
 export interface LcPrunerOptions extends EnsembleOptions {
   /** Step whose value is predicted (the full training length). */

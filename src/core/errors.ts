@@ -10,3 +10,11 @@ export class TrialNumberTaken extends Error {
     super(`trial number ${expected} was taken (next is ${next}); decide again from the current history`);
   }
 }
+
+/**
+ * Thrown by a strategy's `ask` when it has nothing left to propose (a grid that is fully tried, a
+ * fixed list that is used up). The trial loop ends cleanly on it, under every executor.
+ */
+export class SearchExhausted extends Error {
+  override name = 'SearchExhausted';
+}

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bestOf, Experiment } from '../../src/core/experiment.js';
 import { Nb201Evaluator, type Nb201Epochs } from '../../src/estimate/nb201.js';
-import { Asha, Bohb, jobObjective, type Job } from '../../src/estimate/schedulers/index.js';
+import { Asha, Bohb, jobObjective, type Job } from '../../src/strategy/schedulers/index.js';
 import type { SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Store, TrialRecord } from '../../src/store/types.js';
+import type { Store, TrialRecord } from '../../src/core/store.js';
 import { createStrategy, StrategyOptionsError } from '../../src/strategy/index.js';
 
 const X_SPACE: SearchSpace = { params: { x: { type: 'float', low: 0, high: 1 } } };

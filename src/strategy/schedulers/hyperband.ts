@@ -5,7 +5,7 @@
  * then its best floor(n_i / eta) continue. While a bracket waits on running jobs, the next job
  * comes from the next bracket (opening a new one if need be), so parallel workers stay busy.
  */
-import type { StrategyContext } from '../../strategy/types.js';
+import type { StrategyContext } from '../../core/strategy.js';
 import { bracket, rungBudgets, type Bracket, type BracketOptions } from './brackets.js';
 import { JobScheduler, ranked, type Decision, type JobTrial } from './job.js';
 

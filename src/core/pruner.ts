@@ -4,7 +4,7 @@
  * intermediate values and the history and says whether to stop it. Like strategies, pruners are
  * functions of the stored history, so they work the same across processes and machines.
  */
-import type { Direction, TrialRecord } from '../store/types.js';
+import type { Direction, TrialRecord } from './store.js';
 
 export interface PruneContext {
   trial: TrialRecord;

@@ -2,5 +2,5 @@
 export * from './brackets.js';
 export * from './job.js';
 export { Hyperband, SuccessiveHalving, type HyperbandOptions } from './hyperband.js';
-export { Asha, AshaPruner, type AshaPrunerOptions } from './asha.js';
+export { Asha } from './asha.js';
 export { Bohb, type BohbOptions } from './bohb.js';

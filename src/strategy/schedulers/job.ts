@@ -18,8 +18,8 @@
 import type { Objective } from '../../core/experiment.js';
 import type { Trial } from '../../core/trial.js';
 import { paramsKey, sampleSpace, type Params } from '../../space/params.js';
-import type { TrialRecord } from '../../store/types.js';
-import { score, type Strategy, type StrategyContext } from '../../strategy/types.js';
+import type { TrialRecord } from '../../core/store.js';
+import { score, type Strategy, type StrategyContext } from '../../core/strategy.js';
 
 export interface Job {
   scheduler: string;
