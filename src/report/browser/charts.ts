@@ -9,10 +9,10 @@ const PARALLEL_MAX = 500;
 const BUNDLE_CURVES = 60;
 
 /** What ECharts hands a tooltip formatter (the fields these charts read). */
-export interface TipParam {
+export interface TipParam<V = number[]> {
   seriesName: string;
   name: string;
-  value: number[] & number;
+  value: V;
   data: { n?: number };
 }
 
@@ -41,7 +41,7 @@ export function renderAnytime(data: ReportData): void {
     tooltip: {
       trigger: 'axis',
       formatter: ((ps: TipParam[]) =>
-        'compute ' + fmt(ps[0]!.value[0], 1) + ' s' + ps.map((p) => '<br>' + esc(p.seriesName) + ': best ' + fmt(p.value[1], 4)).join('')) as never,
+        'compute ' + fmt(ps[0]!.value[0], 1) + ' s' + ps.map((p) => '<br>' + esc(p.seriesName) + ': best ' + fmt(p.value[1], 4)).join('')),
     },
     legend: { type: 'scroll', top: 0 },
     grid: { left: 60, right: 20, top: 40, bottom: 50 },
@@ -104,12 +104,12 @@ export function renderLearningCurves(e: ReportExperiment): void {
     title: { text: 'dashed red, triangle: pruned / early-stopped; dotted: extrapolated prediction', textStyle: { fontSize: 11, fontWeight: 'normal' }, left: 'center' },
     tooltip: {
       trigger: 'item',
-      formatter: ((p: TipParam) => (p.data && p.data.n !== undefined ? '#' + p.data.n + ' ' : '') + esc(p.seriesName) + '<br>step ' + fmt(p.value[0], 0) + ': ' + fmt(p.value[1], 4)) as never,
+      formatter: ((p: TipParam) => (p.data && p.data.n !== undefined ? '#' + p.data.n + ' ' : '') + esc(p.seriesName) + '<br>step ' + fmt(p.value[0], 0) + ': ' + fmt(p.value[1], 4)),
     },
     grid: { left: 60, right: 20, top: 30, bottom: 40 },
     xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 },
     yAxis: { type: 'value', name: e.objectiveNames[0], scale: true },
-    series: series as never,
+    series: series,
   }, true);
 }
 
@@ -119,7 +119,7 @@ export function renderImportance(e: ReportExperiment): void {
   const imp = e.importance.slice(0, 15).reverse();
   chart('chart-importance').setOption({
     animation: false,
-    tooltip: { trigger: 'item', formatter: ((p: TipParam) => esc(p.name) + ': adjusted R\u00b2 ' + fmt(p.value, 3)) as never },
+    tooltip: { trigger: 'item', formatter: ((p: TipParam<number>) => esc(p.name) + ': adjusted R\u00b2 ' + fmt(p.value, 3)) },
     grid: { left: 140, right: 30, top: 10, bottom: 40 },
     xAxis: { type: 'value', name: 'adjusted R\u00b2 of marginal means', nameLocation: 'middle', nameGap: 25, min: 0 },
     yAxis: { type: 'category', data: imp.map((i) => (i.param.length > 22 ? i.param.slice(0, 21) + '\u2026' : i.param)) },
@@ -148,13 +148,13 @@ export function renderParallel(e: ReportExperiment): void {
   chart('chart-parallel').setOption({
     animation: false,
     parallel: { left: 50, right: 90, top: 40, bottom: 30, parallelAxisDefault: { nameTextStyle: { fontSize: 10 }, axisLabel: { fontSize: 9 } } },
-    parallelAxis: axes as never,
+    parallelAxis: axes,
     visualMap: { type: 'continuous', dimension: names.length, min: Math.min.apply(null, ys), max: Math.max.apply(null, ys), right: 0, top: 'middle', itemHeight: 120,
       inverse: e.directions[0] === 'minimize', inRange: { color: ['#d0d7e5', '#1f77b4', '#08306b'] }, textStyle: { fontSize: 9 } },
     series: [{ type: 'parallel', lineStyle: { width: 1, opacity: 0.6 }, data: done.map((t) =>
       names.map((n, i) => {
         const v = t.params[n];
         return axes[i]!.type === 'category' ? (v === undefined ? '(inactive)' : String(v)) : v;
-      }).concat([t.values![0]])) as never }],
+      }).concat([t.values![0]])) }],
   }, true);
 }

@@ -19,13 +19,13 @@ export function renderCost(e: ReportExperiment): void {
     animation: false,
     legend: { top: 0 },
     title: all > fin.length ? { text: 'latest ' + fin.length + ' of ' + all + ' trials', right: 0, top: 0, textStyle: { fontSize: 11, fontWeight: 'normal' } } : undefined,
-    tooltip: { trigger: 'item', formatter: ((p: TipParam) => '#' + p.data.n + ' ' + esc(p.seriesName) + '<br>' + fmt(p.value[0], 2) + ' s, ' + fmt(p.value[1], 4)) as never },
+    tooltip: { trigger: 'item', formatter: ((p: TipParam) => '#' + p.data.n + ' ' + esc(p.seriesName) + '<br>' + fmt(p.value[0], 2) + ' s, ' + fmt(p.value[1], 4)) },
     grid: { left: 60, right: 20, top: 40, bottom: 50 },
     xAxis: { type: 'value', name: sim ? 'simulated training seconds per trial' : 'wall seconds per trial', nameLocation: 'middle', nameGap: 28, scale: true },
     yAxis: { type: 'value', name: e.objectiveNames[0] + ' (last value)', scale: true },
     series: states.map((st) => ({
       name: st, type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color: colors[st] },
-      data: fin.filter((t) => t.state === st && t.values && t.values[0] !== null).map((t) => ({ n: t.number, value: [t.efficacy.trainSeconds, t.values![0]] })) as never,
+      data: fin.filter((t) => t.state === st && t.values && t.values[0] !== null).map((t) => ({ n: t.number, value: [t.efficacy.trainSeconds, t.values![0]] })),
     })),
   }, true);
 }
@@ -39,7 +39,7 @@ export function renderPareto(e: ReportExperiment): void {
     return empty('chart-pareto', 'no complete trial yet');
   }
   clearEmpty('chart-pareto');
-  const tip = { trigger: 'item' as const, formatter: ((p: TipParam) => esc(p.seriesName) + ' #' + p.data.n + '<br>' + p.value.map((v) => fmt(v, 4)).join(', ')) as never };
+  const tip = { trigger: 'item' as const, formatter: ((p: TipParam) => esc(p.seriesName) + ' #' + p.data.n + '<br>' + p.value.map((v) => fmt(v, 4)).join(', ')) };
   if (e.paretoFront) return renderFront(e, e.paretoFront, done, tip);
   title.textContent = 'Objective per trial' + (done.length === SCATTER_MAX ? ' (latest ' + SCATTER_MAX + ')' : '');
   chart('chart-pareto').setOption({
@@ -47,7 +47,7 @@ export function renderPareto(e: ReportExperiment): void {
     grid: { left: 60, right: 20, top: 20, bottom: 50 },
     xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', scale: true, name: e.objectiveNames[0] },
-    series: [{ name: 'trial', type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, data: done.map((t) => ({ n: t.number, value: [t.number, t.values![0]] })) as never }],
+    series: [{ name: 'trial', type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, data: done.map((t) => ({ n: t.number, value: [t.number, t.values![0]] })) }],
   }, true);
 }
 
@@ -64,8 +64,8 @@ function renderFront(e: ReportExperiment, paretoFront: number[], done: ReportTri
     xAxis: { type: 'value', scale: true, name: e.objectiveNames[0] + ' (' + e.directions[0] + ')', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', scale: true, name: e.objectiveNames[1] + ' (' + e.directions[1] + ')' },
     series: [
-      { name: 'trials', type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color: '#aaa' }, data: done.filter((t) => !front[t.number]).map(pt) as never },
-      { name: 'Pareto front', type: 'line', step: false, symbolSize: 9, itemStyle: { color: '#d62728' }, lineStyle: { type: 'dashed' }, data: fr as never },
+      { name: 'trials', type: 'scatter', symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { color: '#aaa' }, data: done.filter((t) => !front[t.number]).map(pt) },
+      { name: 'Pareto front', type: 'line', step: false, symbolSize: 9, itemStyle: { color: '#d62728' }, lineStyle: { type: 'dashed' }, data: fr },
     ],
   }, true);
 }
