@@ -185,7 +185,7 @@ async function fitIn(o: FitOptions, t0: number, lock: OutLock | null): Promise<F
       },
       say,
     );
-    const tSearch = Date.now();
+    const tSearch = search.endedAt;
     const chosen = search.chosen;
     const { final, epochRule } = await finalPhase(
       {

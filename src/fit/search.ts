@@ -199,6 +199,8 @@ export interface SearchOutcome {
   experiment: Experiment;
   trials: readonly TrialRecord[];
   chosen: NonNullable<ReturnType<typeof pickBest>>;
+  /** Date.now() when the last trial ended. */
+  endedAt: number;
 }
 
 /** fit's search phase: runs the search (a line per trial), then picks the configuration to retrain. */
@@ -222,6 +224,7 @@ export async function searchPhase(o: Omit<SearchOptions, 'onTrialEnd'>, say: Say
   const searchOpts: SearchOptions = { ...o, onTrialEnd };
   const experiment = openSearch(searchOpts);
   await runSearch(experiment, searchOpts);
+  const endedAt = Date.now();
   if (skipped > 0) say('search', `${skipped} proposed architecture(s) skipped untrained: over the plan's cost cap of ${plan.maxTrainMicrosPerSample} us/sample`);
   const trials = experiment.trials();
   const chosen = pickBest(experiment, o.defaults, o.evaluator.task === 'classification' ? o.evaluator.data.val.y.length : undefined);
@@ -229,5 +232,5 @@ export async function searchPhase(o: Omit<SearchOptions, 'onTrialEnd'>, say: Say
   if (chosen.source !== 'search') {
     say('search', `no trial finished within the search time (${plan.searchShare} of the budget): retraining the ${chosen.source === 'partial' ? 'best partially trained' : 'default'} architecture`);
   }
-  return { experiment, trials, chosen };
+  return { experiment, trials, chosen, endedAt };
 }
