@@ -25,9 +25,13 @@
  * Cost: FLOPs and parameters from the graph counter (src/nn/cost.ts), peak memory as the larger of
  * tfjs' tensor bytes and the process RSS growth, both sampled after every batch, and the backend.
  * Every tensor (batches, the model, the optimizer's slots) is disposed, also on pruning or errors.
+ *
+ * Pieces: the epoch loop in ./train-loop.ts, the step (one thread or data-parallel) and checkpoints in
+ * ./train-step.ts, cost and memory accounting in ./train-cost.ts, optimizers, batches and evaluation
+ * in ./train-util.ts; this module holds the evaluator's settings, data preparation and a run's set-up.
  */
-import * as tf from '@tensorflow/tfjs';
-import { TrialPruned, type Trial } from '../core/trial.js';
+import type * as tf from '@tensorflow/tfjs';
+import type { Trial } from '../core/trial.js';
 import { downscale } from '../data/resize.js';
 import { type Dataset, outputUnits, sampleSize, takeFraction } from '../data/dataset.js';
 import { initBackend, type BackendChoice } from '../nn/backend.js';
@@ -41,20 +45,15 @@ import type { ArchSpace } from '../space/arch/types.js';
 import { Rng, withSeededMathRandom } from '../util/rng.js';
 import { type Fidelity, withDefaults } from './fidelity.js';
 import { trialHookContext, type WeightInitHook } from './morphism/hooks.js';
+import { MemoryMeter, recordGraphCost } from './train-cost.js';
+import { type EpochInfo, type LoopProgress, type Prepared, runEpochs } from './train-loop.js';
 import { type Checkpoint, LocalStepper, restoreCheckpoint, type Stepper, takeCheckpoint } from './train-step.js';
-import {
-  checkFidelity,
-  evaluateModel,
-  makeOptimizer,
-  setLearningRate,
-  OPTIMIZER_NAMES,
-  type OptimizerName,
-  yieldToEventLoop,
-} from './train-util.js';
+import { checkFidelity, evaluateModel, makeOptimizer, OPTIMIZER_NAMES, type OptimizerName } from './train-util.js';
 
 export { OPTIMIZER_NAMES, type OptimizerName } from './train-util.js';
 export { withSeededMathRandom } from '../util/rng.js';
 export { type Checkpoint, disposeCheckpoint } from './train-step.js';
+export type { EpochInfo } from './train-loop.js';
 
 export interface TrainingData {
   train: Dataset;
@@ -104,18 +103,6 @@ export interface TrainingEvaluatorOptions {
   inherit?: WeightInitHook;
 }
 
-export interface EpochInfo {
-  epoch: number;
-  /** Mean training loss over the epoch's batches. */
-  loss: number;
-  /** Validation metric after the epoch (accuracy, or -MSE for regression). */
-  value: number;
-  /** Test metric after the epoch (only with `testEachEpoch` and a test set). */
-  test?: number;
-  seconds: number;
-  samplesPerSecond: number;
-}
-
 export interface TrainResult {
   /** Validation metric after the last epoch trained. */
   value: number;
@@ -137,12 +124,6 @@ export interface TrainResult {
 }
 
 export const DEFAULT_TRAIN_FIDELITY: Fidelity = { epochs: 3, dataFraction: 1, widthMultiplier: 1 };
-
-interface Prepared {
-  train: Dataset;
-  val: Dataset;
-  test?: Dataset;
-}
 
 export class TrainingEvaluator {
   readonly archSpace: ArchSpace;
@@ -290,118 +271,42 @@ export class TrainingEvaluator {
     const graph = this.graph(params, f);
     const cost = countCost(graph);
     const trial = o.trial;
-    if (trial) {
-      trial.costExtra.flops = cost.flops;
-      trial.costExtra.params = cost.totalParams;
-      trial.costExtra.backend = backend;
-    }
-    const rssStart = process.memoryUsage.rss();
-    let peakTf = tf.memory().numBytes;
-    let peakRss = rssStart;
-    const sampleMemory = () => {
-      peakTf = Math.max(peakTf, tf.memory().numBytes);
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    };
-    const peakMemory = () => Math.max(peakTf, peakRss - rssStart);
-
+    if (trial) recordGraphCost(trial, cost, backend);
+    const memory = new MemoryMeter();
     const t0 = performance.now();
     const model = withSeededMathRandom(Rng.derive(this.seed, 'init'), () => buildModel(graph));
     const optimizer = makeOptimizer(this.optimizerName, this.lr);
-    const epochs: EpochInfo[] = [];
-    const from = o.resume;
-    let trainSeconds = 0;
-    let trainSeen = 0;
     let stepper: Stepper | null = null;
     try {
-      if (from) {
-        if (from.epochs >= f.epochs!) throw new Error(`resume: the checkpoint has ${from.epochs} epochs; ask for more than that`);
-        await restoreCheckpoint(model, optimizer, from);
-      } else if (trial && this.inherit) {
-        const s = await this.inherit.init({ ...trialHookContext(trial, params, graph, model), setAttr: undefined });
-        if (s) {
-          const startValue = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
-          trial.setAttr('inherit', { ...s, startValue, seconds: (performance.now() - t0) / 1000 });
-        }
-      }
-      const { train } = data;
-      const n = train.y.length;
-      const threads = trainingThreads(this.threads);
-      stepper = threads > 1
-        ? await ParallelTrainer.start({
-          threads, backend: backend as BackendChoice, graph, model, optimizer, data: train, seed: this.seed,
-        })
-        : new LocalStepper(model, optimizer, train, this.seed);
-      for (let epoch = (from?.epochs ?? 0) + 1; epoch <= f.epochs!; epoch++) {
-        const e0 = performance.now();
-        stepper.epoch(epoch, Rng.derive(this.seed, 'shuffle', epoch).shuffle(Array.from({ length: n }, (_, i) => i)));
-        let lossSum = 0;
-        let lossCount = 0;
-        for (let start = 0; start < n; ) {
-          let end = Math.min(n, start + this.batchSize);
-          // A last batch of one sample would break batch norm's variance: fold it into this one.
-          if (n - end === 1) end = n;
-          if (this.lrSchedule === 'cosine') {
-            const progress = (epoch - 1 + start / n) / f.epochs!;
-            setLearningRate(optimizer, 0.5 * this.lr * (1 + Math.cos(Math.PI * progress)));
-          }
-          const v = await stepper.step(start, end);
-          sampleMemory();
-          lossSum += v * (end - start);
-          lossCount += end - start;
-          trainSeen += end - start;
-          start = end;
-          if (trial?.signal.aborted || (o.deadline !== undefined && Date.now() >= o.deadline)) break;
-          await yieldToEventLoop();
-        }
-        const meanLoss = lossSum / Math.max(1, lossCount);
-        const trainDt = (performance.now() - e0) / 1000;
-        trainSeconds += trainDt;
-        if (!Number.isFinite(meanLoss)) {
-          throw new Error(`training diverged: loss ${meanLoss} in epoch ${epoch} (lower the learning rate)`);
-        }
-        await stepper.sync();
-        const value = evaluateModel(model, data.val, this.evalBatchSize, sampleMemory);
-        const info: EpochInfo = {
-          epoch,
-          loss: meanLoss,
-          value,
-          seconds: (performance.now() - e0) / 1000,
-          samplesPerSecond: lossCount / trainDt,
-        };
-        if (this.testEachEpoch && data.test) info.test = evaluateModel(model, data.test, this.evalBatchSize, sampleMemory);
-        epochs.push(info);
-        this.onEpoch?.(info);
-        if (trial) {
-          trial.costExtra.peakMemoryBytes = peakMemory();
-          trial.report(value, epoch);
-          if (trial.shouldPrune()) {
-            this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
-            throw new TrialPruned(`pruned after epoch ${epoch} (validation ${value.toFixed(4)})`);
-          }
-        }
-        if (o.deadline !== undefined && Date.now() >= o.deadline) break;
-        await yieldToEventLoop();
-      }
+      await this.startWeights(model, optimizer, { params, graph, data, memory, t0, trial, resume: o.resume, epochs: f.epochs! });
+      stepper = await this.makeStepper(backend, graph, model, optimizer, data.train);
+      const progress = await runEpochs(this, {
+        model, optimizer, stepper, data, memory, trial, deadline: o.deadline, onEpoch: this.onEpoch,
+        firstEpoch: (o.resume?.epochs ?? 0) + 1,
+        lastEpoch: f.epochs!,
+        beforePrune: (p) => this.recordAttrs(trial!, p, data),
+      });
+      const { epochs } = progress;
       const result: TrainResult = {
         value: epochs.at(-1)!.value,
         epochs,
         cost,
-        peakMemoryBytes: peakMemory(),
+        peakMemoryBytes: memory.peak(),
         backend,
         trainSamples: data.train.y.length,
         valSamples: data.val.y.length,
         fidelity: f,
-        samplesPerSecond: trainSeen / Math.max(1e-9, trainSeconds),
+        samplesPerSecond: progress.seen / Math.max(1e-9, progress.seconds),
         seconds: (performance.now() - t0) / 1000,
       };
       if (o.test && data.test) {
-        result.test = evaluateModel(model, data.test, this.evalBatchSize, sampleMemory);
+        result.test = evaluateModel(model, data.test, this.evalBatchSize, memory.sample);
         result.testSamples = data.test.y.length;
-        result.peakMemoryBytes = peakMemory();
+        result.peakMemoryBytes = memory.peak();
       }
       if (trial) {
         trial.costExtra.peakMemoryBytes = result.peakMemoryBytes;
-        this.recordAttrs(trial, epochs, data, trainSeen, trainSeconds);
+        this.recordAttrs(trial, progress, data);
         await this.inherit?.save(trialHookContext(trial, params, graph, model));
       }
       if (o.checkpoint) result.checkpoint = await takeCheckpoint(model, optimizer, epochs.at(-1)!.epoch);
@@ -413,7 +318,37 @@ export class TrainingEvaluator {
     }
   }
 
-  private recordAttrs(trial: Trial, epochs: EpochInfo[], data: Prepared, seen: number, seconds: number): void {
+  /**
+   * The run's starting weights: a checkpoint's (resume), else, for a trial with weight inheritance,
+   * the parent's (attr `inherit` with the validation metric before any step), else the build's.
+   */
+  private async startWeights(
+    model: tf.LayersModel,
+    optimizer: tf.Optimizer,
+    s: { params: Params; graph: ArchGraph; data: Prepared; memory: MemoryMeter; t0: number; trial?: Trial; resume?: Checkpoint; epochs: number },
+  ): Promise<void> {
+    const { trial, resume: from } = s;
+    if (from) {
+      if (from.epochs >= s.epochs) throw new Error(`resume: the checkpoint has ${from.epochs} epochs; ask for more than that`);
+      await restoreCheckpoint(model, optimizer, from);
+    } else if (trial && this.inherit) {
+      const inherited = await this.inherit.init({ ...trialHookContext(trial, s.params, s.graph, model), setAttr: undefined });
+      if (inherited) {
+        const startValue = evaluateModel(model, s.data.val, this.evalBatchSize, s.memory.sample);
+        trial.setAttr('inherit', { ...inherited, startValue, seconds: (performance.now() - s.t0) / 1000 });
+      }
+    }
+  }
+
+  /** One thread, or data-parallel on `threads` replicas. */
+  private async makeStepper(backend: string, graph: ArchGraph, model: tf.LayersModel, optimizer: tf.Optimizer, train: Dataset): Promise<Stepper> {
+    const threads = trainingThreads(this.threads);
+    return threads > 1
+      ? await ParallelTrainer.start({ threads, backend: backend as BackendChoice, graph, model, optimizer, data: train, seed: this.seed })
+      : new LocalStepper(model, optimizer, train, this.seed);
+  }
+
+  private recordAttrs(trial: Trial, { epochs, seen, seconds }: LoopProgress, data: Prepared): void {
     trial.setAttr('training', {
       metric: this.task === 'classification' ? 'accuracy' : 'neg_mse',
       epochs: epochs.length,

@@ -18,11 +18,14 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../nn/ops.js';
 import { parsePreprocessingSpec } from '../data/preprocess.js';
+import { writeReport } from '../report/index.js';
 import type { ArchGraph } from '../space/arch/graph.js';
 import type { Params } from '../space/params.js';
-import { writeFileAtomic } from '../util/output.js';
+import type { Store } from '../core/store.js';
+import { FIT_FILES, writeFileAtomic } from '../util/output.js';
 import { FitError, type Preprocessing } from './data.js';
-import { modelOutputs } from './predict.js';
+import type { FitSummary } from './fit.js';
+import { modelOutputs, type PredictionInputs } from './predict.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -228,5 +231,25 @@ export async function verifyExport(dir: string, model: tf.LayersModel, x: Float3
     }
   } finally {
     reloaded.dispose();
+  }
+}
+
+/**
+ * fit's export phase: the model folder, checked by reloading it on the test inputs, the report and,
+ * last, fit.json (`summary()` gives it with its timings). All of it or none: a failure (a full disk)
+ * removes what was written and leaves experiment.db, so the fit resumes.
+ */
+export async function exportFit(
+  out: string,
+  o: { model: tf.LayersModel; genotype: Genotype; preprocessing: Preprocessing; testInputs: PredictionInputs | null; store: Store; experiment: string; summary: () => FitSummary },
+): Promise<void> {
+  try {
+    await saveModelDir(out, o.model, o.genotype, o.preprocessing);
+    if (o.testInputs) await verifyExport(out, o.model, o.testInputs.x, o.testInputs.shape);
+    await writeReport(o.store, path.join(out, 'report.html'), { storage: `sqlite:${path.join(out, 'experiment.db')}`, names: [o.experiment] });
+    writeJson(out, 'fit.json', o.summary());
+  } catch (e) {
+    for (const f of FIT_FILES) if (f !== 'experiment.db') fs.rmSync(path.join(out, f), { force: true });
+    throw e;
   }
 }

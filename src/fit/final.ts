@@ -17,7 +17,10 @@ import type { ArchGraph } from '../space/arch/graph.js';
 import type { ArchSpace } from '../space/arch/types.js';
 import type { Params } from '../space/params.js';
 import type { TrialRecord } from '../core/store.js';
+import type { Preprocessing } from './data.js';
+import type { FitTest, Say } from './fit.js';
 import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
+import { datasetInputs, type PredictionInputs, predictInputs } from './predict.js';
 
 /** Samples of the validation part watched during the final retraining (it trains on them too). */
 const WATCH_SAMPLES = 1000;
@@ -159,4 +162,40 @@ export async function retrainFinal(o: FinalOptions): Promise<FinalResult> {
     delete result.checkpoint;
   }
   return { model, graph, fidelity, plannedEpochs, train: result, test: prepared.test ?? parts.test, estimatedSamplesPerSecond: sps, stoppedByDeadline };
+}
+
+/** fit's final phase: the retraining, with its epoch count and progress lines (about ten, or every slow epoch). */
+export async function finalPhase(o: Omit<FinalOptions, 'onPlan' | 'onEpoch'>, say: Say): Promise<{ final: FinalResult; epochRule: string }> {
+  say('final', `retraining ${o.trial ? `trial #${o.trial.number}` : 'the default architecture'} on train+validation at ${JSON.stringify(o.plan.finalFidelity)}...`);
+  let epochRule = '';
+  const final = await retrainFinal({
+    ...o,
+    onPlan: (epochs, rule) => {
+      epochRule = rule;
+      say('final', `final epochs: ${epochs} (${rule})`);
+    },
+    // Every epoch that takes a while, else about ten lines.
+    onEpoch: (e, planned) =>
+      (e.seconds >= 2 || e.epoch % Math.ceil(planned / 10) === 0 || e.epoch === planned) &&
+      say('final', `  final epoch ${e.epoch}/${planned}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`, { epoch: e }),
+  });
+  return { final, epochRule };
+}
+
+/** The one test evaluation of the final model (images: the preprocessing at the final resolution). */
+export function testPhase(
+  final: FinalResult,
+  dataPreprocessing: Preprocessing,
+  say: Say,
+): { preprocessing: Preprocessing; test: FitTest | null; testInputs: PredictionInputs | null } {
+  const preprocessing: Preprocessing =
+    dataPreprocessing.kind === 'image' ? { ...dataPreprocessing, height: final.test.shape[0]!, width: final.test.shape[1]! } : dataPreprocessing;
+  let test: FitTest | null = null;
+  const testInputs = final.test.y.length > 0 ? datasetInputs(preprocessing, final.test) : null;
+  if (testInputs) {
+    const p = predictInputs(final.model, preprocessing, testInputs);
+    test = { metric: p.metric!.name, value: p.metric!.value, samples: p.metric!.count };
+    say('final', `test ${test.metric} ${test.value.toFixed(4)} on ${test.samples} samples`);
+  }
+  return { preprocessing, test, testInputs };
 }

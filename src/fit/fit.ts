@@ -11,9 +11,10 @@
  * space's default architecture, is retrained in the remaining time. A budget under MIN_BUDGET_SECONDS,
  * or under that plus the loading time plus the default model's test pass (estimated by the plan's
  * cost model, x3 for a busy machine), is an error naming the minimum.
+ *
+ * Phases: plan (planPhase here), search (searchPhase in search.ts), final and test (finalPhase and
+ * testPhase in final.ts), export (exportFit in export.ts); each says its progress lines through `Say`.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../core/experiment.js';
 import type { CsvRecord } from '../data/preprocess.js';
@@ -21,20 +22,19 @@ import type { EpochInfo } from '../estimate/train.js';
 import { TrainingEvaluator } from '../estimate/train.js';
 import { archSpaceFor } from '../estimate/train-setup.js';
 import { initBackend, type BackendChoice } from '../nn/backend.js';
-import { writeReport } from '../report/index.js';
 import type { ArchGraph } from '../space/arch/graph.js';
+import type { ArchSpace } from '../space/arch/types.js';
 import { SpaceError, type Params } from '../space/params.js';
-import { openStore } from '../store/index.js';
-import { FIT_FILES, lockOutDir, type OutLock } from '../util/output.js';
+import { lockOutDir, type OutLock } from '../util/output.js';
 import { SCHEDULER_STRATEGIES, strategyNames } from '../strategy/index.js';
 import type { Store, TrialRecord } from '../core/store.js';
-import { FitError, loadFitData, type Preprocessing, type TaskOption } from './data.js';
+import { FitError, type FitData, loadFitData, type Preprocessing, type TaskOption } from './data.js';
 import { defaultParams, startParams } from './defaults.js';
-import { saveModelDir, verifyExport, writeJson } from './export.js';
-import { retrainFinal } from './final.js';
+import { exportFit } from './export.js';
+import { type FinalResult, finalPhase, testPhase } from './final.js';
 import { estimateTrainMicrosPerSample, planFit, type DataProfile, type FitPlan } from './policy.js';
-import { datasetInputs, inputShapeOf, predictInputs, rowsToInputs } from './predict.js';
-import { isSkipped, openSearch, pickBest, runSearch } from './search.js';
+import { inputShapeOf, predictInputs, rowsToInputs } from './predict.js';
+import { openFitStore, type SearchOutcome, searchPhase } from './search.js';
 
 export const MIN_BUDGET_SECONDS = 5;
 export const DEFAULT_BUDGET_SECONDS = 600;
@@ -75,6 +75,9 @@ export interface FitProgress {
   trial?: TrialRecord;
   epoch?: EpochInfo;
 }
+
+/** Progress lines of a fit's phases. */
+export type Say = (phase: FitProgress['phase'], message: string, extra?: Partial<FitProgress>) => void;
 
 export interface FitTest {
   metric: 'accuracy' | 'rmse';
@@ -150,7 +153,96 @@ export async function fit(o: FitOptions): Promise<FitResult> {
 }
 
 async function fitIn(o: FitOptions, t0: number, lock: OutLock | null): Promise<FitResult> {
-  const say = (phase: FitProgress['phase'], message: string, extra: Partial<FitProgress> = {}) => o.onProgress?.({ phase, message, ...extra });
+  const say: Say = (phase, message, extra = {}) => o.onProgress?.({ phase, message, ...extra });
+  const setup = await planPhase(o, t0, say);
+  const { data, plan, archSpace, seed, backend, defaults, budgetSeconds, deadline } = setup;
+  const evaluator = new TrainingEvaluator({
+    archSpace,
+    data: { train: data.train, val: data.val, test: data.test },
+    fidelity: plan.searchFidelity,
+    batchSize: plan.batchSize,
+    optimizer: plan.optimizer,
+    lr: plan.lr,
+    lrSchedule: plan.lrSchedule,
+    seed,
+    backend,
+  });
+  const name = `fit-${data.label}`;
+  const store = openFitStore(o.out, lock, name, say);
+  let model: tf.LayersModel | undefined;
+  try {
+    const search = await searchPhase(
+      {
+        store,
+        name,
+        evaluator,
+        plan,
+        seed,
+        defaults,
+        portfolio: startParams(archSpace, data.profile.inputShape, data.profile.numClasses).slice(1),
+        deadline: deadline === undefined ? undefined : t0 + plan.searchShare * budgetSeconds! * 1000,
+        meta: searchMeta(o, data, plan),
+      },
+      say,
+    );
+    const tSearch = search.endedAt;
+    const chosen = search.chosen;
+    const { final, epochRule } = await finalPhase(
+      {
+        archSpace,
+        parts: data,
+        params: chosen.params,
+        plan,
+        seed,
+        backend,
+        trial: chosen.trial,
+        searchMicrosPerSample: chosen.trial ? estimateTrainMicrosPerSample(evaluator.graph(chosen.params)) : undefined,
+        deadline,
+        budgetSeconds,
+      },
+      say,
+    );
+    model = final.model;
+    const tFinal = Date.now();
+    const { preprocessing, test, testInputs } = testPhase(final, data.preprocessing, say);
+    const tTest = Date.now();
+    const summary = fitSummary(o, setup, search, final, epochRule, test);
+    const stamp = () => {
+      summary.seconds = { load: (setup.tLoad - t0) / 1000, search: (tSearch - setup.tLoad) / 1000, final: (tFinal - tSearch) / 1000, test: (tTest - tFinal) / 1000, export: (Date.now() - tTest) / 1000, total: (Date.now() - t0) / 1000 };
+      return summary;
+    };
+    if (o.out) {
+      const genotype = { space: archSpace.name, params: chosen.params, graph: final.graph };
+      await exportFit(o.out, { model, genotype, preprocessing, testInputs, store, experiment: search.experiment.name, summary: stamp });
+    }
+    stamp();
+    say('done', `done in ${summary.seconds.total.toFixed(1)} s${o.out ? `: model in ${o.out}` : ''}`);
+    return fitResult(model, store, { experiment: search.experiment, plan, params: chosen.params, graph: final.graph, preprocessing, test, outDir: o.out ?? null, summary });
+  } catch (e) {
+    model?.dispose();
+    store.close();
+    throw e;
+  }
+}
+
+/** What the plan phase settles: the data, the plan, the space, the backend and the time limits. */
+interface FitSetup {
+  data: FitData;
+  plan: FitPlan;
+  archSpace: ArchSpace;
+  seed: number;
+  backend: 'auto' | BackendChoice;
+  backendName: string;
+  defaults: Params | undefined;
+  budgetSeconds: number | undefined;
+  /** Date.now() ms by which the whole fit ends. */
+  deadline: number | undefined;
+  /** Date.now() when the data was loaded and planned. */
+  tLoad: number;
+}
+
+/** Loads the data, plans the fit (said with its reasons), checks the strategy, space, backend and budget. */
+async function planPhase(o: FitOptions, t0: number, say: Say): Promise<FitSetup> {
   const seed = o.seed ?? 0;
   const budgetSeconds = o.timeBudget !== undefined ? parseBudget(o.timeBudget) : o.trials === undefined ? DEFAULT_BUDGET_SECONDS : undefined;
   if (budgetSeconds !== undefined && budgetSeconds < MIN_BUDGET_SECONDS) {
@@ -165,24 +257,8 @@ async function fitIn(o: FitOptions, t0: number, lock: OutLock | null): Promise<F
   const plan: FitPlan = { ...planned, ...o.plan, reasons: [...planned.reasons, ...Object.keys(o.plan ?? {}).map((k) => `${k} given by the caller`)] };
   if (o.trials !== undefined) plan.maxTrials = o.trials;
   const tLoad = Date.now();
-  say(
-    'plan',
-    `fit ${o.data}: ${profile.kind} ${profile.task}, input [${profile.inputShape.join(',')}], ${profile.numClasses} ${profile.task === 'classification' ? 'classes' : 'output'}, ` +
-      `${profile.trainSize} training + validation samples; budget ${budgetSeconds !== undefined ? `${budgetSeconds} s` : 'none'}${plan.maxTrials ? `, ${plan.maxTrials} trials` : ''}`,
-  );
-  say(
-    'plan',
-    `plan: space ${plan.space}, strategy ${plan.strategy}, search fidelity ${JSON.stringify(plan.searchFidelity)}, ` +
-      `final ${JSON.stringify(plan.finalFidelity)}, search share ${plan.searchShare}, batch ${plan.batchSize}, ${plan.optimizer} lr ${plan.lr} (${plan.lrSchedule}), early stopping ${plan.earlyStopping}`,
-  );
-  for (const r of plan.reasons) say('plan', `  because: ${r}`);
-
-  if (!strategyNames().includes(plan.strategy)) throw new FitError(`--strategy ${plan.strategy}: unknown; use auto or one of ${strategyNames().join(', ')}`);
-  if ((SCHEDULER_STRATEGIES as readonly string[]).includes(plan.strategy)) {
-    throw new FitError(
-      `--strategy ${plan.strategy}: a multi-fidelity scheduler needs per-trial budgets, while fit sets the fidelities itself (its plan); use auto or a sampling strategy (${strategyNames().filter((n) => !(SCHEDULER_STRATEGIES as readonly string[]).includes(n)).join(', ')})`,
-    );
-  }
+  sayPlan(o, profile, plan, budgetSeconds, say);
+  checkStrategy(plan.strategy);
   let archSpace;
   try {
     archSpace = archSpaceFor(plan.space, profile.inputShape, o.data);
@@ -204,185 +280,95 @@ async function fitIn(o: FitOptions, t0: number, lock: OutLock | null): Promise<F
       );
     }
   }
-  const evaluator = new TrainingEvaluator({
-    archSpace,
-    data: { train: data.train, val: data.val, test: data.test },
+  return { data, plan, archSpace, seed, backend, backendName, defaults, budgetSeconds, deadline, tLoad };
+}
+
+function sayPlan(o: FitOptions, profile: DataProfile, plan: FitPlan, budgetSeconds: number | undefined, say: Say): void {
+  say(
+    'plan',
+    `fit ${o.data}: ${profile.kind} ${profile.task}, input [${profile.inputShape.join(',')}], ${profile.numClasses} ${profile.task === 'classification' ? 'classes' : 'output'}, ` +
+      `${profile.trainSize} training + validation samples; budget ${budgetSeconds !== undefined ? `${budgetSeconds} s` : 'none'}${plan.maxTrials ? `, ${plan.maxTrials} trials` : ''}`,
+  );
+  say(
+    'plan',
+    `plan: space ${plan.space}, strategy ${plan.strategy}, search fidelity ${JSON.stringify(plan.searchFidelity)}, ` +
+      `final ${JSON.stringify(plan.finalFidelity)}, search share ${plan.searchShare}, batch ${plan.batchSize}, ${plan.optimizer} lr ${plan.lr} (${plan.lrSchedule}), early stopping ${plan.earlyStopping}`,
+  );
+  for (const r of plan.reasons) say('plan', `  because: ${r}`);
+}
+
+/** fit sets the fidelities itself: a sampling strategy, not a multi-fidelity scheduler. */
+function checkStrategy(strategy: string): void {
+  if (!strategyNames().includes(strategy)) throw new FitError(`--strategy ${strategy}: unknown; use auto or one of ${strategyNames().join(', ')}`);
+  if ((SCHEDULER_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new FitError(
+      `--strategy ${strategy}: a multi-fidelity scheduler needs per-trial budgets, while fit sets the fidelities itself (its plan); use auto or a sampling strategy (${strategyNames().filter((n) => !(SCHEDULER_STRATEGIES as readonly string[]).includes(n)).join(', ')})`,
+    );
+  }
+}
+
+/** The experiment's meta record: what the search trains on and how. */
+function searchMeta(o: FitOptions, data: FitData, plan: FitPlan): Record<string, unknown> {
+  return {
+    fit: true,
+    dataset: o.data,
+    ...(o.target ? { target: o.target } : {}),
+    task: data.profile.task,
+    metric: data.profile.task === 'classification' ? 'val_accuracy' : 'neg_val_mse',
     fidelity: plan.searchFidelity,
     batchSize: plan.batchSize,
     optimizer: plan.optimizer,
     lr: plan.lr,
     lrSchedule: plan.lrSchedule,
-    seed,
-    backend,
-  });
+    trainSamples: data.train.y.length,
+    valSamples: data.val.y.length,
+  };
+}
 
-  const store: Store = openStore(o.out ? `sqlite:${path.join(o.out, 'experiment.db')}` : 'memory:');
-  if (lock?.resumable) {
-    const name = `fit-${data.label}`;
-    const other = store.listExperiments().find((e) => e.name !== name);
-    if (other) {
+/** fit.json's record (its seconds are stamped when the fit ends). */
+function fitSummary(o: FitOptions, s: FitSetup, search: SearchOutcome, final: FinalResult, epochRule: string, test: FitTest | null): FitSummary {
+  const { trials, chosen } = search;
+  const count = (state: string) => trials.filter((t) => t.state === state).length;
+  const tr = final.train;
+  return {
+    data: o.data,
+    ...(o.target ? { target: o.target } : {}),
+    task: s.data.profile.task,
+    profile: s.data.profile,
+    budget: { seconds: s.budgetSeconds ?? null, trials: o.trials ?? null },
+    seed: s.seed,
+    backend: s.backendName,
+    plan: s.plan,
+    trials: { total: trials.length, complete: count('COMPLETE'), pruned: count('PRUNED'), failed: count('FAILED') },
+    best: { source: chosen.source, trial: chosen.trial?.number ?? null, validation: chosen.trial?.values?.[0] ?? null, params: chosen.params },
+    final: {
+      epochs: tr.epochs.length,
+      plannedEpochs: final.plannedEpochs,
+      epochRule,
+      trainSamples: tr.trainSamples,
+      samplesPerSecond: tr.samplesPerSecond,
+      seconds: tr.seconds,
+      stoppedByDeadline: final.stoppedByDeadline,
+    },
+    test,
+    cost: { flops: tr.cost.flops, params: tr.cost.totalParams, searchTrialSeconds: trials.reduce((a, t) => a + t.cost.wallSeconds, 0) },
+    seconds: { load: 0, search: 0, final: 0, test: 0, export: 0, total: 0 },
+  };
+}
+
+function fitResult(m: tf.LayersModel, store: Store, r: Omit<FitResult, 'model' | 'predict' | 'close'>): FitResult {
+  const { preprocessing } = r;
+  return {
+    model: m,
+    ...r,
+    predict(input) {
+      const inputs =
+        input instanceof Float32Array ? { x: input, shape: inputShapeOf(preprocessing), n: input.length / inputShapeOf(preprocessing).reduce((a, b) => a * b, 1) } : rowsToInputs(preprocessing, input);
+      return predictInputs(m, preprocessing, inputs).predictions;
+    },
+    close() {
+      m.dispose();
       store.close();
-      throw new FitError(`--out ${o.out}: holds the unfinished fit "${other.name}" of other data; rerun that fit to resume it, or give --force to start over`);
-    }
-    say('plan', `resuming the search of a fit that stopped before it finished (${o.out}/experiment.db); --force starts over`);
-  }
-  let model: tf.LayersModel | undefined;
-  let skipped = 0;
-  try {
-    const searchOpts = {
-      store,
-      name: `fit-${data.label}`,
-      evaluator,
-      plan,
-      seed,
-      defaults,
-      portfolio: startParams(archSpace, profile.inputShape, profile.numClasses).slice(1),
-      deadline: deadline === undefined ? undefined : t0 + plan.searchShare * budgetSeconds! * 1000,
-      meta: {
-        fit: true,
-        dataset: o.data,
-        ...(o.target ? { target: o.target } : {}),
-        task: profile.task,
-        metric: profile.task === 'classification' ? 'val_accuracy' : 'neg_val_mse',
-        fidelity: plan.searchFidelity,
-        batchSize: plan.batchSize,
-        optimizer: plan.optimizer,
-        lr: plan.lr,
-        lrSchedule: plan.lrSchedule,
-        trainSamples: data.train.y.length,
-        valSamples: data.val.y.length,
-      },
-      onTrialEnd: (t: TrialRecord, e: Experiment) => {
-        if (isSkipped(t)) {
-          skipped++;
-          return;
-        }
-        const best = e.bestTrial()?.values?.[0];
-        const v = t.values?.[0];
-        say(
-          'search',
-          `trial #${t.number} ${t.state}${v !== undefined && v !== null ? ` val ${v.toFixed(4)}` : ''} ${t.cost.wallSeconds.toFixed(1)} s` +
-            `${t.attrs.stoppedAtDeadline ? ' (stopped at the search deadline)' : t.error && t.state !== 'COMPLETE' ? ` (${t.error})` : ''} | best ${best === undefined || best === null ? '-' : best.toFixed(4)}`,
-          { trial: t },
-        );
-      },
-    };
-    const experiment = openSearch(searchOpts);
-    await runSearch(experiment, searchOpts);
-    const tSearch = Date.now();
-    if (skipped > 0) say('search', `${skipped} proposed architecture(s) skipped untrained: over the plan's cost cap of ${plan.maxTrainMicrosPerSample} us/sample`);
-    const trials = experiment.trials();
-    const count = (s: string) => trials.filter((t) => t.state === s).length;
-    const chosen = pickBest(experiment, defaults, profile.task === 'classification' ? data.val.y.length : undefined);
-    if (!chosen) throw new FitError(`no trial finished and the ${archSpace.name} space has no default architecture; give a larger --time-budget`);
-    if (chosen.source !== 'search') {
-      say('search', `no trial finished within the search time (${plan.searchShare} of the budget): retraining the ${chosen.source === 'partial' ? 'best partially trained' : 'default'} architecture`);
-    }
-    say('final', `retraining ${chosen.trial ? `trial #${chosen.trial.number}` : 'the default architecture'} on train+validation at ${JSON.stringify(plan.finalFidelity)}...`);
-
-    let epochRule = '';
-    const final = await retrainFinal({
-      archSpace,
-      parts: data,
-      params: chosen.params,
-      plan,
-      seed,
-      backend,
-      trial: chosen.trial,
-      searchMicrosPerSample: chosen.trial ? estimateTrainMicrosPerSample(evaluator.graph(chosen.params)) : undefined,
-      deadline,
-      budgetSeconds,
-      onPlan: (epochs, rule) => {
-        epochRule = rule;
-        say('final', `final epochs: ${epochs} (${rule})`);
-      },
-      // Every epoch that takes a while, else about ten lines.
-      onEpoch: (e, planned) =>
-        (e.seconds >= 2 || e.epoch % Math.ceil(planned / 10) === 0 || e.epoch === planned) &&
-        say('final', `  final epoch ${e.epoch}/${planned}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`, { epoch: e }),
-    });
-    model = final.model;
-    const tFinal = Date.now();
-
-    const preprocessing: Preprocessing =
-      data.preprocessing.kind === 'image'
-        ? { ...data.preprocessing, height: final.test.shape[0]!, width: final.test.shape[1]! }
-        : data.preprocessing;
-    let test: FitTest | null = null;
-    const testInputs = final.test.y.length > 0 ? datasetInputs(preprocessing, final.test) : null;
-    if (testInputs) {
-      const p = predictInputs(model, preprocessing, testInputs);
-      test = { metric: p.metric!.name, value: p.metric!.value, samples: p.metric!.count };
-      say('final', `test ${test.metric} ${test.value.toFixed(4)} on ${test.samples} samples`);
-    }
-    const tTest = Date.now();
-    const tr = final.train;
-    const summary: FitSummary = {
-      data: o.data,
-      ...(o.target ? { target: o.target } : {}),
-      task: profile.task,
-      profile,
-      budget: { seconds: budgetSeconds ?? null, trials: o.trials ?? null },
-      seed,
-      backend: backendName,
-      plan,
-      trials: { total: trials.length, complete: count('COMPLETE'), pruned: count('PRUNED'), failed: count('FAILED') },
-      best: { source: chosen.source, trial: chosen.trial?.number ?? null, validation: chosen.trial?.values?.[0] ?? null, params: chosen.params },
-      final: {
-        epochs: tr.epochs.length,
-        plannedEpochs: final.plannedEpochs,
-        epochRule,
-        trainSamples: tr.trainSamples,
-        samplesPerSecond: tr.samplesPerSecond,
-        seconds: tr.seconds,
-        stoppedByDeadline: final.stoppedByDeadline,
-      },
-      test,
-      cost: { flops: tr.cost.flops, params: tr.cost.totalParams, searchTrialSeconds: trials.reduce((a, t) => a + t.cost.wallSeconds, 0) },
-      seconds: { load: (tLoad - t0) / 1000, search: (tSearch - tLoad) / 1000, final: (tFinal - tSearch) / 1000, test: (tTest - tFinal) / 1000, export: 0, total: 0 },
-    };
-    const out = o.out;
-    if (out) {
-      try {
-        await saveModelDir(out, model, { space: archSpace.name, params: chosen.params, graph: final.graph }, preprocessing);
-        if (testInputs) await verifyExport(out, model, testInputs.x, testInputs.shape);
-        await writeReport(store, path.join(out, 'report.html'), { storage: `sqlite:${path.join(out, 'experiment.db')}`, names: [experiment.name] });
-        summary.seconds.export = (Date.now() - tTest) / 1000;
-        summary.seconds.total = (Date.now() - t0) / 1000;
-        writeJson(out, 'fit.json', summary);
-      } catch (e) {
-        // All of the model or none: a failed export (a full disk) leaves the folder resumable.
-        for (const f of FIT_FILES) if (f !== 'experiment.db') fs.rmSync(path.join(out, f), { force: true });
-        throw e;
-      }
-    }
-    summary.seconds.export = (Date.now() - tTest) / 1000;
-    summary.seconds.total = (Date.now() - t0) / 1000;
-    say('done', `done in ${summary.seconds.total.toFixed(1)} s${o.out ? `: model in ${o.out}` : ''}`);
-    const m = model;
-    return {
-      model: m,
-      experiment,
-      plan,
-      params: chosen.params,
-      graph: final.graph,
-      preprocessing,
-      test,
-      outDir: o.out ?? null,
-      summary,
-      predict(input) {
-        const inputs =
-          input instanceof Float32Array ? { x: input, shape: inputShapeOf(preprocessing), n: input.length / inputShapeOf(preprocessing).reduce((a, b) => a * b, 1) } : rowsToInputs(preprocessing, input);
-        return predictInputs(m, preprocessing, inputs).predictions;
-      },
-      close() {
-        m.dispose();
-        store.close();
-      },
-    };
-  } catch (e) {
-    model?.dispose();
-    store.close();
-    throw e;
-  }
+    },
+  };
 }

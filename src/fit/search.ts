@@ -4,6 +4,7 @@
  * deadline: no trial starts after it (nor when the typical trial would not half fit before it), and
  * the running trial is asked to stop at it (it ends PRUNED with its partial validation value).
  */
+import path from 'node:path';
 import { Experiment, isDone } from '../core/experiment.js';
 import type { Trial } from '../core/trial.js';
 import { LcPruner } from '../estimate/pruners/lc.js';
@@ -11,9 +12,13 @@ import { MedianPruner } from '../estimate/pruners/median.js';
 import type { Pruner } from '../core/pruner.js';
 import type { TrainingEvaluator } from '../estimate/train.js';
 import type { Params } from '../space/params.js';
+import { openStore } from '../store/index.js';
 import type { Store, TrialRecord } from '../core/store.js';
 import { createStrategy } from '../strategy/index.js';
 import type { Strategy } from '../core/strategy.js';
+import type { OutLock } from '../util/output.js';
+import { FitError } from './data.js';
+import type { Say } from './fit.js';
 import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
 import { TrialPruned } from '../core/trial.js';
 
@@ -174,4 +179,58 @@ export function pickBest(
     .sort((a, b) => b.values![0]! - a.values![0]! || a.number - b.number)[0];
   if (partial) return { params: partial.params, trial: partial, source: 'partial' };
   return defaults ? { params: defaults, trial: null, source: 'default' } : null;
+}
+
+/** fit's store: `out`/experiment.db (a killed fit's search, of the same data, is resumed), else memory. */
+export function openFitStore(out: string | undefined, lock: OutLock | null, name: string, say: Say): Store {
+  const store: Store = openStore(out ? `sqlite:${path.join(out, 'experiment.db')}` : 'memory:');
+  if (lock?.resumable) {
+    const other = store.listExperiments().find((e) => e.name !== name);
+    if (other) {
+      store.close();
+      throw new FitError(`--out ${out}: holds the unfinished fit "${other.name}" of other data; rerun that fit to resume it, or give --force to start over`);
+    }
+    say('plan', `resuming the search of a fit that stopped before it finished (${out}/experiment.db); --force starts over`);
+  }
+  return store;
+}
+
+export interface SearchOutcome {
+  experiment: Experiment;
+  trials: readonly TrialRecord[];
+  chosen: NonNullable<ReturnType<typeof pickBest>>;
+  /** Date.now() when the last trial ended. */
+  endedAt: number;
+}
+
+/** fit's search phase: runs the search (a line per trial), then picks the configuration to retrain. */
+export async function searchPhase(o: Omit<SearchOptions, 'onTrialEnd'>, say: Say): Promise<SearchOutcome> {
+  const { plan } = o;
+  let skipped = 0;
+  const onTrialEnd = (t: TrialRecord, e: Experiment) => {
+    if (isSkipped(t)) {
+      skipped++;
+      return;
+    }
+    const best = e.bestTrial()?.values?.[0];
+    const v = t.values?.[0];
+    say(
+      'search',
+      `trial #${t.number} ${t.state}${v !== undefined && v !== null ? ` val ${v.toFixed(4)}` : ''} ${t.cost.wallSeconds.toFixed(1)} s` +
+        `${t.attrs.stoppedAtDeadline ? ' (stopped at the search deadline)' : t.error && t.state !== 'COMPLETE' ? ` (${t.error})` : ''} | best ${best === undefined || best === null ? '-' : best.toFixed(4)}`,
+      { trial: t },
+    );
+  };
+  const searchOpts: SearchOptions = { ...o, onTrialEnd };
+  const experiment = openSearch(searchOpts);
+  await runSearch(experiment, searchOpts);
+  const endedAt = Date.now();
+  if (skipped > 0) say('search', `${skipped} proposed architecture(s) skipped untrained: over the plan's cost cap of ${plan.maxTrainMicrosPerSample} us/sample`);
+  const trials = experiment.trials();
+  const chosen = pickBest(experiment, o.defaults, o.evaluator.task === 'classification' ? o.evaluator.data.val.y.length : undefined);
+  if (!chosen) throw new FitError(`no trial finished and the ${o.evaluator.archSpace.name} space has no default architecture; give a larger --time-budget`);
+  if (chosen.source !== 'search') {
+    say('search', `no trial finished within the search time (${plan.searchShare} of the budget): retraining the ${chosen.source === 'partial' ? 'best partially trained' : 'default'} architecture`);
+  }
+  return { experiment, trials, chosen, endedAt };
 }
