@@ -97,8 +97,8 @@ export class TpeStrategy implements Strategy {
     if (finished(ctx).length < this.startup(space)) return randomUnseen(space, ctx.rng, seen);
     const { good, bad } = tpeSplit(ctx, this.nGood(space, this.o.multivariate));
     const names = Object.keys(space.params);
-    const opts = this.kernel(names.length, true);
     if (this.o.multivariate) {
+      const opts = this.kernel(names.length, true);
       const l = new Parzen(space, names, good, opts);
       const g = new Parzen(space, names, bad, opts);
       const cands = Array.from({ length: this.o.nCandidates }, () => l.sample(ctx.rng));
