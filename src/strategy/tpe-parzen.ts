@@ -76,12 +76,25 @@ function neighbourSigmas(mus: Float64Array): Float64Array {
   return mus.map((v) => (Number.isNaN(v) ? 1 : gap.get(v) ?? 1));
 }
 
+/**
+ * Width in unit space of one level of an integer or stepped parameter (its smallest, for log ones),
+ * 0 for a continuous one: the smallest kernel bandwidth, so that draws keep reaching the neighbouring
+ * levels instead of repeating one.
+ */
+function unitStep(spec: ParamSpec): number {
+  if (spec.type === 'categorical' || spec.high <= spec.low) return 0;
+  const step = spec.step ?? (spec.type === 'int' ? 1 : 0);
+  if (step <= 0) return 0;
+  return Math.min(1, spec.log ? Math.log((spec.low + step) / spec.low) / Math.log(spec.high / spec.low) : step / (spec.high - spec.low));
+}
+
 export interface ParzenOptions {
   priorWeight: number;
   /** Number of parameters modelled jointly (for Scott's bandwidth rule). */
   dims: number;
   /**
-   * Bandwidth of a numeric parameter, in unit space, before the clip to [1 / min(100, n + 1), 1]:
+   * Bandwidth of a numeric parameter, in unit space, before the clip to [c / min(100, n + 1), 1]
+   * (c = `minBandwidth`; at least one level of an integer or stepped parameter):
    * 'fixed' (Optuna's multivariate rule) 0.2 * n^(-1 / (dims + 4)); 'scott' (default) the same times
    * the observations' standard deviation / 0.2887 (that of a uniform), so kernels narrow as the
    * observations concentrate.
@@ -145,7 +158,8 @@ export class Parzen {
         m.mu = mus;
         const sig =
           opts.bandwidth === 'neighbour' ? neighbourSigmas(mus) : new Float64Array(mus.length).fill(opts.bandwidth === 'fixed' ? base : base * (spread(mus) / 0.2887));
-        m.sigma = sig.map((v) => Math.min(1, Math.max(v, minSigma)));
+        const floor = Math.max(minSigma, unitStep(spec));
+        m.sigma = sig.map((v) => Math.min(1, Math.max(v, floor)));
         m.logNorm = m.mu.map((mu, k) => {
           const sigma = m.sigma![k]!;
           const mass = Math.max(normCdf((1 - mu) / sigma) - normCdf(-mu / sigma), 1e-12);

@@ -18,7 +18,7 @@
 import { isActive, paramsKey, sampleSpec, type ParamSpec, type ParamValue, type Params, type SearchSpace } from '../space/params.js';
 import { Rng } from '../util/rng.js';
 import { randomUnseen } from './bo.js';
-import { Parzen } from './tpe-parzen.js';
+import { Parzen, type ParzenOptions } from './tpe-parzen.js';
 import type { TrialRecord } from '../core/store.js';
 import { historyKeys, tpeSplit } from './tpe-split.js';
 import type { Strategy, StrategyContext } from '../core/strategy.js';
@@ -31,7 +31,10 @@ export interface TpeOptions {
   nStartup?: number;
   /** Candidates drawn from l(x) per decision. Default 24. */
   nCandidates?: number;
-  /** Fraction of the finished trials in the good group. Default 0.1 on all-categorical spaces, 0.15 with numeric parameters. */
+  /**
+   * Fraction of the finished trials in the good group (at most `maxGood`). Default 0.1 (Optuna's
+   * ceil(0.1 n)), 0.15 for one-parameter estimators (`multivariate: false`, define-by-run) with numeric parameters.
+   */
   gamma?: number;
   /** Cap of the good group. Default 25. */
   maxGood?: number;
@@ -43,25 +46,43 @@ export interface TpeOptions {
    * synthetic interaction space of the tests.
    */
   multivariate?: boolean;
-  /** Numeric kernel bandwidth rule (tpe-parzen.ts). Default 'neighbour' (Optuna's univariate rule, per component and parameter). */
+  /**
+   * Numeric kernel bandwidth rule (tpe-parzen.ts). Default 'scott' for the joint estimator (narrows as
+   * the good observations concentrate, faster in few dimensions), 'neighbour' (Optuna's univariate
+   * rule) for one-parameter ones (`multivariate: false`, define-by-run parameters).
+   */
   bandwidth?: 'fixed' | 'scott' | 'neighbour';
   /** Multiplier of the bandwidth rule. Default 1. */
   bandwidthFactor?: number;
-  /** Smallest numeric bandwidth in unit space, or 'magic' (Optuna's clip 1 / min(100, n + 1)). */
+  /**
+   * Smallest numeric bandwidth in unit space: a number c gives c / min(100, n + 1) for n observations;
+   * 'magic' is Optuna's clip (c = 1). Default 0.5 for the joint estimator, 'magic' for one-parameter
+   * ones. Integer and stepped parameters never go below one level.
+   */
   minBandwidth?: number | 'magic';
 }
 
 export class TpeStrategy implements Strategy {
   readonly name: string;
-  private readonly o: Required<Omit<TpeOptions, 'gamma' | 'nStartup'>> & Pick<TpeOptions, 'gamma' | 'nStartup'>;
+  private readonly o: Required<Omit<TpeOptions, 'gamma' | 'nStartup' | 'bandwidth' | 'minBandwidth'>> & Pick<TpeOptions, 'gamma' | 'nStartup' | 'bandwidth' | 'minBandwidth'>;
 
   constructor(opts: TpeOptions = {}, name = 'tpe') {
     this.name = name;
-    this.o = { nCandidates: 24, maxGood: 25, priorWeight: 1, multivariate: true, bandwidth: 'neighbour', bandwidthFactor: 1, minBandwidth: 'magic', ...opts };
+    this.o = { nCandidates: 24, maxGood: 25, priorWeight: 1, multivariate: true, bandwidthFactor: 1, ...opts };
   }
 
-  private nGood(space: SearchSpace | null): (n: number) => number {
-    const gamma = this.o.gamma ?? (space && !hasNumeric(space) ? 0.1 : 0.15);
+  /**
+   * Kernel options of a joint estimator (Scott's rule, half the magic clip: bench:hpo) or of a
+   * one-parameter one (Optuna's univariate rule: neighbour gaps, the magic clip).
+   */
+  private kernel(dims: number, joint: boolean): Omit<ParzenOptions, 'weights'> {
+    const { priorWeight, bandwidthFactor } = this.o;
+    return { priorWeight, dims, bandwidthFactor, bandwidth: this.o.bandwidth ?? (joint ? 'scott' : 'neighbour'), minBandwidth: this.o.minBandwidth ?? (joint ? 0.5 : 'magic') };
+  }
+
+  /** Good-group size: gamma 0.1 (Optuna's ceil(0.1 n)), but 0.15 for one-parameter estimators of numeric spaces (tests, bench:hpo). */
+  private nGood(space: SearchSpace, joint: boolean): (n: number) => number {
+    const gamma = this.o.gamma ?? (joint || !hasNumeric(space) ? 0.1 : 0.15);
     return (n) => Math.max(1, Math.min(this.o.maxGood, Math.ceil(gamma * n)));
   }
 
@@ -74,10 +95,10 @@ export class TpeStrategy implements Strategy {
     if (!space) return {};
     const seen = historyKeys(ctx);
     if (finished(ctx).length < this.startup(space)) return randomUnseen(space, ctx.rng, seen);
-    const { good, bad } = tpeSplit(ctx, this.nGood(space));
+    const { good, bad } = tpeSplit(ctx, this.nGood(space, this.o.multivariate));
     const names = Object.keys(space.params);
-    const opts = { priorWeight: this.o.priorWeight, dims: names.length, bandwidth: this.o.bandwidth, bandwidthFactor: this.o.bandwidthFactor, minBandwidth: this.o.minBandwidth };
     if (this.o.multivariate) {
+      const opts = this.kernel(names.length, true);
       const l = new Parzen(space, names, good, opts);
       const g = new Parzen(space, names, bad, opts);
       const cands = Array.from({ length: this.o.nCandidates }, () => l.sample(ctx.rng));
@@ -88,7 +109,7 @@ export class TpeStrategy implements Strategy {
     const model = (name: string) => {
       let m = models.get(name);
       if (!m) {
-        const o1 = { priorWeight: this.o.priorWeight, dims: 1, bandwidth: this.o.bandwidth, bandwidthFactor: this.o.bandwidthFactor, minBandwidth: this.o.minBandwidth };
+        const o1 = this.kernel(1, false);
         m = {
           l: new Parzen(space, [name], good.filter((p) => name in p), o1),
           g: new Parzen(space, [name], bad.filter((p) => name in p), o1),
@@ -133,8 +154,8 @@ export class TpeStrategy implements Strategy {
     const has = (t: TrialRecord) => name in t.params && sameSpec(t.distributions[name], spec);
     const space: SearchSpace = { params: { [name]: { ...spec, when: undefined } as ParamSpec } };
     if (finished(ctx).filter(has).length < this.startup(space)) return sampleSpec(spec, rng);
-    const { good, bad } = tpeSplit(ctx, this.nGood(space), has);
-    const o1 = { priorWeight: this.o.priorWeight, dims: 1, bandwidth: this.o.bandwidth, bandwidthFactor: this.o.bandwidthFactor, minBandwidth: this.o.minBandwidth };
+    const { good, bad } = tpeSplit(ctx, this.nGood(space, false), has);
+    const o1 = this.kernel(1, false);
     const l = new Parzen(space, [name], good, o1);
     const g = new Parzen(space, [name], bad, o1);
     let best: ParamValue = null;
