@@ -49,20 +49,28 @@ function accAt(curve: Curve, budget: number): number | null {
   return acc;
 }
 
-let lcThreshold = 0.05;
+/** The learning-curve stop rule's settings (LcPruner: decide at epochs minPoints, minPoints + interval, ...). */
+export interface LcSetting {
+  threshold: number;
+  minPoints: number;
+  interval: number;
+}
+let lcSetting: LcSetting = { threshold: 0.05, minPoints: 3, interval: 2 };
 
-function pruner(name: string): Pruner | undefined {
-  if (name === 'lc') return new LcPruner({ targetStep: 10, minPoints: 3, interval: 2, threshold: lcThreshold, lower: 0, upper: 100, minCompleted: 3 });
+function pruner(name: string, lc: LcSetting = lcSetting): Pruner | undefined {
+  if (name === 'lc') return new LcPruner({ targetStep: 10, ...lc, lower: 0, upper: 100, minCompleted: 3 });
   if (name === 'median') return new MedianPruner({ warmupSteps: 2, minCompleted: 5 });
   return undefined;
 }
 
-async function runOne(ev: FmCellsEvaluator, method: string, seed: number, o: { budget?: number; nTrials?: number; budgets: number[]; eta: number }): Promise<{ curve: Curve; epochs: number; pick: number | null }> {
+interface RunOpts { budget?: number; nTrials?: number; budgets: number[]; eta: number; lc?: LcSetting }
+
+async function runOne(ev: FmCellsEvaluator, method: string, seed: number, o: RunOpts): Promise<{ curve: Curve; epochs: number; pick: number | null }> {
   const test = (arch: unknown) => ev.testAt(ev.row({ arch: arch as string }));
   const sched = SCHEDULERS.includes(method);
   const strategy = sched ? createStrategy(method, { budgets: o.budgets, eta: o.eta }) : createStrategy(method === 'evolution' ? 'evolution' : 'random');
   const objective: Objective = sched ? await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells' } }) : ev.objective;
-  const exp = Experiment.open({ store: new MemoryStore(), name: `${method}-${seed}`, strategy, space: ev.space, seed, pruner: pruner(method) });
+  const exp = Experiment.open({ store: new MemoryStore(), name: `${method}-${seed}`, strategy, space: ev.space, seed, pruner: pruner(method, o.lc) });
   const curve: Curve = [];
   let spent = 0;
   let epochs = 0;
@@ -92,9 +100,12 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
     .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.05)
     .option('--lc-trials <n>', 'random configurations per stopping-check run', (v) => parseInt(v, 10), 30)
+    .option('--lc-min-points <n>', 'epochs observed before the first lc decision', (v) => parseInt(v, 10), 3)
+    .option('--lc-interval <n>', 'epochs between lc decisions', (v) => parseInt(v, 10), 2)
+    .option('--lc-sweep <list>', 'stopping check only: the savings-vs-pick curve over these thresholds (e.g. 0.05,0.1,0.2,0.3,0.5)')
     .parse(argv)
     .opts();
-  lcThreshold = o.lcThreshold;
+  lcSetting = { threshold: o.lcThreshold, minPoints: o.lcMinPoints, interval: o.lcInterval };
   const ev = new FmCellsEvaluator();
   const methods = (o.methods as string).split(',').map((s) => s.trim());
   for (const m of methods) if (!ALL.includes(m)) {
@@ -136,22 +147,49 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
   for (const l of lines) console.log(l);
 
   // Stopping check: the same random configurations with and without the stop rule.
+  const check = { ev, runs: o.lcRuns, trials: o.lcTrials, firstSeed: o.firstSeed, budgets, eta: o.eta };
   for (const m of methods.filter((x) => x === 'lc' || x === 'median')) {
-    const saved: number[] = [];
-    const diff: number[] = [];
-    const picks: [number, number][] = [];
-    for (let r = 0; r < o.lcRuns; r++) {
-      const full = await runOne(ev, 'random', o.firstSeed + r, { nTrials: o.lcTrials, budgets, eta: o.eta });
-      const stop = await runOne(ev, m, o.firstSeed + r, { nTrials: o.lcTrials, budgets, eta: o.eta });
-      saved.push(1 - stop.epochs / full.epochs);
-      diff.push(stop.pick! - full.pick!);
-      picks.push([full.pick!, stop.pick!]);
+    const c = await stoppingCheck(check, m, lcSetting);
+    console.log(`stopping ${m}${m === 'lc' ? ` (${lcLabel(lcSetting)})` : ''}: ${o.lcTrials} random configurations x ${o.lcRuns} seeds: ${c.line}`);
+    Object.assign(out[m] ?? (out[m] = { test_mean: NaN, compute_fraction_of_evolution: null }), { epochs_saved: c.saved, pick_vs_no_stopping: c.delta });
+  }
+  if (o.lcSweep) {
+    const curve: Record<string, number>[] = [];
+    console.log(`\nlc stopping: epochs saved vs the pick's loss, ${o.lcTrials} random configurations x ${o.lcRuns} seeds (${o.firstSeed}..${o.firstSeed + o.lcRuns - 1}), the same configurations without stopping as reference`);
+    for (const th of (o.lcSweep as string).split(',').map(Number)) {
+      const setting = { ...lcSetting, threshold: th };
+      const c = await stoppingCheck(check, 'lc', setting);
+      console.log(`  ${lcLabel(setting).padEnd(34)} ${c.line}`);
+      curve.push({ threshold: th, min_points: setting.minPoints, interval: setting.interval, epochs_saved: c.saved, pick_vs_no_stopping: c.delta, worst: c.worst });
     }
-    const d = mean(diff);
-    console.log(
-      `stopping ${m}: ${o.lcTrials} random configurations x ${o.lcRuns} seeds: epochs saved ${(100 * mean(saved)).toFixed(1)}%, pick ${mean(picks.map((p) => p[1])).toFixed(2)} vs ${mean(picks.map((p) => p[0])).toFixed(2)} without stopping (${d >= 0 ? '+' : ''}${d.toFixed(2)} points; worst run ${Math.min(...diff).toFixed(2)})`,
-    );
-    Object.assign(out[m] ?? (out[m] = { test_mean: NaN, compute_fraction_of_evolution: null }), { epochs_saved: +mean(saved).toFixed(3), pick_vs_no_stopping: +d.toFixed(3) });
+    Object.assign(out.lc ?? (out.lc = { test_mean: NaN, compute_fraction_of_evolution: null }), { stopping_curve: curve });
   }
   console.log(JSON.stringify(out));
+}
+
+const lcLabel = (s: LcSetting) => `P < ${s.threshold}, decide at ${Array.from({ length: 10 }, (_, i) => i + 1).filter((e) => e >= s.minPoints && e < 10 && (e - s.minPoints) % s.interval === 0).join('/')}`;
+
+/** Random search over `trials` configurations per seed, with and without the stop rule `m`. */
+async function stoppingCheck(
+  c: { ev: FmCellsEvaluator; runs: number; trials: number; firstSeed: number; budgets: number[]; eta: number }, m: string, lc: LcSetting,
+): Promise<{ saved: number; delta: number; worst: number; line: string }> {
+  const saved: number[] = [];
+  const diff: number[] = [];
+  const picks: [number, number][] = [];
+  for (let r = 0; r < c.runs; r++) {
+    const o = { nTrials: c.trials, budgets: c.budgets, eta: c.eta, lc };
+    const full = await runOne(c.ev, 'random', c.firstSeed + r, o);
+    const stop = await runOne(c.ev, m, c.firstSeed + r, o);
+    saved.push(1 - stop.epochs / full.epochs);
+    diff.push(stop.pick! - full.pick!);
+    picks.push([full.pick!, stop.pick!]);
+  }
+  const d = mean(diff);
+  const worst = Math.min(...diff);
+  return {
+    saved: +mean(saved).toFixed(3),
+    delta: +d.toFixed(3),
+    worst: +worst.toFixed(2),
+    line: `epochs saved ${(100 * mean(saved)).toFixed(1)}%, pick ${mean(picks.map((p) => p[1])).toFixed(2)} vs ${mean(picks.map((p) => p[0])).toFixed(2)} without stopping (${d >= 0 ? '+' : ''}${d.toFixed(2)} points; worst run ${worst.toFixed(2)})`,
+  };
 }

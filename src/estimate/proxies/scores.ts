@@ -66,13 +66,16 @@ function snip(model: tf.LayersModel, b: ProxyBatch): number {
 }
 
 function synflow(model: tf.LayersModel, b: ProxyBatch): number {
-  for (const v of weightVars(model)) v.assign(v.abs());
-  // Fresh batch-norm statistics: the data-dependent proxies ran in training mode and moved them.
-  for (const w of model.nonTrainableWeights) {
-    const v = w.read() as tf.Variable;
-    if (/moving_mean/.test(w.name)) v.assign(tf.zerosLike(v));
-    else if (/moving_variance/.test(w.name)) v.assign(tf.onesLike(v));
-  }
+  // In tidy: assign() keeps the new value's data but not the tensor objects made for it.
+  tf.tidy(() => {
+    for (const v of weightVars(model)) v.assign(v.abs());
+    // Fresh batch-norm statistics: the data-dependent proxies ran in training mode and moved them.
+    for (const w of model.nonTrainableWeights) {
+      const v = w.read() as tf.Variable;
+      if (/moving_mean/.test(w.name)) v.assign(tf.zerosLike(v));
+      else if (/moving_variance/.test(w.name)) v.assign(tf.onesLike(v));
+    }
+  });
   const ones = tf.ones([1, ...b.x.shape.slice(1)]);
   try {
     return gradSum(model, () => (model.apply(ones, { training: false }) as tf.Tensor).sum(), (w, g) => w.mul(g).abs().sum());
