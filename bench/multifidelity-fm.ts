@@ -23,7 +23,7 @@
  */
 import { Command } from 'commander';
 import { bestOf, Experiment, type Objective } from '../src/core/experiment.js';
-import { FmCellsEvaluator } from '../src/estimate/fm-cells.js';
+import { FmCellsEvaluator, type FmCellsRungMetric } from '../src/estimate/fm-cells.js';
 import { LcPruner } from '../src/estimate/lc/index.js';
 import { MedianPruner } from '../src/estimate/median.js';
 import type { Pruner } from '../src/estimate/pruner.js';
@@ -63,13 +63,13 @@ function pruner(name: string, lc: LcSetting = lcSetting): Pruner | undefined {
   return undefined;
 }
 
-interface RunOpts { budget?: number; nTrials?: number; budgets: number[]; eta: number; lc?: LcSetting }
+interface RunOpts { budget?: number; nTrials?: number; budgets: number[]; eta: number; lc?: LcSetting; rungMetric?: FmCellsRungMetric }
 
 async function runOne(ev: FmCellsEvaluator, method: string, seed: number, o: RunOpts): Promise<{ curve: Curve; epochs: number; pick: number | null }> {
   const test = (arch: unknown) => ev.testAt(ev.row({ arch: arch as string }));
   const sched = SCHEDULERS.includes(method);
   const strategy = sched ? createStrategy(method, { budgets: o.budgets, eta: o.eta }) : createStrategy(method === 'evolution' ? 'evolution' : 'random');
-  const objective: Objective = sched ? await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells' } }) : ev.objective;
+  const objective: Objective = sched ? await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells', rungMetric: o.rungMetric } }) : ev.objective;
   const exp = Experiment.open({ store: new MemoryStore(), name: `${method}-${seed}`, strategy, space: ev.space, seed, pruner: pruner(method, o.lc) });
   const curve: Curve = [];
   let spent = 0;
@@ -96,6 +96,7 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     .option('--methods <list>', `comma-separated (${ALL.join(', ')})`, ALL.join(','))
     .option('--budgets <list>', 'scheduler rungs in epochs', '1,3,10')
     .option('--eta <n>', 'reduction factor', (v) => parseFloat(v), 3)
+    .option('--rung-metric <m>', 'what schedulers rank a rung below 10 epochs by: val (validation accuracy) or tse (training speed estimate, Ru et al. 2021)', 'val')
     .option('--evo-trainings <n>', "evolution's compute B, in mean full trainings", (v) => parseFloat(v), 30)
     .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
     .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.05)
@@ -113,6 +114,10 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     process.exit(2);
   }
   if (!methods.includes('evolution')) methods.unshift('evolution');
+  if (!['val', 'tse'].includes(o.rungMetric)) {
+    console.error(`bench:multifidelity: --rung-metric ${o.rungMetric}: use val or tse`);
+    process.exit(2);
+  }
   const budgets = (o.budgets as string).split(',').map(Number);
   const rows = ev.table.rows;
   const fullCost = mean(rows.map((r) => ev.secondsTo(r, ev.maxEpochs)));
@@ -129,7 +134,7 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     const t0 = Date.now();
     const res: Awaited<ReturnType<typeof runOne>>[] = [];
     const runs = m === 'lc' ? Math.min(o.runs, o.lcRuns) : o.runs; // curve fits take tens of ms each
-    for (let r = 0; r < runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta }));
+    for (let r = 0; r < runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta, rungMetric: o.rungMetric }));
     const meanAt = (b: number) => {
       const xs = res.map((x) => accAt(x.curve, b));
       return xs.some((x) => x === null) ? NaN : mean(xs as number[]);
