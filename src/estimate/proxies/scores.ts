@@ -46,7 +46,7 @@ function weightVars(model: tf.LayersModel): tf.Variable[] {
 /** sum over weight tensors of f(W, dF/dW) for a scalar F of the model. */
 function gradSum(model: tf.LayersModel, f: () => tf.Scalar, term: (w: tf.Tensor, g: tf.Tensor) => tf.Scalar): number {
   const vars = weightVars(model);
-  return tf.tidy(() => {
+  const total = tf.tidy(() => {
     const { grads } = tf.variableGrads(f, vars);
     let s = tf.scalar(0);
     for (const v of vars) {
@@ -54,7 +54,10 @@ function gradSum(model: tf.LayersModel, f: () => tf.Scalar, term: (w: tf.Tensor,
       if (g) s = s.add(term(v, g));
     }
     return s;
-  }).dataSync()[0]!;
+  });
+  const v = total.dataSync()[0]!;
+  total.dispose();
+  return v;
 }
 
 function gradNorm(model: tf.LayersModel, b: ProxyBatch): number {
