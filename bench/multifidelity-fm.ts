@@ -10,20 +10,26 @@
  * search and evolution (regularized evolution, 10 epochs per trial). Schedulers (made as `tsnas
  * search --space fm-cells --strategy NAME` makes them, jobs objective): sh, hyperband, asha, bohb on
  * rungs --budgets (default 1, 3, 10 epochs, eta 3); a promoted configuration continues from its
- * epoch and pays only the extra epochs. Learning-curve stopping: random search at 10 epochs with the
- * curve-ensemble stop rule (LcPruner: predict epoch 10 at epochs 3, 5, 7, 9, stop when P(better than the
- * best finished) < --lc-threshold, default 0.05) and the median rule beside it.
+ * epoch and pays only the extra epochs; a rung below 10 epochs is ranked by --rung-metric (val:
+ * validation accuracy; tse: the training speed estimate, FmCellsRungMetric). Learning-curve
+ * stopping: random search at 10 epochs with the curve-ensemble stop rule (LcPruner: predict epoch
+ * 10 after every epoch from --lc-min-points 3 on, every --lc-interval 1 epochs; stop when P(better
+ * than the best finished) < --lc-threshold, default 0.2) and the median rule beside it.
+ * The table's own noise is printed first (spread of the final accuracies, validation vs test rank
+ * agreement, how well each epoch's validation accuracy and training speed estimate rank the final test).
  *
  * The pick at any moment is `bestOf` (best validation accuracy at the highest fidelity reached); we
  * report its 10-epoch test accuracy. compute_fraction_of_evolution = the smallest budget at which a
  * method's mean pick reaches evolution's mean at B, divided by B (null: not within B).
  * The stopping check replays the same --lc-trials random configurations (same seed) with and without
- * the stop rule: epochs trained and the pick's test accuracy.
+ * the stop rule: epochs trained and the pick's test accuracy; --lc-sweep repeats it over thresholds
+ * (the savings-vs-pick curve, in the last line's lc.stopping_curve).
  * Last line: {"<method>": {"test_mean": x, "compute_fraction_of_evolution": y}, ...}.
  */
 import { Command } from 'commander';
 import { bestOf, Experiment, type Objective } from '../src/core/experiment.js';
-import { FmCellsEvaluator, type FmCellsRungMetric } from '../src/estimate/fm-cells.js';
+import { FmCellsEvaluator, type FmCellsRow, type FmCellsRungMetric } from '../src/estimate/fm-cells.js';
+import { spearman } from '../src/estimate/proxies/index.js';
 import { LcPruner } from '../src/estimate/lc/index.js';
 import { MedianPruner } from '../src/estimate/median.js';
 import type { Pruner } from '../src/estimate/pruner.js';
@@ -55,7 +61,7 @@ export interface LcSetting {
   minPoints: number;
   interval: number;
 }
-let lcSetting: LcSetting = { threshold: 0.05, minPoints: 3, interval: 2 };
+let lcSetting: LcSetting = { threshold: 0.2, minPoints: 3, interval: 1 };
 
 function pruner(name: string, lc: LcSetting = lcSetting): Pruner | undefined {
   if (name === 'lc') return new LcPruner({ targetStep: 10, ...lc, lower: 0, upper: 100, minCompleted: 3 });
@@ -99,11 +105,11 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     .option('--rung-metric <m>', 'what schedulers rank a rung below 10 epochs by: val (validation accuracy) or tse (training speed estimate, Ru et al. 2021)', 'val')
     .option('--evo-trainings <n>', "evolution's compute B, in mean full trainings", (v) => parseFloat(v), 30)
     .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
-    .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.05)
+    .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.2)
     .option('--lc-trials <n>', 'random configurations per stopping-check run', (v) => parseInt(v, 10), 30)
     .option('--lc-min-points <n>', 'epochs observed before the first lc decision', (v) => parseInt(v, 10), 3)
-    .option('--lc-interval <n>', 'epochs between lc decisions', (v) => parseInt(v, 10), 2)
-    .option('--lc-sweep <list>', 'stopping check only: the savings-vs-pick curve over these thresholds (e.g. 0.05,0.1,0.2,0.3,0.5)')
+    .option('--lc-interval <n>', 'epochs between lc decisions', (v) => parseInt(v, 10), 1)
+    .option('--lc-sweep <list>', 'the stopping check over these thresholds: the savings-vs-pick curve ("" for none)', '0.05,0.1,0.2,0.3,0.5')
     .parse(argv)
     .opts();
   lcSetting = { threshold: o.lcThreshold, minPoints: o.lcMinPoints, interval: o.lcInterval };
@@ -127,6 +133,7 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
   const bestVal = rows.reduce((a, r) => (ev.valAt(r, ev.maxEpochs) > ev.valAt(a, ev.maxEpochs) ? r : a));
   console.log(`fm-cells: ${rows.length} NB201 cells trained on Fashion-MNIST (${ev.table.setting.trainCount} train, ${ev.table.setting.resolution}x${ev.table.setting.resolution}), ${ev.maxEpochs} epochs; a full training costs ${fullCost.toFixed(1)} CPU s on average`);
   console.log(`best test accuracy in the table ${best.toFixed(2)}; the best-by-validation architecture tests ${ev.testAt(bestVal).toFixed(2)}; B = ${o.evoTrainings} full trainings = ${B.toFixed(0)} simulated s; ${o.runs} runs (seeds ${o.firstSeed}..${o.firstSeed + o.runs - 1})`);
+  for (const l of tableNoise(ev)) console.log(l);
   const out: Record<string, { test_mean: number; compute_fraction_of_evolution: number | null }> = {};
   let target = NaN;
   const lines: string[] = [];
@@ -170,6 +177,21 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     Object.assign(out.lc ?? (out.lc = { test_mean: NaN, compute_fraction_of_evolution: null }), { stopping_curve: curve });
   }
   console.log(JSON.stringify(out));
+}
+
+/** How much of the table is noise: spread of the final accuracies, val vs test ranks, early epochs' ranks. */
+function tableNoise(ev: FmCellsEvaluator): string[] {
+  const rows = ev.table.rows;
+  const E = ev.maxEpochs;
+  const ok = rows.filter((r) => ev.testAt(r) > 50); // cells that learn (a cut-off output node tests ~10%)
+  const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+  const test = ok.map((r) => ev.testAt(r));
+  const at = (f: (r: FmCellsRow) => number) => spearman(ok.map(f), test).toFixed(2);
+  const epochs = Array.from({ length: E }, (_, i) => i + 1);
+  return [
+    `table noise (${ok.length} cells that learn): final test sd ${sd(test).toFixed(2)} points; Spearman of final val with final test ${at((r) => ev.valAt(r, E))}; sd of final val - final test ${sd(ok.map((r) => ev.valAt(r, E) - ev.testAt(r))).toFixed(2)} (500 images each: one image = 0.2 points)`,
+    `  Spearman with the final test, by epoch ${epochs.join('/')}: val ${epochs.map((e) => at((r) => ev.valAt(r, e))).join('/')}; training speed estimate ${epochs.map((e) => at((r) => ev.tseAt(r, e))).join('/')}`,
+  ];
 }
 
 const lcLabel = (s: LcSetting) => `P < ${s.threshold}, decide at ${Array.from({ length: 10 }, (_, i) => i + 1).filter((e) => e >= s.minPoints && e < 10 && (e - s.minPoints) % s.interval === 0).join('/')}`;
