@@ -10,8 +10,9 @@
  * search and evolution (regularized evolution, 10 epochs per trial). Schedulers (made as `tsnas
  * search --space fm-cells --strategy NAME` makes them, jobs objective): sh, hyperband, asha, bohb on
  * rungs --budgets (default 1, 3, 10 epochs, eta 3); a promoted configuration continues from its
- * epoch and pays only the extra epochs; a rung below 10 epochs is ranked by --rung-metric (val:
- * validation accuracy; tse: the training speed estimate, FmCellsRungMetric). Learning-curve
+ * epoch and pays only the extra epochs; a rung below 10 epochs is ranked by validation accuracy,
+ * or, for sh-tse, hyperband-tse, asha-tse and bohb-tse, by the training speed estimate (the summed
+ * training losses, FmCellsRungMetric; the 10-epoch pick is by validation accuracy for all). Learning-curve
  * stopping: random search at 10 epochs with the curve-ensemble stop rule (LcPruner: predict epoch
  * 10 after every epoch from --lc-min-points 3 on, every --lc-interval 1 epochs; stop when P(better
  * than the best finished) < --lc-threshold, default 0.2) and the median rule beside it.
@@ -38,7 +39,7 @@ import { MemoryStore } from '../src/store/memory.js';
 import { createStrategy } from '../src/strategy/index.js';
 
 const SCHEDULERS = ['sh', 'hyperband', 'asha', 'bohb'];
-const ALL = ['evolution', 'random', ...SCHEDULERS, 'lc', 'median'];
+const ALL = ['evolution', 'random', ...SCHEDULERS, ...SCHEDULERS.map((s) => `${s}-tse`), 'lc', 'median'];
 
 type Curve = [number, number][];
 
@@ -69,13 +70,15 @@ function pruner(name: string, lc: LcSetting = lcSetting): Pruner | undefined {
   return undefined;
 }
 
-interface RunOpts { budget?: number; nTrials?: number; budgets: number[]; eta: number; lc?: LcSetting; rungMetric?: FmCellsRungMetric }
+interface RunOpts { budget?: number; nTrials?: number; budgets: number[]; eta: number; lc?: LcSetting }
 
 async function runOne(ev: FmCellsEvaluator, method: string, seed: number, o: RunOpts): Promise<{ curve: Curve; epochs: number; pick: number | null }> {
   const test = (arch: unknown) => ev.testAt(ev.row({ arch: arch as string }));
-  const sched = SCHEDULERS.includes(method);
-  const strategy = sched ? createStrategy(method, { budgets: o.budgets, eta: o.eta }) : createStrategy(method === 'evolution' ? 'evolution' : 'random');
-  const objective: Objective = sched ? await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells', rungMetric: o.rungMetric } }) : ev.objective;
+  const rungMetric: FmCellsRungMetric = method.endsWith('-tse') ? 'tse' : 'val';
+  const name = method.replace(/-tse$/, '');
+  const sched = SCHEDULERS.includes(name);
+  const strategy = sched ? createStrategy(name, { budgets: o.budgets, eta: o.eta }) : createStrategy(method === 'evolution' ? 'evolution' : 'random');
+  const objective: Objective = sched ? await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells', rungMetric } }) : ev.objective;
   const exp = Experiment.open({ store: new MemoryStore(), name: `${method}-${seed}`, strategy, space: ev.space, seed, pruner: pruner(method, o.lc) });
   const curve: Curve = [];
   let spent = 0;
@@ -102,7 +105,6 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     .option('--methods <list>', `comma-separated (${ALL.join(', ')})`, ALL.join(','))
     .option('--budgets <list>', 'scheduler rungs in epochs', '1,3,10')
     .option('--eta <n>', 'reduction factor', (v) => parseFloat(v), 3)
-    .option('--rung-metric <m>', 'what schedulers rank a rung below 10 epochs by: val (validation accuracy) or tse (training speed estimate, Ru et al. 2021)', 'val')
     .option('--evo-trainings <n>', "evolution's compute B, in mean full trainings", (v) => parseFloat(v), 30)
     .option('--lc-runs <n>', 'runs of lc (curve fits are slow) and of the stopping check', (v) => parseInt(v, 10), 20)
     .option('--lc-threshold <p>', 'lc stops a trial when P(better than the best) is below this', (v) => parseFloat(v), 0.2)
@@ -120,10 +122,6 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     process.exit(2);
   }
   if (!methods.includes('evolution')) methods.unshift('evolution');
-  if (!['val', 'tse'].includes(o.rungMetric)) {
-    console.error(`bench:multifidelity: --rung-metric ${o.rungMetric}: use val or tse`);
-    process.exit(2);
-  }
   const budgets = (o.budgets as string).split(',').map(Number);
   const rows = ev.table.rows;
   const fullCost = mean(rows.map((r) => ev.secondsTo(r, ev.maxEpochs)));
@@ -141,7 +139,7 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     const t0 = Date.now();
     const res: Awaited<ReturnType<typeof runOne>>[] = [];
     const runs = m === 'lc' ? Math.min(o.runs, o.lcRuns) : o.runs; // curve fits take tens of ms each
-    for (let r = 0; r < runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta, rungMetric: o.rungMetric }));
+    for (let r = 0; r < runs; r++) res.push(await runOne(ev, m, o.firstSeed + r, { budget: B, budgets, eta: o.eta}));
     const meanAt = (b: number) => {
       const xs = res.map((x) => accAt(x.curve, b));
       return xs.some((x) => x === null) ? NaN : mean(xs as number[]);
