@@ -149,11 +149,11 @@ export async function fmCellsBench(argv: string[]): Promise<void> {
     const reach = grid.find((b) => meanAt(b) >= target - 1e-9);
     out[m] = { test_mean: +atB.toFixed(3), compute_fraction_of_evolution: reach === undefined ? null : +(reach / B).toFixed(3) };
     lines.push(
-      `${m.padEnd(10)} | ${[1 / 6, 1 / 3, 1 / 2, 1].map((f) => (Number.isNaN(meanAt(f * B)) ? '-' : meanAt(f * B).toFixed(2)).padStart(7)).join(' | ')} | ${(reach === undefined ? 'never' : (reach / B).toFixed(3)).padStart(8)} | ${mean(res.map((x) => x.epochs)).toFixed(0).padStart(6)} | ${String(runs).padStart(4)} | ${((Date.now() - t0) / 1000).toFixed(1)}`,
+      `${m.padEnd(13)} | ${[1 / 6, 1 / 3, 1 / 2, 1].map((f) => (Number.isNaN(meanAt(f * B)) ? '-' : meanAt(f * B).toFixed(2)).padStart(7)).join(' | ')} | ${(reach === undefined ? 'never' : (reach / B).toFixed(3)).padStart(8)} | ${mean(res.map((x) => x.epochs)).toFixed(0).padStart(6)} | ${String(runs).padStart(4)} | ${((Date.now() - t0) / 1000).toFixed(1)}`,
     );
   }
   console.log(`\nmean 10-epoch test accuracy (%) of the pick at fractions of B; "reach": compute to reach evolution's ${target.toFixed(2)} at B, as a fraction of B`);
-  console.log(`method     |   B/6   |   B/3   |   B/2   |    B    |   reach  | epochs | runs | wall s`);
+  console.log(`method        |   B/6   |   B/3   |   B/2   |    B    |   reach  | epochs | runs | wall s`);
   for (const l of lines) console.log(l);
 
   // Stopping check: the same random configurations with and without the stop rule.
