@@ -131,6 +131,7 @@ export class FmCellsEvaluator {
   constructor(o: { file?: string; rungMetric?: FmCellsRungMetric } = {}) {
     this.table = loadFmCellsTable(o.file);
     this.rungMetric = o.rungMetric ?? 'val';
+    if (this.rungMetric !== 'val' && this.rungMetric !== 'tse') throw new RangeError(`fm-cells rungMetric ${JSON.stringify(this.rungMetric)}: use 'val' or 'tse'`);
     this.byArch = new Map(this.table.rows.map((r) => [r.arch, r]));
     this.space = { params: { arch: { type: 'categorical', choices: this.table.rows.map((r) => r.arch) } } };
     this.maxEpochs = Math.min(...this.table.rows.map((r) => r.val.length));

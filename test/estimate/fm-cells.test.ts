@@ -93,6 +93,7 @@ describe('fm-cells table', () => {
       picks[rungMetric] = exp.bestTrial()!.params.arch as string;
     }
     expect(picks).toEqual({ val: A, tse: B });
+    expect(() => new FmCellsEvaluator({ file, rungMetric: 'loss' as 'tse' })).toThrow(/rungMetric "loss": use 'val' or 'tse'/);
   });
 
   it('the committed table: 128 cells of fmCellsArchs at FM_CELLS_SETTING, 10 epochs each, searchable as --space fm-cells', async () => {
