@@ -108,6 +108,14 @@ export function loadFmCellsTable(file = defaultFmCellsFile()): FmCellsTable {
 }
 
 /**
+ * What a multi-fidelity job below the full schedule returns (the value its rung is ranked by):
+ * 'val', the validation accuracy (%) after e epochs; 'tse', the training speed estimate of Ru et al.
+ * (NeurIPS 2021), minus the sum of the epoch-mean training losses of epochs 1..e (larger is better).
+ * At the full schedule the value is always the validation accuracy, as for full-fidelity searches.
+ */
+export type FmCellsRungMetric = 'val' | 'tse';
+
+/**
  * The fm-cells tabular evaluator. Its space is one categorical parameter `arch` over the table's
  * architectures (NB201 arch strings): the table holds a sample of the cell space, so a search can
  * only propose what was trained (strategies see an unordered set; `paramsOf` gives the six NB201 edges).
@@ -118,8 +126,12 @@ export class FmCellsEvaluator {
   readonly maxEpochs: number;
   private readonly byArch: Map<string, FmCellsRow>;
 
-  constructor(o: { file?: string } = {}) {
+  readonly rungMetric: FmCellsRungMetric;
+
+  constructor(o: { file?: string; rungMetric?: FmCellsRungMetric } = {}) {
     this.table = loadFmCellsTable(o.file);
+    this.rungMetric = o.rungMetric ?? 'val';
+    if (this.rungMetric !== 'val' && this.rungMetric !== 'tse') throw new RangeError(`fm-cells rungMetric ${JSON.stringify(this.rungMetric)}: use 'val' or 'tse'`);
     this.byArch = new Map(this.table.rows.map((r) => [r.arch, r]));
     this.space = { params: { arch: { type: 'categorical', choices: this.table.rows.map((r) => r.arch) } } };
     this.maxEpochs = Math.min(...this.table.rows.map((r) => r.val.length));
@@ -154,6 +166,13 @@ export class FmCellsEvaluator {
     return 100 * row.test[epochs - 1]!;
   }
 
+  /** Training speed estimate after `epochs`: minus the summed epoch-mean training losses (larger is better). */
+  tseAt(row: FmCellsRow, epochs: number): number {
+    let s = 0;
+    for (let e = 0; e < epochs; e++) s += row.loss[e]!;
+    return -s;
+  }
+
   private checkEpochs(epochs: number, fromEpochs: number): void {
     if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= this.maxEpochs)) {
       throw new RangeError(`fm-cells has epochs 1..${this.maxEpochs} as fidelities, not ${epochs}`);
@@ -170,7 +189,8 @@ export class FmCellsEvaluator {
   /**
    * Multi-fidelity step: continues the trial's architecture from `fromEpochs` to `epochs`, charging
    * only those epochs, reports the validation accuracy (%) of every epoch on the way (so pruners
-   * see the whole curve) and returns the one at `epochs`. The recorded run is one 10-epoch cosine
+   * see the whole curve) and returns the one at `epochs` (with rungMetric 'tse', below the full
+   * schedule: the training speed estimate there). The recorded run is one 10-epoch cosine
    * schedule, so epoch e of it is what training to e and stopping there gives in this table.
    */
   trainTo(trial: Trial, epochs: number, fromEpochs = 0): number {
@@ -181,7 +201,7 @@ export class FmCellsEvaluator {
       trial.charge(row.cpu[e - 1]!);
       trial.report(this.valAt(row, e), e);
     }
-    return this.valAt(row, epochs);
+    return this.rungMetric === 'tse' && epochs < this.maxEpochs ? this.tseAt(row, epochs) : this.valAt(row, epochs);
   }
 
   /** Objective at the full schedule that reports every epoch and honours a pruner after each one. */

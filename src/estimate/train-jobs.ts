@@ -14,7 +14,7 @@
  * result does not depend on which process ran the parent.
  */
 import type { Trial } from '../core/trial.js';
-import { type Checkpoint, disposeCheckpoint, type TrainingEvaluator } from './train.js';
+import { type Checkpoint, disposeCheckpoint, type TrainingEvaluator, type TrainResult } from './train.js';
 
 export interface JobLike {
   budget: number;
@@ -30,7 +30,16 @@ export interface TrainingJobObjective {
   dispose(): void;
 }
 
-export function trainingJobObjective(ev: TrainingEvaluator, opts: { maxCheckpoints?: number } = {}): TrainingJobObjective {
+export interface TrainingJobOptions {
+  /** Checkpoints kept (default 8). */
+  maxCheckpoints?: number;
+  /** Evaluate the test set after the job (TrainResult.test) when this says so. */
+  test?: (job: JobLike) => boolean;
+  /** The job's value from its training result (default: the validation metric, r.value). */
+  value?: (r: TrainResult, trial: Trial, job: JobLike) => number;
+}
+
+export function trainingJobObjective(ev: TrainingEvaluator, opts: TrainingJobOptions = {}): TrainingJobObjective {
   const max = opts.maxCheckpoints ?? 8;
   const kept = new Map<number, Checkpoint>();
   const objective = async (trial: Trial, job: JobLike): Promise<number> => {
@@ -43,7 +52,7 @@ export function trainingJobObjective(ev: TrainingEvaluator, opts: { maxCheckpoin
     const parent = job.parent !== null ? kept.get(job.parent) : undefined;
     const resume = parent && parent.epochs < epochs ? parent : undefined;
     if (resume) trial.setAttr('resumedFrom', { trial: job.parent, epochs: resume.epochs });
-    const r = await ev.train(trial.params, f, { trial, resume, checkpoint: max > 0 });
+    const r = await ev.train(trial.params, f, { trial, resume, checkpoint: max > 0, test: opts.test?.(job) });
     if (r.checkpoint) {
       kept.set(trial.number, r.checkpoint);
       for (const [number, c] of kept) {
@@ -52,7 +61,7 @@ export function trainingJobObjective(ev: TrainingEvaluator, opts: { maxCheckpoin
         kept.delete(number);
       }
     }
-    return r.value;
+    return opts.value ? opts.value(r, trial, job) : r.value;
   };
   return {
     objective,

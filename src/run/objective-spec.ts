@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Objective } from '../core/experiment.js';
-import { FmCellsEvaluator } from '../estimate/fm-cells.js';
+import { FmCellsEvaluator, type FmCellsRungMetric } from '../estimate/fm-cells.js';
 import { Nb201Evaluator, type Nb201Dataset, type Nb201Epochs } from '../estimate/nb201.js';
 import type { TrainingSetup } from '../estimate/train-setup.js';
 import { jobObjective, type JobObjective } from '../strategy/schedulers/job.js';
@@ -15,8 +15,8 @@ import { jobObjective, type JobObjective } from '../strategy/schedulers/job.js';
 export type ObjectiveSpec =
   /** NAS-Bench-201 tabular objective; `dir` omitted: the worker's TSNAS_NB201_DIR or default folder. */
   | { kind: 'nb201'; dataset: Nb201Dataset; epochs?: Nb201Epochs; dir?: string }
-  /** The fm-cells learning-curve table (every epoch a fidelity); `file` omitted: the committed table. */
-  | { kind: 'fm-cells'; file?: string }
+  /** The fm-cells learning-curve table (every epoch a fidelity); `file` omitted: the committed table; `rungMetric`: what a job below 10 epochs returns. */
+  | { kind: 'fm-cells'; file?: string; rungMetric?: FmCellsRungMetric }
   /** A module exporting an objective function (`exportName`, else `objective`, else default). */
   | { kind: 'module'; file: string; exportName?: string }
   /** Real training of an architecture space (data loaded and evaluator built in the trial process). */
@@ -87,7 +87,7 @@ async function loadJobObjective(spec: ObjectiveSpec): Promise<JobObjective> {
     return (trial, job) => ev.trainTo(trial, job.budget as Nb201Epochs, job.previousBudget as 0 | Nb201Epochs);
   }
   if (spec.kind === 'fm-cells') {
-    const ev = new FmCellsEvaluator({ file: spec.file });
+    const ev = new FmCellsEvaluator({ file: spec.file, rungMetric: spec.rungMetric });
     return (trial, job) => ev.trainTo(trial, job.budget, job.previousBudget);
   }
   if (spec.kind === 'train') {

@@ -70,6 +70,32 @@ describe('fm-cells table', () => {
     expect(top.params.arch).toBe(A);
   });
 
+  it('rungMetric tse: a job below 10 epochs returns minus the summed training losses, so a slow starter with a low loss is promoted', async () => {
+    // D looks good by validation after one epoch but trains badly; E the other way round.
+    const flat = (v: number) => Array.from({ length: 10 }, () => v);
+    const D: FmCellsRow = { arch: A, val: [0.7, ...flat(0.5).slice(1)], test: flat(0.5), loss: flat(1.5), wall: flat(1), cpu: flat(1), params: 1, flops: 1 };
+    const E: FmCellsRow = { arch: B, val: [0.2, ...flat(0.95).slice(1)], test: flat(0.95), loss: flat(0.4), wall: flat(1), cpu: flat(1), params: 1, flops: 1 };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fm-cells-'));
+    const file = path.join(dir, 'curves.json.gz');
+    fs.writeFileSync(file, zlib.gzipSync(JSON.stringify({ setting: FM_CELLS_SETTING, built: { archs: 2, cpuSeconds: 20, wallSeconds: 20 }, rows: [D, E] })));
+    const ev = new FmCellsEvaluator({ file, rungMetric: 'tse' });
+    const probe = Experiment.open({ store: new MemoryStore(), name: 'p', strategy: createStrategy('random'), space: ev.space, seed: 0 });
+    const t = await probe.ask({ arch: B });
+    expect(ev.trainTo(t, 3)).toBeCloseTo(-1.2, 9);
+    await probe.tell(t, -1.2);
+    expect(probe.trials()[0]!.intermediate.map((i) => i.value)).toEqual([20, 95, 95]); // the curve stays validation accuracy
+    expect(ev.trainTo(await probe.ask({ arch: B }), 10)).toBeCloseTo(95, 9); // full schedule: validation accuracy
+    const picks: Record<string, string> = {};
+    for (const rungMetric of ['val', 'tse'] as const) {
+      const objective = await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells', file, rungMetric } });
+      const exp = Experiment.open({ store: new MemoryStore(), name: rungMetric, strategy: createStrategy('sh', { budgets: [1, 10], eta: 2 }), space: ev.space, seed: 0 });
+      await exp.optimize(objective, { nTrials: 3 }); // both cells at 1 epoch, the better one to 10
+      picks[rungMetric] = exp.bestTrial()!.params.arch as string;
+    }
+    expect(picks).toEqual({ val: A, tse: B });
+    expect(() => new FmCellsEvaluator({ file, rungMetric: 'loss' as 'tse' })).toThrow(/rungMetric "loss": use 'val' or 'tse'/);
+  });
+
   it('the committed table: 128 cells of fmCellsArchs at FM_CELLS_SETTING, 10 epochs each, searchable as --space fm-cells', async () => {
     const ev = new FmCellsEvaluator();
     expect(ev.table.setting).toEqual(FM_CELLS_SETTING);

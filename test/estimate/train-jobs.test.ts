@@ -75,4 +75,31 @@ describe('training job objective', () => {
     jobs.dispose();
     expect(tf.memory().numTensors).toBe(baseline);
   });
+
+  it('a value hook ranks jobs by what it returns (here minus the summed training losses) and test runs only where asked', async () => {
+    const ev = new TrainingEvaluator({ archSpace: space, data: { ...data, test: rows(16, 3) }, batchSize: 16, backend: 'wasm' });
+    const seen: { budget: number; test: number | undefined; epochs: number[] }[] = [];
+    const jobs = trainingJobObjective(ev, {
+      test: (job) => job.budget === 3,
+      value: (r, _trial, job) => {
+        seen.push({ budget: job.budget, test: r.test, epochs: r.epochs.map((e) => e.epoch) });
+        return -r.epochs.reduce((s, e) => s + e.loss, 0);
+      },
+    });
+    const hb = new Hyperband({ budgets: [1, 3], eta: 3 });
+    const exp = Experiment.open({ store: new MemoryStore(), name: 'hook', strategy: hb, space: space.space, seed: 2 });
+    await exp.optimize(hb.wrap(jobs.objective), { nTrials: 4 });
+    jobs.dispose();
+    const trials = exp.trials();
+    for (const [i, t] of trials.entries()) {
+      const losses = (t.attrs.training as { trainLoss: number[] }).trainLoss;
+      expect(t.values![0]).toBeCloseTo(-losses.reduce((a, b) => a + b, 0), 12);
+      expect(seen[i]!.test === undefined).toBe(seen[i]!.budget === 1);
+    }
+    // The promoted job is the rung-0 job with the largest value (the smallest loss), not the best validation accuracy.
+    const rung0 = trials.filter((t) => (t.attrs.job as { rung: number }).rung === 0);
+    const promoted = trials.find((t) => (t.attrs.job as { rung: number }).rung === 1)!;
+    const top = rung0.reduce((a, b) => (b.values![0]! > a.values![0]! ? b : a));
+    expect((promoted.attrs.job as { parent: number }).parent).toBe(top.number);
+  });
 });

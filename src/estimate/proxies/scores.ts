@@ -46,7 +46,7 @@ function weightVars(model: tf.LayersModel): tf.Variable[] {
 /** sum over weight tensors of f(W, dF/dW) for a scalar F of the model. */
 function gradSum(model: tf.LayersModel, f: () => tf.Scalar, term: (w: tf.Tensor, g: tf.Tensor) => tf.Scalar): number {
   const vars = weightVars(model);
-  return tf.tidy(() => {
+  const total = tf.tidy(() => {
     const { grads } = tf.variableGrads(f, vars);
     let s = tf.scalar(0);
     for (const v of vars) {
@@ -54,7 +54,10 @@ function gradSum(model: tf.LayersModel, f: () => tf.Scalar, term: (w: tf.Tensor,
       if (g) s = s.add(term(v, g));
     }
     return s;
-  }).dataSync()[0]!;
+  });
+  const v = total.dataSync()[0]!;
+  total.dispose();
+  return v;
 }
 
 function gradNorm(model: tf.LayersModel, b: ProxyBatch): number {
@@ -66,13 +69,16 @@ function snip(model: tf.LayersModel, b: ProxyBatch): number {
 }
 
 function synflow(model: tf.LayersModel, b: ProxyBatch): number {
-  for (const v of weightVars(model)) v.assign(v.abs());
-  // Fresh batch-norm statistics: the data-dependent proxies ran in training mode and moved them.
-  for (const w of model.nonTrainableWeights) {
-    const v = w.read() as tf.Variable;
-    if (/moving_mean/.test(w.name)) v.assign(tf.zerosLike(v));
-    else if (/moving_variance/.test(w.name)) v.assign(tf.onesLike(v));
-  }
+  // In tidy: assign() keeps the new value's data but not the tensor objects made for it.
+  tf.tidy(() => {
+    for (const v of weightVars(model)) v.assign(v.abs());
+    // Fresh batch-norm statistics: the data-dependent proxies ran in training mode and moved them.
+    for (const w of model.nonTrainableWeights) {
+      const v = w.read() as tf.Variable;
+      if (/moving_mean/.test(w.name)) v.assign(tf.zerosLike(v));
+      else if (/moving_variance/.test(w.name)) v.assign(tf.onesLike(v));
+    }
+  });
   const ones = tf.ones([1, ...b.x.shape.slice(1)]);
   try {
     return gradSum(model, () => (model.apply(ones, { training: false }) as tf.Tensor).sum(), (w, g) => w.mul(g).abs().sum());
