@@ -60,6 +60,8 @@ export interface TrialOutcome {
   attrs: Record<string, unknown>;
   /** The queue worker (`host:pid`) that ran it. */
   worker?: string;
+  /** The objective skipped the trial (TrialSkipped), and why. */
+  skipped?: string;
   /** The objective's own error (same-process executors only; not serialised): `catchErrors: false` rethrows it. */
   thrown?: unknown;
 }

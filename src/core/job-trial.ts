@@ -4,7 +4,7 @@
  * happens (a value, NaN, a throw, TrialPruned) into an outcome by the rules of core/outcome.ts.
  */
 import type { Objective } from './experiment.js';
-import { Trial, TrialPruned } from './trial.js';
+import { Trial, TrialPruned, TrialSkipped } from './trial.js';
 import type { TrialSink } from './sink.js';
 import { judge, prunedValues } from './outcome.js';
 import type { ParamSpec, ParamValue, Params } from '../space/params.js';
@@ -97,6 +97,7 @@ export async function runTrialJob(job: TrialJob, objective: Objective, emit: (e:
     const j = judge(await objective(trial), control.objectives ?? job.objectives);
     return finish(j.state, j.values, j.error);
   } catch (e) {
+    if (e instanceof TrialSkipped) return { ...finish('PRUNED', null, e.message), skipped: e.message };
     if (e instanceof TrialPruned) return finish('PRUNED', prunedValues(trial.intermediate), e.message);
     return finish('FAILED', null, errorMessage(e), e);
   }

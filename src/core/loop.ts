@@ -148,5 +148,6 @@ async function recordOutcome(exp: Experiment, trialId: number, o: TrialOutcome):
   const values = o.values ? o.values.map(fromStored) : null;
   // A run stopped from outside reports no value: it keeps its last intermediate, as a pruned objective does.
   const kept = o.state === 'PRUNED' && !o.values ? prunedValues(exp.trial(trialId)?.intermediate ?? []) : values;
-  return exp.tell(trialId, kept, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined, ...(o.worker ? { system: { worker: o.worker } } : {}) });
+  const system = { ...(o.worker ? { worker: o.worker } : {}), ...(o.skipped ? { skipped: o.skipped } : {}) };
+  return exp.tell(trialId, kept, { state: o.state, cost: o.cost ?? undefined, error: o.error ?? undefined, system });
 }

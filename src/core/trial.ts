@@ -27,6 +27,11 @@ export class TrialPruned extends Error {
   }
 }
 
+/** Throw from an objective to skip a trial without running it (e.g. over a cost cap): PRUNED, marked `system.skipped`. */
+export class TrialSkipped extends TrialPruned {
+  override name = 'TrialSkipped';
+}
+
 function sameSpec(a: ParamSpec, b: ParamSpec): boolean {
   const strip = (s: ParamSpec) => JSON.stringify({ ...s, when: undefined });
   return strip(a) === strip(b);
