@@ -7,16 +7,7 @@
  * that throw give FAILED trials and the search goes on.
  */
 import os from 'node:os';
-import {
-  isActive,
-  sampleSpec,
-  SpaceError,
-  validateParams,
-  type ParamSpec,
-  type ParamValue,
-  type Params,
-  type SearchSpace,
-} from '../space/params.js';
+import { SpaceError, type ParamSpec, type ParamValue, type Params, type SearchSpace } from '../space/params.js';
 import type { Pruner } from '../estimate/pruner.js';
 import type {
   Direction,
@@ -32,7 +23,8 @@ import { TrialNumberTaken } from '../store/errors.js';
 import { Rng } from '../util/rng.js';
 import { Trial } from './trial.js';
 import type { TrialSink } from './sink.js';
-import type { DynamicProposal, Executor, LiveAccess } from './executor.js';
+import type { Executor, LiveAccess } from './executor.js';
+import { commonSpace, completeParams, dynamicProposals } from './decide.js';
 import { HistoryCache } from './history.js';
 import { bestOf, judge, type StopRules } from './outcome.js';
 import { InProcessExecutor } from './inprocess.js';
@@ -203,20 +195,7 @@ export class Experiment {
 
   /** The space strategies search: the declared one, or for define-by-run the parameters every completed trial shares. */
   searchSpace(history: readonly TrialRecord[]): SearchSpace | null {
-    if (this.config.space) return this.config.space;
-    let common: Record<string, ParamSpec> | null = null;
-    for (const t of history) {
-      if (t.state !== 'COMPLETE') continue;
-      if (common === null) {
-        common = { ...t.distributions };
-        continue;
-      }
-      for (const [k, spec] of Object.entries(common)) {
-        const other = t.distributions[k];
-        if (!other || JSON.stringify(other) !== JSON.stringify(spec)) delete common[k];
-      }
-    }
-    return common && Object.keys(common).length > 0 ? { params: common } : null;
+    return this.config.space ?? commonSpace(history);
   }
 
   rngFor(trialNumber: number, purpose: string): Rng {
@@ -282,22 +261,11 @@ export class Experiment {
    */
   enqueue(params: Params): TrialRecord {
     const space = this.config.space;
-    const number = this.trials().length;
-    let full: Params = {};
-    const specs: Record<string, ParamSpec> = {};
-    if (space) {
-      const rng = this.rngFor(number, 'fill');
-      for (const [name, spec] of Object.entries(space.params)) {
-        if (!isActive(spec, full)) continue;
-        full[name] = name in params ? params[name]! : sampleSpec(spec, rng);
-        specs[name] = spec;
-      }
-      validateParams(space, full, 'enqueued params');
-    } else full = {};
+    const full = space ? completeParams(space, params, this.rngFor(this.trials().length, 'fill'), 'enqueued params') : { params: {}, specs: {} };
     return this.store.createTrial(this.id, {
       state: 'WAITING',
-      params: full,
-      distributions: specs,
+      params: full.params,
+      distributions: full.specs,
       owner: null,
       system: { enqueued: true, ...(space ? {} : { proposed: { ...params } }) },
     });
@@ -361,40 +329,12 @@ export class Experiment {
     const attrs: Record<string, unknown> = {};
     const ctx: StrategyContext = { ...this.context(history, number), setAttr: (key, value) => void (attrs[key] = value) };
     const proposed = { ...(await this.strategy.ask(ctx)), ...fixed };
-    const space = ctx.space;
-    const params: Params = {};
-    const specs: Record<string, ParamSpec> = {};
-    if (this.config.space && space) {
-      // Declarative: complete the proposal (strategies may propose part of it) and check it.
-      const rng = this.rngFor(number, 'fill');
-      for (const [name, spec] of Object.entries(space.params)) {
-        if (!isActive(spec, params)) continue;
-        params[name] = name in proposed ? proposed[name]! : sampleSpec(spec, rng);
-        specs[name] = spec;
-      }
-      validateParams(space, params, `strategy ${this.strategy.name} proposed params`);
-    }
-    const dynamic = remote && !this.config.space ? this.dynamicProposals(history, number, proposed) : undefined;
+    // Declarative: complete the proposal (strategies may propose part of it) and check it.
+    const { params, specs } = this.config.space
+      ? completeParams(this.config.space, proposed, this.rngFor(number, 'fill'), `strategy ${this.strategy.name} proposed params`)
+      : { params: {}, specs: {} };
+    const dynamic = remote && !this.config.space ? dynamicProposals(this.strategy, this.context(history, number), proposed) : undefined;
     return { number, params, specs, proposed, attrs, dynamic };
-  }
-
-  /**
-   * For a trial that runs away from the strategy: its `sampleParam` value for every define-by-run
-   * parameter the finished trials used (under the newest spec) that `proposed` does not cover. The
-   * same history and seeds as an in-process suggestion, so the same values.
-   */
-  private dynamicProposals(history: readonly TrialRecord[], number: number, proposed: Params): Record<string, DynamicProposal> | undefined {
-    if (!this.strategy.sampleParam) return undefined;
-    const seen = new Map<string, ParamSpec>();
-    for (const t of history) {
-      if (t.state !== 'COMPLETE' && t.state !== 'PRUNED') continue;
-      for (const [name, spec] of Object.entries(t.distributions)) if (!(name in proposed)) seen.set(name, spec);
-    }
-    if (seen.size === 0) return undefined;
-    const ctx = this.context(history, number);
-    const out: Record<string, DynamicProposal> = {};
-    for (const [name, spec] of seen) out[name] = { spec, value: this.strategy.sampleParam(ctx, name, spec) };
-    return out;
   }
 
   /** Records a trial's result. Values may be one number per objective; cost defaults to what was measured. */
