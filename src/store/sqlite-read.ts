@@ -99,7 +99,7 @@ interface ReadStatements {
   exps: Database.Statement;
   trials: Database.Statement;
   inter: Database.Statement;
-  since?: { trials: Database.Statement; inter: Database.Statement };
+  since?: { max: Database.Statement; trials: Database.Statement; inter: Database.Statement };
 }
 const readStatements = new WeakMap<Database.Database, ReadStatements>();
 
@@ -152,6 +152,7 @@ export function readTrials(db: Database.Database, experimentId: number, states?:
 export function readTrialsSince(db: Database.Database, experimentId: number, since: number, file = db.name): TrialChanges {
   const st = statements(db);
   st.since ??= {
+    max: db.prepare('SELECT MAX(seq) AS seq FROM trials'),
     trials: db.prepare('SELECT * FROM trials WHERE experiment_id = ? AND seq > ? ORDER BY seq'),
     inter: db.prepare(
       `SELECT i.trial_id AS trial_id, i.step AS step, i.value AS value FROM intermediate i
@@ -159,6 +160,8 @@ export function readTrialsSince(db: Database.Database, experimentId: number, sin
     ),
   };
   const q = st.since;
+  // Nothing newer in the whole file (one indexed lookup, no transaction): the usual case between writes.
+  if (since > 0 && ((q.max.get() as { seq: number | null }).seq ?? 0) <= since) return { trials: [], seq: since };
   return db.transaction(() => {
     const rows = q.trials.all(experimentId, since) as TrialRow[];
     if (rows.length === 0) return { trials: [], seq: since };
