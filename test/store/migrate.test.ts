@@ -11,6 +11,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { SqliteReader } from '../../src/store/sqlite-read.js';
 import { Experiment } from '../../src/core/experiment.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
+import { cliAsync } from '../helpers/cli.js';
 
 /** The schema tsnas wrote before version 2, with two trials as it stored them. */
 function writeV1(file: string): void {
@@ -53,6 +54,20 @@ describe('schema 1 files', () => {
     expect(a!.intermediate).toEqual([{ step: 1, value: 0.25 }]);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
+
+  it('tsnas trials and tsnas report read one as they are (the file is not changed)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-v1-'));
+    const file = path.join(dir, 'old.db');
+    writeV1(file);
+    const before = fs.readFileSync(file);
+    const trials = await cliAsync(['trials', '--storage', `sqlite:${file}`]);
+    expect(trials.code, trials.stderr).toBe(0);
+    expect(trials.stdout).toMatch(/COMPLETE/);
+    const report = await cliAsync(['report', '--storage', `sqlite:${file}`, '--out', path.join(dir, 'r.html')]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'r.html'), 'utf8')).toContain('old');
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  }, 60_000);
 
   it('a writable open migrates them to schema 2 once; the experiment resumes and its history cache sees every row', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-v1-')), 'old.db');
