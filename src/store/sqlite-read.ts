@@ -73,7 +73,7 @@ export function toRecord(file: string, r: TrialRow, intermediate: Inter[]): Tria
     heartbeatAt: r.heartbeat_at,
     owner: r.owner,
   };
-  if (r.system === undefined) Object.assign(record, splitLegacyAttrs(record.attrs));
+  if (r.system === undefined) Object.assign(record, splitLegacyAttrs(record.attrs, r));
   else record.system = col('system', r.system) as TrialRecord['system'];
   // Parsed on first use: the specs are most of a row's bytes and most readers (tables, reports) never
   // look at them; 12,000 trials of a cell space read in half the time.

@@ -197,7 +197,7 @@ export class SqliteStore implements Store {
     if (!cols.has('system')) this.db.exec(`ALTER TABLE trials ADD COLUMN system TEXT NOT NULL DEFAULT '{}'`);
     if (!cols.has('seq')) this.db.exec('ALTER TABLE trials ADD COLUMN seq INTEGER NOT NULL DEFAULT 0');
     const update = this.db.prepare('UPDATE trials SET attrs = ?, system = ?, seq = id WHERE id = ?');
-    for (const r of this.db.prepare('SELECT id, attrs FROM trials').all() as { id: number; attrs: string }[]) {
+    for (const r of this.db.prepare('SELECT id, attrs, state, error FROM trials').all() as { id: number; attrs: string; state: TrialState; error: string | null }[]) {
       let attrs: Record<string, unknown>;
       try {
         attrs = JSON.parse(r.attrs) as Record<string, unknown>;
@@ -205,7 +205,7 @@ export class SqliteStore implements Store {
         update.run(r.attrs, '{}', r.id); // a damaged row stays as it is; reading it names it
         continue;
       }
-      const split = splitLegacyAttrs(attrs);
+      const split = splitLegacyAttrs(attrs, r);
       update.run(JSON.stringify(split.attrs), JSON.stringify(split.system), r.id);
     }
     this.db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);

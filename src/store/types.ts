@@ -71,8 +71,21 @@ export interface SystemAttrs {
 /** SystemAttrs' keys: in files written before the `system` column they sit in `attrs` (moved on open). */
 export const SYSTEM_KEYS: readonly (keyof SystemAttrs)[] = ['abandoned', 'executor', 'objective', 'proposed', 'dynamic', 'enqueued', 'skipped', 'worker'];
 
-/** Splits legacy attrs (system keys mixed in) into user attrs and system attrs. */
-export function splitLegacyAttrs(attrs: Record<string, unknown>): { attrs: Record<string, unknown>; system: SystemAttrs } {
+/** fit's marker for skipped trials before `system.skipped`: a PRUNED trial's error text began with it. */
+const LEGACY_SKIPPED = 'skipped: ';
+
+/**
+ * Splits a schema-1 row's attrs (system keys mixed in) into user attrs and system attrs; a PRUNED
+ * trial whose error carries fit's old prefix is marked skipped.
+ */
+export function splitLegacyAttrs(
+  attrs: Record<string, unknown>,
+  row?: { state: TrialState; error: string | null },
+): { attrs: Record<string, unknown>; system: SystemAttrs } {
+  if (row?.state === 'PRUNED' && row.error?.startsWith(LEGACY_SKIPPED)) {
+    const split = splitLegacyAttrs(attrs);
+    return { attrs: split.attrs, system: { ...split.system, skipped: row.error.slice(LEGACY_SKIPPED.length) } };
+  }
   let user: Record<string, unknown> | null = null;
   const system: Record<string, unknown> = {};
   for (const k of SYSTEM_KEYS) {

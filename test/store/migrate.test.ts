@@ -37,6 +37,7 @@ function writeV1(file: string): void {
   const dist = JSON.stringify({ x: config.space.params.x });
   add.run(0, 'COMPLETE', '{"x":0.5}', dist, '[0.5]', cost, JSON.stringify({ executor: 'pool', objective: { kind: 'nb201' }, training: { epochs: 3 } }), null);
   add.run(1, 'FAILED', '{"x":0.7}', dist, null, cost, JSON.stringify({ abandoned: true, worker: 'w:9' }), 'process h:1 died');
+  add.run(2, 'PRUNED', '{"x":0.9}', dist, null, cost, '{}', 'skipped: ~900 us/sample at the final fidelity exceeds the plan\'s cap of 500');
   db.prepare('INSERT INTO intermediate VALUES (1, 1, 0.25)').run();
   db.close();
 }
@@ -47,8 +48,9 @@ describe('schema 1 files', () => {
     writeV1(file);
     const before = fs.readFileSync(file);
     const r = new SqliteReader(file);
-    const [a, b] = r.getTrials(r.getExperiment('old')!.id);
+    const [a, b, c] = r.getTrials(r.getExperiment('old')!.id);
     r.close();
+    expect(c!.system).toEqual({ skipped: "~900 us/sample at the final fidelity exceeds the plan's cap of 500" });
     expect([a!.attrs, a!.system]).toEqual([{ training: { epochs: 3 } }, { executor: 'pool', objective: { kind: 'nb201' } }]);
     expect([b!.attrs, b!.system]).toEqual([{}, { abandoned: true, worker: 'w:9' }]);
     expect(a!.intermediate).toEqual([{ step: 1, value: 0.25 }]);
@@ -77,15 +79,16 @@ describe('schema 1 files', () => {
     const [a, b] = exp.trials();
     expect([a!.attrs, a!.system]).toEqual([{ training: { epochs: 3 } }, { executor: 'pool', objective: { kind: 'nb201' } }]);
     expect(b!.system).toEqual({ abandoned: true, worker: 'w:9' });
-    await exp.optimize((t) => t.params.x as number, { nTrials: 3 }); // the abandoned trial does not count
-    expect(exp.trials().map((t) => t.state)).toEqual(['COMPLETE', 'FAILED', 'COMPLETE', 'COMPLETE']);
+    expect(exp.trials()[2]!.system.skipped).toMatch(/^~900 us/);
+    await exp.optimize((t) => t.params.x as number, { nTrials: 4 }); // the abandoned trial does not count
+    expect(exp.trials().map((t) => t.state)).toEqual(['COMPLETE', 'FAILED', 'PRUNED', 'COMPLETE', 'COMPLETE']);
     s.close();
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
     expect(db.prepare('SELECT attrs, system FROM trials WHERE number = 1').get()).toEqual({ attrs: '{}', system: '{"abandoned":true,"worker":"w:9"}' });
     db.close();
     const again = new SqliteStore(file); // a second open finds schema 2 and changes nothing
-    expect(again.getTrials(1).map((t) => t.system.abandoned ?? false)).toEqual([false, true, false, false]);
+    expect(again.getTrials(1).map((t) => t.system.abandoned ?? false)).toEqual([false, true, false, false, false]);
     again.close();
   });
 });
