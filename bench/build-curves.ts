@@ -30,7 +30,7 @@ function fixedList(archs: string[]): Strategy {
   return {
     name: 'fixed-list',
     ask(ctx) {
-      const taken = new Set(ctx.history.filter((t) => t.number !== ctx.trialNumber && (t.state !== 'FAILED' || t.attrs.abandoned !== true)).map((t) => t.params.arch));
+      const taken = new Set(ctx.history.filter((t) => t.number !== ctx.trialNumber && (t.state !== 'FAILED' || t.system.abandoned !== true)).map((t) => t.params.arch));
       const next = archs.find((a) => !taken.has(a));
       if (next === undefined) throw new SearchExhausted(`all ${archs.length} architectures are trained`);
       return { arch: next };

@@ -1,8 +1,9 @@
 /** tsnas library API. */
 import { requirePeers } from './util/peer.js';
 export { Experiment, bestOf, isDone, simulatedSpent } from './core/experiment.js';
-export type { Objective, ObjectiveResult, ExperimentOptions, OptimizeOptions, TellOptions } from './core/experiment.js';
-export { Trial, TrialPruned } from './core/trial.js';
+export type { Objective, ObjectiveResult, ExperimentOptions, OptimizeOptions, TellOptions, AskOptions } from './core/experiment.js';
+export { Trial, TrialPruned, TrialSkipped } from './core/trial.js';
+export type { TrialSink, TrialInit } from './core/sink.js';
 export { paretoFront, nonDominatedSort, dominates, crowdingDistance } from './core/pareto.js';
 export * from './space/params.js';
 export * from './space/grid.js';

@@ -135,7 +135,7 @@ export function registerSearch(program: Command): void {
         const before = exp.trials();
         const resumed = before.filter(isDone).length;
         if (before.length > 0) {
-          const failed = before.filter((t) => t.attrs.abandoned === true).length;
+          const failed = before.filter((t) => t.system.abandoned === true).length;
           console.log(`resuming experiment "${name}": ${resumed} finished trials kept, ${failed} abandoned (marked FAILED)`);
         }
         const bar = makeBar(o, resumed, simulatedSpent(before));

@@ -1,38 +1,38 @@
 /**
  * Experiment (a.k.a. study): the ask/tell loop over a store. `ask()` lets the strategy propose the
- * next configuration from the stored history and records a RUNNING trial; `tell()` records its
- * result and cost; `optimize()` runs an objective in a loop until a trial count, a simulated-seconds
- * budget or a wall-clock timeout is reached. Objectives that throw give FAILED trials and the
- * search goes on.
+ * next configuration from the history and records a RUNNING trial (or claims one `enqueue` made);
+ * `tell()` records its result and cost; `optimize()` runs an objective until a trial count, a
+ * simulated-seconds budget or a wall-clock timeout is reached, and `run()` does the same on any
+ * executor (one loop, core/loop.ts: in-process is an executor like the pool and BullMQ). Objectives
+ * that throw give FAILED trials and the search goes on.
  */
 import os from 'node:os';
-import {
-  isActive,
-  sampleSpec,
-  SpaceError,
-  validateParams,
-  type ParamSpec,
-  type ParamValue,
-  type Params,
-  type SearchSpace,
-} from '../space/params.js';
+import { SpaceError, type ParamSpec, type ParamValue, type Params, type SearchSpace } from '../space/params.js';
 import type { Pruner } from './pruner.js';
 import type {
   Direction,
   ExperimentConfig,
   ExperimentRecord,
   Store,
+  SystemAttrs,
   TrialCost,
   TrialRecord,
 } from './store.js';
 import type { Strategy, StrategyContext } from './strategy.js';
-import { score, violation } from './strategy.js';
-import { SearchExhausted } from './errors.js';
 import { TrialNumberTaken } from './errors.js';
 import { Rng } from '../util/rng.js';
-import type { TrialHost } from './host.js';
-import { Trial, TrialPruned } from './trial.js';
+import { Trial } from './trial.js';
+import type { TrialSink } from './sink.js';
+import type { Executor, LiveAccess } from './executor.js';
+import { commonSpace, completeParams, dynamicProposals } from './decide.js';
+import { HistoryCache } from './history.js';
+import { bestOf, judge, type StopRules } from './outcome.js';
+import { InProcessExecutor } from './inprocess.js';
+import { runLoop, type RunOptions } from './loop.js';
 import { processAlive } from '../util/process.js';
+
+export { bestOf, isDone, simulatedSpent } from './outcome.js';
+export type { RunOptions } from './loop.js';
 
 export type ObjectiveResult = number | number[];
 export type Objective = (trial: Trial) => ObjectiveResult | Promise<ObjectiveResult>;
@@ -65,17 +65,12 @@ export interface ExperimentOptions {
   constraints?: (trial: TrialRecord) => number[];
 }
 
-export interface OptimizeOptions {
-  /** Stop once this many trials are done in the experiment (COMPLETE, PRUNED or FAILED by its objective). */
-  nTrials?: number;
-  /** Stop once the experiment's simulated clock (sum of charged seconds) reaches this. */
-  budgetSeconds?: number;
-  /** Stop starting trials after this many wall-clock seconds of this call. */
-  timeoutSeconds?: number;
+export interface OptimizeOptions extends StopRules {
   /** Rethrow objective errors instead of recording FAILED trials. */
   catchErrors?: boolean;
   onTrialEnd?: (trial: TrialRecord, experiment: Experiment) => void;
-  signal?: AbortSignal;
+  /** Trials at once (default 1; more overlap the waits of async objectives). */
+  parallelism?: number;
 }
 
 export interface TellOptions {
@@ -83,6 +78,14 @@ export interface TellOptions {
   cost?: Partial<TrialCost>;
   error?: string;
   attrs?: Record<string, unknown>;
+  system?: SystemAttrs;
+}
+
+export interface AskOptions {
+  /** Written with the trial when it is created (or claimed): the executor that runs it, its objective spec. */
+  system?: SystemAttrs;
+  /** The trial runs away from this process: ship the strategy's define-by-run proposals with it. */
+  remote?: boolean;
 }
 
 const HEARTBEAT_MS = 5_000;
@@ -90,19 +93,14 @@ const HEARTBEAT_MS = 5_000;
 const MAX_ASK_ATTEMPTS = 1000;
 export const OWNER = `${os.hostname()}:${process.pid}`;
 
-/** Whether a trial counts toward nTrials: abandoned trials (dead process) do not. */
-export function isDone(t: TrialRecord): boolean {
-  if (t.state === 'COMPLETE' || t.state === 'PRUNED') return true;
-  return t.state === 'FAILED' && t.attrs.abandoned !== true;
-}
-
-export class Experiment implements TrialHost {
+export class Experiment {
   readonly store: Store;
   readonly record: ExperimentRecord;
   readonly strategy: Strategy;
   readonly pruner: Pruner | undefined;
   private readonly constraints: ((trial: TrialRecord) => number[]) | undefined;
-  private readonly running = new Map<number, { trial: Trial; timer: NodeJS.Timeout; proposed: Params }>();
+  private readonly running = new Map<number, { trial: Trial; timer: NodeJS.Timeout }>();
+  private readonly history: HistoryCache;
 
   private constructor(opts: ExperimentOptions, record: ExperimentRecord) {
     this.store = opts.store;
@@ -110,6 +108,7 @@ export class Experiment implements TrialHost {
     this.strategy = opts.strategy;
     this.pruner = opts.pruner;
     this.constraints = opts.constraints;
+    this.history = new HistoryCache(opts.store, record.id);
   }
 
   /** Opens (creating or resuming) the named experiment and fails trials abandoned by dead processes. */
@@ -163,8 +162,15 @@ export class Experiment implements TrialHost {
     return this.record.config.seed;
   }
 
+  /** The experiment's trials ordered by number, from the history cache (only changed rows are read). */
   trials(): readonly TrialRecord[] {
-    return this.store.getTrials(this.id);
+    return this.history.all();
+  }
+
+  /** One trial as stored now. */
+  trial(trialId: number): TrialRecord | undefined {
+    this.history.all();
+    return this.history.get(trialId);
   }
 
   /** Marks RUNNING trials of dead local processes, or without a recent heartbeat, as FAILED (abandoned). */
@@ -182,27 +188,14 @@ export class Experiment implements TrialHost {
       } else if (t.heartbeatAt !== null && now - t.heartbeatAt > staleSeconds * 1000 && t.owner !== OWNER) {
         why = `no heartbeat from ${t.owner ?? 'its worker'} for ${Math.round((now - t.heartbeatAt) / 1000)} s`;
       }
-      if (why && this.store.finishTrial(t.id, { state: 'FAILED', values: null, cost: t.cost, error: why, attrs: { abandoned: true } })) n++;
+      if (why && this.store.finishTrial(t.id, { state: 'FAILED', values: null, cost: t.cost, error: why, system: { abandoned: true } })) n++;
     }
     return n;
   }
 
   /** The space strategies search: the declared one, or for define-by-run the parameters every completed trial shares. */
   searchSpace(history: readonly TrialRecord[]): SearchSpace | null {
-    if (this.config.space) return this.config.space;
-    let common: Record<string, ParamSpec> | null = null;
-    for (const t of history) {
-      if (t.state !== 'COMPLETE') continue;
-      if (common === null) {
-        common = { ...t.distributions };
-        continue;
-      }
-      for (const [k, spec] of Object.entries(common)) {
-        const other = t.distributions[k];
-        if (!other || JSON.stringify(other) !== JSON.stringify(spec)) delete common[k];
-      }
-    }
-    return common && Object.keys(common).length > 0 ? { params: common } : null;
+    return this.config.space ?? commonSpace(history);
   }
 
   rngFor(trialNumber: number, purpose: string): Rng {
@@ -225,30 +218,75 @@ export class Experiment implements TrialHost {
     };
   }
 
-  sampleParam(trial: Trial, name: string, spec: ParamSpec): ParamValue | undefined {
+  /** The strategy's value for a define-by-run parameter of trial `number` (its `sampleParam`), from the history without that trial. */
+  propose(trialId: number, number: number, name: string, spec: ParamSpec): ParamValue | undefined {
     if (!this.strategy.sampleParam) return undefined;
-    const history = this.trials().filter((t) => t.id !== trial.id);
-    return this.strategy.sampleParam(this.context(history, trial.number), name, spec);
+    const history = this.trials().filter((t) => t.id !== trialId);
+    return this.strategy.sampleParam(this.context(history, number), name, spec);
   }
 
-  shouldPrune(trial: Trial): boolean {
+  /** The pruning decision for a running trial, on its values as stored now (every executor path asks this). */
+  shouldPrune(trialId: number): boolean {
     if (!this.pruner) return false;
-    const history = this.trials();
-    const rec = history.find((t) => t.id === trial.id);
-    if (!rec) return false;
-    return this.pruner.shouldPrune({ trial: rec, history, directions: this.directions });
+    const rec = this.trial(trialId);
+    if (!rec || rec.state !== 'RUNNING') return false;
+    return this.pruner.shouldPrune({ trial: rec, history: this.trials(), directions: this.directions });
+  }
+
+  /** What a same-process executor's trials may ask while they run. */
+  readonly live: LiveAccess = {
+    propose: (trialId, name, spec) => {
+      const rec = this.trial(trialId);
+      return rec ? this.propose(trialId, rec.number, name, spec) : undefined;
+    },
+    history: () => this.trials(),
+  };
+
+  /** The sink of a trial asked by the caller (ask/tell use): writes go to the store at once. */
+  private sinkFor(trialId: number, number: number): TrialSink {
+    return {
+      setParams: (params, specs) => this.store.setParams(trialId, params, specs),
+      report: (step, value) => this.store.addIntermediate(trialId, step, value),
+      setAttrs: (attrs) => this.store.setAttrs(trialId, attrs),
+      propose: (name, spec) => this.propose(trialId, number, name, spec),
+      shouldPrune: () => this.shouldPrune(trialId),
+      history: () => this.trials(),
+    };
+  }
+
+  /**
+   * Queues a configuration, as Optuna's `enqueue_trial`: a WAITING trial that the next `ask` claims
+   * (in order) before the strategy is asked. With a declared space, missing parameters are drawn and
+   * the result is checked; define-by-run objectives get the values from `trial.suggest*`.
+   */
+  enqueue(params: Params): TrialRecord {
+    const space = this.config.space;
+    const full = space ? completeParams(space, params, this.rngFor(this.trials().length, 'fill'), 'enqueued params') : { params: {}, specs: {} };
+    return this.store.createTrial(this.id, {
+      state: 'WAITING',
+      params: full.params,
+      distributions: full.specs,
+      owner: null,
+      system: { enqueued: true, ...(space ? {} : { proposed: { ...params } }) },
+    });
   }
 
   /**
    * Asks the strategy for the next configuration and records it as a RUNNING trial, with the attrs
-   * the strategy set (`ctx.setAttr`) written in the same step. The trial is created only if no other
-   * trial was created since the history the strategy decided from was read (another ask of this
-   * process, or another process on the same storage); otherwise the strategy decides again from the
-   * new history, so two asks never take the same decision (e.g. promote the same trial twice).
+   * the strategy set (`ctx.setAttr`) and `opts.system` written in the same step; a WAITING trial
+   * (`enqueue`) is claimed first. The trial is created only if no other trial was created since the
+   * history the strategy decided from was read (another ask of this process, or another process on
+   * the same storage); otherwise the strategy decides again from the new history, so two asks never
+   * take the same decision (e.g. promote the same trial twice).
    */
-  async ask(fixed: Params = {}): Promise<Trial> {
+  async ask(fixed: Params = {}, opts: AskOptions = {}): Promise<Trial> {
     for (let attempt = 0; ; attempt++) {
-      const d = await this.decide(fixed);
+      const claimed = this.claimWaiting(opts);
+      if (claimed) return this.started(claimed, claimed.system.proposed ?? {});
+      const d = await this.decide(fixed, opts.remote === true);
+      const system: SystemAttrs = { ...opts.system };
+      if (!this.config.space) system.proposed = d.proposed;
+      if (d.dynamic) system.dynamic = d.dynamic;
       let rec: TrialRecord;
       try {
         rec = this.store.createTrial(this.id, {
@@ -257,41 +295,46 @@ export class Experiment implements TrialHost {
           distributions: d.specs,
           owner: OWNER,
           attrs: d.attrs,
+          system,
           expectNumber: d.number,
         });
       } catch (e) {
         if (e instanceof TrialNumberTaken && attempt < MAX_ASK_ATTEMPTS) continue;
         throw e;
       }
-      const trial = new Trial(this, rec, d.proposed);
-      const timer = setInterval(() => this.store.heartbeat(rec.id), HEARTBEAT_MS);
-      timer.unref();
-      this.running.set(rec.id, { trial, timer, proposed: d.proposed });
-      return trial;
+      return this.started(rec, d.proposed);
     }
   }
 
+  private claimWaiting(opts: AskOptions): TrialRecord | null {
+    for (const t of this.trials()) {
+      if (t.state !== 'WAITING') continue;
+      if (this.store.claimTrial(t.id, OWNER, opts.system)) return this.store.getTrial(t.id);
+    }
+    return null;
+  }
+
+  private started(rec: TrialRecord, proposed: Params): Trial {
+    const trial = new Trial({ ...rec, seed: this.seed, proposed }, this.sinkFor(rec.id, rec.number));
+    const timer = setInterval(() => this.store.heartbeat(rec.id), HEARTBEAT_MS);
+    timer.unref();
+    this.running.set(rec.id, { trial, timer });
+    return trial;
+  }
+
   /** The strategy's decision for the next trial number from the current history. */
-  private async decide(fixed: Params) {
+  private async decide(fixed: Params, remote: boolean) {
     const history = this.trials();
     const number = history.length;
     const attrs: Record<string, unknown> = {};
     const ctx: StrategyContext = { ...this.context(history, number), setAttr: (key, value) => void (attrs[key] = value) };
     const proposed = { ...(await this.strategy.ask(ctx)), ...fixed };
-    const space = ctx.space;
-    const params: Params = {};
-    const specs: Record<string, ParamSpec> = {};
-    if (this.config.space && space) {
-      // Declarative: complete the proposal (strategies may propose part of it) and check it.
-      const rng = this.rngFor(number, 'fill');
-      for (const [name, spec] of Object.entries(space.params)) {
-        if (!isActive(spec, params)) continue;
-        params[name] = name in proposed ? proposed[name]! : sampleSpec(spec, rng);
-        specs[name] = spec;
-      }
-      validateParams(space, params, `strategy ${this.strategy.name} proposed params`);
-    }
-    return { number, params, specs, proposed, attrs };
+    // Declarative: complete the proposal (strategies may propose part of it) and check it.
+    const { params, specs } = this.config.space
+      ? completeParams(this.config.space, proposed, this.rngFor(number, 'fill'), `strategy ${this.strategy.name} proposed params`)
+      : { params: {}, specs: {} };
+    const dynamic = remote && !this.config.space ? dynamicProposals(this.strategy, this.context(history, number), proposed) : undefined;
+    return { number, params, specs, proposed, attrs, dynamic };
   }
 
   /** Records a trial's result. Values may be one number per objective; cost defaults to what was measured. */
@@ -303,28 +346,14 @@ export class Experiment implements TrialHost {
       this.running.delete(id);
     }
     const measured = live ? live.trial.measuredCost() : { wallSeconds: 0, cpuSeconds: 0, simulatedSeconds: 0 };
-    const arr = values === null ? null : Array.isArray(values) ? values : [values];
     let state = opts.state ?? 'COMPLETE';
     let error = opts.error ?? null;
-    if (state === 'COMPLETE') {
-      if (!arr || arr.length !== this.directions.length) {
-        state = 'FAILED';
-        error = `objective returned ${JSON.stringify(values)}; expected ${this.directions.length} number(s)`;
-      } else if (arr.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-        state = 'FAILED';
-        error = `objective returned a non-finite value (${arr.map((v) => (typeof v === 'number' ? String(v) : JSON.stringify(v))).join(', ')})`;
-      }
-    }
-    const finalValues = state === 'FAILED' ? null : arr;
+    let finalValues = values === null ? null : Array.isArray(values) ? values : [values];
+    if (state === 'COMPLETE') ({ state, values: finalValues, error } = judge(values, this.directions.length));
+    if (state === 'FAILED') finalValues = null;
     const attrs = state === 'FAILED' ? opts.attrs : this.constraintAttrs(id, state, finalValues, opts.attrs);
-    const ok = this.store.finishTrial(id, {
-      state,
-      values: finalValues,
-      cost: { ...measured, ...opts.cost },
-      error,
-      attrs,
-    });
-    const rec = this.store.getTrial(id)!;
+    const ok = this.store.finishTrial(id, { state, values: finalValues, cost: { ...measured, ...opts.cost }, error, attrs, system: opts.system });
+    const rec = this.trial(id) ?? this.store.getTrial(id)!;
     if (!ok) return rec;
     if (this.strategy.tell) await this.strategy.tell(this.context(this.trials(), rec.number), rec);
     return rec;
@@ -333,7 +362,7 @@ export class Experiment implements TrialHost {
   /** `attrs` plus the trial's constraint values, computed on the record as it will be stored (throws on a bad return). */
   private constraintAttrs(id: number, state: TrialRecord['state'], values: number[] | null, attrs?: Record<string, unknown>): Record<string, unknown> | undefined {
     if (!this.constraints) return attrs;
-    const cur = this.store.getTrial(id);
+    const cur = this.trial(id);
     if (!cur) return attrs;
     const c = this.constraints({ ...cur, state, values, attrs: { ...cur.attrs, ...attrs } });
     if (!Array.isArray(c) || c.some((v) => typeof v !== 'number')) {
@@ -342,83 +371,19 @@ export class Experiment implements TrialHost {
     return { ...attrs, constraints: c };
   }
 
-  /** Runs `objective` trial after trial until a stop condition holds. Returns the trials it ran. */
+  /** Runs `objective` in this process, trial after trial, until a stop condition holds. Returns the trials it ran. */
   async optimize(objective: Objective, opts: OptimizeOptions = {}): Promise<TrialRecord[]> {
-    const started = Date.now();
-    const ran: TrialRecord[] = [];
-    for (;;) {
-      if (opts.signal?.aborted) break;
-      if (opts.timeoutSeconds !== undefined && Date.now() - started >= opts.timeoutSeconds * 1000) break;
-      if (opts.nTrials !== undefined || opts.budgetSeconds !== undefined) {
-        const all = this.trials();
-        if (opts.nTrials !== undefined && all.filter(isDone).length >= opts.nTrials) break;
-        if (opts.budgetSeconds !== undefined && simulatedSpent(all) >= opts.budgetSeconds) break;
-      }
-      let trial: Trial;
-      try {
-        trial = await this.ask();
-      } catch (e) {
-        if (e instanceof SearchExhausted) break;
-        throw e;
-      }
-      let rec: TrialRecord;
-      try {
-        const v = await objective(trial);
-        rec = await this.tell(trial, v);
-      } catch (e) {
-        const err = e as Error;
-        if (e instanceof TrialPruned) {
-          const last = this.store.getTrial(trial.id)?.intermediate.at(-1);
-          rec = await this.tell(trial, last ? [last.value] : null, { state: 'PRUNED', error: err.message });
-        } else {
-          rec = await this.tell(trial, null, { state: 'FAILED', error: err?.message ?? String(e) });
-          if (opts.catchErrors === false) throw e;
-        }
-      }
-      ran.push(rec);
-      opts.onTrialEnd?.(rec, this);
-    }
-    return ran;
+    const { parallelism, ...rest } = opts;
+    return runLoop(this, new InProcessExecutor({ objective, slots: parallelism ?? 1 }), { ...rest, parallelism });
+  }
+
+  /** Runs the search on `executor` (the same loop as `optimize`) until a stop condition holds and nothing is in flight. */
+  async run<O>(executor: Executor<O>, opts: RunOptions<O>): Promise<TrialRecord[]> {
+    return runLoop(this, executor, opts);
   }
 
   /** The best feasible COMPLETE trial by the first objective (ties: the earlier one). */
   bestTrial(): TrialRecord | null {
     return bestOf(this.trials(), this.directions);
   }
-}
-
-export function simulatedSpent(trials: readonly TrialRecord[]): number {
-  let s = 0;
-  for (const t of trials) s += t.cost.simulatedSeconds;
-  return s;
-}
-
-/**
- * The best feasible COMPLETE trial by the first objective (ties: the earlier one; a trial whose
- * `attrs.constraints` has a positive value is infeasible and never best). Trials run by a
- * multi-fidelity scheduler (`attrs.job.budget`) compete only at the largest budget any of them
- * completed: a 200-epoch value is not comparable with a 12-epoch one.
- */
-export function bestOf(trials: readonly TrialRecord[], directions: readonly Direction[]): TrialRecord | null {
-  let top = -Infinity;
-  for (const t of trials) {
-    const b = jobBudget(t);
-    if (b !== null && b > top && score(t, directions) !== null) top = b;
-  }
-  let best: TrialRecord | null = null;
-  let bestScore = -Infinity;
-  for (const t of trials) {
-    const s = score(t, directions);
-    if (s === null || (top > -Infinity && jobBudget(t) !== top) || violation(t) > 0) continue;
-    if (s > bestScore) {
-      best = t;
-      bestScore = s;
-    }
-  }
-  return best;
-}
-
-function jobBudget(t: TrialRecord): number | null {
-  const b = (t.attrs.job as { budget?: unknown } | undefined)?.budget;
-  return typeof b === 'number' ? b : null;
 }

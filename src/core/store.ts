@@ -3,7 +3,7 @@
  * from the trial history stored here (as Optuna's samplers do), so resume and several workers sharing
  * one store need nothing special. Every method commits before it returns.
  */
-import type { ParamSpec, Params, SearchSpace } from '../space/params.js';
+import type { ParamSpec, ParamValue, Params, SearchSpace } from '../space/params.js';
 
 export type TrialState = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAILED';
 export const FINISHED_STATES: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAILED'];
@@ -36,13 +36,65 @@ export interface TrialRecord {
   values: number[] | null;
   intermediate: IntermediateValue[];
   cost: TrialCost;
+  /** User attrs: what objectives, evaluators and strategies record (`trial.setAttr`, `ctx.setAttr`). */
   attrs: Record<string, unknown>;
+  /** What the experiment and its executors record about the trial's life, kept apart from `attrs`. */
+  system: SystemAttrs;
   error: string | null;
   createdAt: number;
   finishedAt: number | null;
   heartbeatAt: number | null;
   /** `host:pid` of the process running it, used to detect trials left RUNNING by a dead process. */
   owner: string | null;
+}
+
+/** The keys tsnas itself writes about a trial, typed and stored apart from user attrs (a `system` column). */
+export interface SystemAttrs {
+  /** FAILED because its process died or stopped sending heartbeats (does not count toward nTrials). */
+  abandoned?: boolean;
+  /** The executor that ran it: a durable one's (bullmq) RUNNING trials survive a coordinator restart. */
+  executor?: 'inprocess' | 'pool' | 'bullmq';
+  /** The objective spec its job was built from (a restarted coordinator rebuilds the job). */
+  objective?: unknown;
+  /** The strategy's proposal at ask time for a define-by-run objective's inferred space. */
+  proposed?: Params;
+  /** The strategy's proposals at ask time for the other define-by-run parameters seen so far. */
+  dynamic?: Record<string, { spec: ParamSpec; value: ParamValue }>;
+  /** Created by `Experiment.enqueue` (WAITING until an ask claims it). */
+  enqueued?: boolean;
+  /** Not run, and why (e.g. fit's architecture over the plan's cost cap); the trial is PRUNED. */
+  skipped?: string;
+  /** The queue worker (`host:pid`) that ran it. */
+  worker?: string;
+}
+
+/** SystemAttrs' keys: in files written before the `system` column they sit in `attrs` (moved on open). */
+export const SYSTEM_KEYS: readonly (keyof SystemAttrs)[] = ['abandoned', 'executor', 'objective', 'proposed', 'dynamic', 'enqueued', 'skipped', 'worker'];
+
+/** fit's marker for skipped trials before `system.skipped`: a PRUNED trial's error text began with it. */
+const LEGACY_SKIPPED = 'skipped: ';
+
+/**
+ * Splits a schema-1 row's attrs (system keys mixed in) into user attrs and system attrs; a PRUNED
+ * trial whose error carries fit's old prefix is marked skipped.
+ */
+export function splitLegacyAttrs(
+  attrs: Record<string, unknown>,
+  row?: { state: TrialState; error: string | null },
+): { attrs: Record<string, unknown>; system: SystemAttrs } {
+  if (row?.state === 'PRUNED' && row.error?.startsWith(LEGACY_SKIPPED)) {
+    const split = splitLegacyAttrs(attrs);
+    return { attrs: split.attrs, system: { ...split.system, skipped: row.error.slice(LEGACY_SKIPPED.length) } };
+  }
+  let user: Record<string, unknown> | null = null;
+  const system: Record<string, unknown> = {};
+  for (const k of SYSTEM_KEYS) {
+    if (!(k in attrs)) continue;
+    user ??= { ...attrs };
+    system[k] = attrs[k];
+    delete user[k];
+  }
+  return { attrs: user ?? attrs, system: system as SystemAttrs };
 }
 
 export interface ExperimentConfig {
@@ -70,6 +122,7 @@ export interface NewTrial {
   distributions: Record<string, ParamSpec>;
   owner: string | null;
   attrs?: Record<string, unknown>;
+  system?: SystemAttrs;
   /**
    * Create the trial only if it gets this number, i.e. no trial was created since the caller read
    * the history it decided from; otherwise `createTrial` throws TrialNumberTaken and creates nothing.
@@ -83,6 +136,14 @@ export interface TrialFinish {
   cost: TrialCost;
   error?: string | null;
   attrs?: Record<string, unknown>;
+  /** Merged into the trial's system attrs. */
+  system?: SystemAttrs;
+}
+
+/** Trials changed (created or written) after change counter `since`, and the counter now. */
+export interface TrialChanges {
+  trials: TrialRecord[];
+  seq: number;
 }
 
 export interface Store {
@@ -92,8 +153,8 @@ export interface Store {
   listExperiments(): ExperimentRecord[];
   /** Creates a trial with the next number of the experiment, atomically (see NewTrial.expectNumber). */
   createTrial(experimentId: number, init: NewTrial): TrialRecord;
-  /** Moves a WAITING trial to RUNNING under `owner`; false when it was not WAITING (another worker took it). */
-  claimTrial(trialId: number, owner: string): boolean;
+  /** Moves a WAITING trial to RUNNING under `owner`, merging `system`; false when it was not WAITING (another worker took it). */
+  claimTrial(trialId: number, owner: string, system?: SystemAttrs): boolean;
   /** Merges parameter values and their distributions into the trial (define-by-run suggestions). */
   setParams(trialId: number, params: Params, specs: Record<string, ParamSpec>): void;
   addIntermediate(trialId: number, step: number, value: number): void;
@@ -105,6 +166,12 @@ export interface Store {
   getTrial(trialId: number): TrialRecord | null;
   /** Trials of an experiment ordered by number. Callers must not mutate what they get. */
   getTrials(experimentId: number, states?: readonly TrialState[]): readonly TrialRecord[];
+  /**
+   * Trials of an experiment created or changed after change counter `since` (0: all), in creation
+   * order, and the counter to pass next time: a history cache reads only what changed, whichever
+   * process wrote it. Heartbeats do not count as changes.
+   */
+  getTrialsSince(experimentId: number, since: number): TrialChanges;
   getStrategyState(experimentId: number, key: string): unknown;
   setStrategyState(experimentId: number, key: string, value: unknown): void;
   close(): void;

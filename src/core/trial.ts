@@ -1,7 +1,7 @@
 /**
  * A running trial as the objective sees it: define-by-run suggestions (`suggestInt` & co., as in
- * Optuna), intermediate reports, pruning checks and cost charges. Every call is written to the store
- * at once, so nothing reported is lost if the process dies.
+ * Optuna), intermediate reports, pruning checks and cost charges. Every call goes through its sink
+ * at once (to the store, or as an event to the loop), so nothing reported is lost if the process dies.
  */
 import {
   checkSpec,
@@ -15,8 +15,9 @@ import {
   type ParamValue,
   type Params,
 } from '../space/params.js';
-import type { TrialCost, TrialRecord } from './store.js';
-import type { TrialHost } from './host.js';
+import type { IntermediateValue, TrialCost, TrialRecord } from './store.js';
+import { Rng } from '../util/rng.js';
+import type { TrialInit, TrialSink } from './sink.js';
 
 /** Throw from an objective (or let `trial.pruneIfNeeded()` throw it) to stop a trial early as PRUNED. */
 export class TrialPruned extends Error {
@@ -24,6 +25,11 @@ export class TrialPruned extends Error {
   constructor(message = 'pruned') {
     super(message);
   }
+}
+
+/** Throw from an objective to skip a trial without running it (e.g. over a cost cap): PRUNED, marked `system.skipped`. */
+export class TrialSkipped extends TrialPruned {
+  override name = 'TrialSkipped';
 }
 
 function sameSpec(a: ParamSpec, b: ParamSpec): boolean {
@@ -35,6 +41,7 @@ export class Trial {
   readonly id: number;
   readonly experimentId: number;
   readonly number: number;
+  readonly seed: number;
   readonly params: Params;
   /** Simulated seconds charged by tabular evaluators; summed into the experiment's simulated clock. */
   simulatedSeconds = 0;
@@ -45,20 +52,25 @@ export class Trial {
   readonly startCpu = process.cpuUsage();
   /** What the strategy proposed at ask time (define-by-run suggestions take it when it fits the range). */
   readonly proposed: Params;
-  private readonly specs: Record<string, ParamSpec>;
+  /** Define-by-run specs of `params`. */
+  readonly specs: Record<string, ParamSpec>;
+  /** Intermediate values reported so far, by step. */
+  readonly intermediate: IntermediateValue[] = [];
+  private readonly ownAttrs: Record<string, unknown>;
   private readonly stopper = new AbortController();
 
   constructor(
-    private readonly host: TrialHost,
-    record: TrialRecord,
-    proposed: Params,
+    init: TrialInit,
+    private readonly sink: TrialSink,
   ) {
-    this.id = record.id;
-    this.experimentId = record.experimentId;
-    this.number = record.number;
-    this.params = { ...record.params };
-    this.specs = { ...record.distributions };
-    this.proposed = proposed;
+    this.id = init.id;
+    this.experimentId = init.experimentId;
+    this.number = init.number;
+    this.seed = init.seed;
+    this.params = { ...init.params };
+    this.specs = { ...init.distributions };
+    this.ownAttrs = { ...init.attrs };
+    this.proposed = init.proposed ?? {};
   }
 
   suggestInt(name: string, low: number, high: number, opts: { step?: number; log?: boolean } = {}): number {
@@ -88,21 +100,27 @@ export class Trial {
     checkSpec(spec, `suggest("${name}")`);
     let value: ParamValue;
     if (name in this.proposed && containsValue(spec, this.proposed[name]!)) value = this.proposed[name]!;
-    else value = this.host.sampleParam(this, name, spec) ?? sampleSpec(spec, this.host.rngFor(this.number, name));
+    else {
+      const p = this.sink.propose(name, spec);
+      value = p !== undefined && containsValue(spec, p) ? p : sampleSpec(spec, Rng.derive(this.seed, this.number, name));
+    }
     this.params[name] = value;
     this.specs[name] = spec;
-    this.host.store.setParams(this.id, { [name]: value }, { [name]: spec });
+    this.sink.setParams({ [name]: value }, { [name]: spec });
     return value;
   }
 
   /** Records an intermediate objective value (e.g. validation accuracy after an epoch). */
   report(value: number, step: number): void {
-    this.host.store.addIntermediate(this.id, step, value);
+    const i = this.intermediate.findIndex((iv) => iv.step === step);
+    if (i >= 0) this.intermediate[i] = { step, value };
+    else this.intermediate.push({ step, value });
+    this.sink.report(step, value);
   }
 
   /** Whether the experiment's pruner or scheduler wants this trial stopped now, or a stop was requested. */
   shouldPrune(): boolean {
-    return this.stopper.signal.aborted || this.host.shouldPrune(this);
+    return this.stopper.signal.aborted || this.sink.shouldPrune();
   }
 
   /** Asks the trial to stop: `shouldPrune()` turns true and `signal` aborts (used by executors). */
@@ -121,7 +139,7 @@ export class Trial {
   }
 
   private lastStep(): number | undefined {
-    return this.host.store.getTrial(this.id)?.intermediate.at(-1)?.step;
+    return this.intermediate.at(-1)?.step;
   }
 
   /** Charges simulated seconds (a tabular benchmark's training time) to this trial. */
@@ -130,17 +148,18 @@ export class Trial {
   }
 
   setAttr(key: string, value: unknown): void {
-    this.host.store.setAttrs(this.id, { [key]: value });
+    this.ownAttrs[key] = value;
+    this.sink.setAttrs({ [key]: value });
   }
 
-  /** This trial's attributes as stored now (those a strategy set at ask time included). */
+  /** This trial's user attributes (those a strategy set at ask time included). */
   get attrs(): Readonly<Record<string, unknown>> {
-    return this.host.store.getTrial(this.id)?.attrs ?? {};
+    return this.ownAttrs;
   }
 
   /** The experiment's trials as stored now (a trial run by an executor away from the store sees only itself). */
   history(): readonly TrialRecord[] {
-    return this.host.store.getTrials(this.experimentId);
+    return this.sink.history();
   }
 
   /** Wall and CPU seconds since the trial started, plus what evaluators charged. */

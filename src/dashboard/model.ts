@@ -139,6 +139,7 @@ function sameTrial(a: TrialRecord, b: TrialRecord): boolean {
     a.intermediate.length === b.intermediate.length &&
     a.error === b.error &&
     JSON.stringify(a.attrs) === JSON.stringify(b.attrs) &&
+    JSON.stringify(a.system) === JSON.stringify(b.system) &&
     JSON.stringify(a.params) === JSON.stringify(b.params) &&
     JSON.stringify(a.values) === JSON.stringify(b.values) &&
     JSON.stringify(a.cost) === JSON.stringify(b.cost)

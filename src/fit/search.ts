@@ -1,6 +1,7 @@
 /**
  * fit's search: a normal tsnas experiment (strategy -> in-process executor -> training evaluator
- * -> store) whose first trial is the space's default architecture, stopped at a wall-clock
+ * -> store) whose first trials are the space's default architecture and a small portfolio (enqueued,
+ * as Optuna's enqueue_trial), stopped at a wall-clock
  * deadline: no trial starts after it (nor when the typical trial would not half fit before it), and
  * the running trial is asked to stop at it (it ends PRUNED with its partial validation value).
  */
@@ -15,30 +16,15 @@ import type { Params } from '../space/params.js';
 import { openStore } from '../store/index.js';
 import type { Store, TrialRecord } from '../core/store.js';
 import { createStrategy } from '../strategy/index.js';
-import type { Strategy } from '../core/strategy.js';
 import type { OutLock } from '../util/output.js';
 import { FitError } from './data.js';
 import type { Say } from './fit.js';
 import { estimateTrainMicrosPerSample, type FitPlan } from './policy.js';
-import { TrialPruned } from '../core/trial.js';
-
-/** A strategy whose first trials are `first` (warm starts, in order); later trials are the inner strategy's. */
-export function startingWith(inner: Strategy, first: Params | readonly Params[] | undefined): Strategy {
-  const list = first === undefined ? [] : Array.isArray(first) ? (first as readonly Params[]) : [first as Params];
-  if (list.length === 0) return inner;
-  return {
-    name: inner.name,
-    ask: (ctx) => (ctx.trialNumber < list.length ? { ...list[ctx.trialNumber]! } : inner.ask(ctx)),
-    ...(inner.sampleParam ? { sampleParam: inner.sampleParam.bind(inner) } : {}),
-    ...(inner.tell ? { tell: inner.tell.bind(inner) } : {}),
-  };
-}
-
-const SKIPPED = 'skipped:';
+import { TrialSkipped } from '../core/trial.js';
 
 /** A trial not trained because its architecture is over the plan's cost cap. */
 export function isSkipped(t: TrialRecord): boolean {
-  return t.state === 'PRUNED' && (t.error ?? '').startsWith(SKIPPED);
+  return t.system.skipped !== undefined;
 }
 
 export function prunerFor(plan: FitPlan, store: Store): Pruner | undefined {
@@ -67,7 +53,7 @@ export function openSearch(o: SearchOptions): Experiment {
   return Experiment.open({
     store: o.store,
     name: o.name,
-    strategy: startingWith(createStrategy(plan.strategy, plan.strategyOptions ?? {}), o.defaults ? [o.defaults, ...(o.portfolio ?? [])] : undefined),
+    strategy: createStrategy(plan.strategy, plan.strategyOptions ?? {}),
     strategyOptions: plan.strategyOptions,
     space: ev.archSpace.space,
     spaceName: ev.archSpace.name,
@@ -107,7 +93,7 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
     const cap = o.plan.maxTrainMicrosPerSample;
     if (cap !== undefined) {
       const us = estimateTrainMicrosPerSample(finalGraph(o.evaluator, trial.params, o.plan));
-      if (us > cap) throw new TrialPruned(`${SKIPPED} ~${Math.round(us)} us/sample at the final fidelity exceeds the plan's cap of ${cap}`);
+      if (us > cap) throw new TrialSkipped(`~${Math.round(us)} us/sample at the final fidelity exceeds the plan's cap of ${cap}`);
     }
     const stop = () => {
       trial.setAttr('stoppedAtDeadline', true);
@@ -122,6 +108,8 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
   };
   const durations: number[] = [];
   if (deadline !== undefined && Date.now() >= deadline) return [];
+  // Warm starts: the defaults, then the portfolio, as the first trials of a new search.
+  if (o.defaults && exp.trials().length === 0) for (const p of [o.defaults, ...(o.portfolio ?? [])]) exp.enqueue(p);
   return exp.optimize(objective, {
     nTrials: o.plan.maxTrials,
     timeoutSeconds: deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000),

@@ -88,7 +88,7 @@ export async function startWorker(opts: WorkerOptions): Promise<TrialWorker> {
         await inner.submit(tj);
         const outcome = await result;
         done++;
-        return { ...outcome, attrs: { ...outcome.attrs, worker: WORKER_ID } };
+        return { ...outcome, worker: WORKER_ID };
       } finally {
         clearInterval(poll);
         waiting.delete(tj.trialId);

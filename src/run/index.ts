@@ -18,7 +18,8 @@ export { startWorker, type WorkerOptions, type TrialWorker } from './bullmq-work
 export { checkRedis, insecureRedisWarning, parseRedisUrl, redactUrl, RedisUnavailable } from './redis.js';
 export { checkTrusted, resolveTrust, UntrustedJob, type WorkerTrust } from './trust.js';
 
-export type ExecutorKind = 'inprocess' | 'pool' | 'bullmq';
+export type { ExecutorKind } from '../core/executor.js';
+import type { ExecutorKind } from '../core/executor.js';
 
 export interface ExecutorChoice {
   executor: ExecutorKind;
@@ -31,7 +32,7 @@ export interface ExecutorChoice {
 
 /** Trials of a durable executor survive a coordinator restart: pass this as ExperimentOptions.keepRunning. */
 export function keepRunningFor(kind: ExecutorKind): ((t: TrialRecord) => boolean) | undefined {
-  return kind === 'bullmq' ? (t) => t.attrs.executor === 'bullmq' : undefined;
+  return kind === 'bullmq' ? (t) => t.system.executor === 'bullmq' : undefined;
 }
 
 /** The experiment's queue key, kept in its store so a restarted coordinator finds its jobs. */

@@ -2,7 +2,7 @@
 import { Worker as WorkerThread } from 'node:worker_threads';
 import type { Trial } from '../core/trial.js';
 import { resolveObjectiveSpec } from './objective-spec.js';
-import { runTrialJob } from './remote-trial.js';
+import { runTrialJob } from '../core/job-trial.js';
 import { brokenOutcome, errorMessage, type TrialOutcome } from './types.js';
 import type { ChildMsg, ParentMsg } from './pool.js';
 

@@ -5,6 +5,8 @@ import type {
   ExperimentRecord,
   NewTrial,
   Store,
+  SystemAttrs,
+  TrialChanges,
   TrialFinish,
   TrialRecord,
   TrialState,
@@ -19,6 +21,12 @@ export class MemoryStore implements Store {
   private state = new Map<string, unknown>();
   private nextExpId = 1;
   private nextTrialId = 1;
+  /** Change log: entry i is the trial changed by change i + 1 (getTrialsSince reads from an offset). */
+  private changes: TrialRecord[] = [];
+
+  private changed(t: TrialRecord): void {
+    this.changes.push(t);
+  }
 
   openExperiment(name: string, config: ExperimentConfig): ExperimentRecord {
     const found = this.experiments.get(name);
@@ -53,6 +61,7 @@ export class MemoryStore implements Store {
       intermediate: [],
       cost: emptyCost(),
       attrs: { ...(init.attrs ?? {}) },
+      system: structuredClone(init.system ?? {}),
       error: null,
       createdAt: now,
       finishedAt: null,
@@ -61,6 +70,7 @@ export class MemoryStore implements Store {
     };
     list.push(rec);
     this.trials.set(rec.id, rec);
+    this.changed(rec);
     return rec;
   }
 
@@ -70,12 +80,14 @@ export class MemoryStore implements Store {
     return t;
   }
 
-  claimTrial(trialId: number, owner: string): boolean {
+  claimTrial(trialId: number, owner: string, system?: SystemAttrs): boolean {
     const t = this.must(trialId);
     if (t.state !== 'WAITING') return false;
     t.state = 'RUNNING';
     t.owner = owner;
     t.heartbeatAt = Date.now();
+    if (system) Object.assign(t.system, structuredClone(system));
+    this.changed(t);
     return true;
   }
 
@@ -83,6 +95,7 @@ export class MemoryStore implements Store {
     const t = this.must(trialId);
     Object.assign(t.params, params);
     Object.assign(t.distributions, specs);
+    this.changed(t);
   }
 
   addIntermediate(trialId: number, step: number, value: number): void {
@@ -91,10 +104,13 @@ export class MemoryStore implements Store {
     if (i >= 0) t.intermediate[i] = { step, value };
     else t.intermediate.push({ step, value });
     t.heartbeatAt = Date.now();
+    this.changed(t);
   }
 
   setAttrs(trialId: number, attrs: Record<string, unknown>): void {
-    Object.assign(this.must(trialId).attrs, attrs);
+    const t = this.must(trialId);
+    Object.assign(t.attrs, attrs);
+    this.changed(t);
   }
 
   heartbeat(trialId: number): void {
@@ -109,7 +125,9 @@ export class MemoryStore implements Store {
     t.cost = { ...finish.cost };
     t.error = finish.error ?? null;
     if (finish.attrs) Object.assign(t.attrs, finish.attrs);
+    if (finish.system) Object.assign(t.system, structuredClone(finish.system));
     t.finishedAt = Date.now();
+    this.changed(t);
     return true;
   }
 
@@ -120,6 +138,18 @@ export class MemoryStore implements Store {
   getTrials(experimentId: number, states?: readonly TrialState[]): readonly TrialRecord[] {
     const list = this.trialsByExp.get(experimentId) ?? [];
     return states ? list.filter((t) => states.includes(t.state)) : list;
+  }
+
+  getTrialsSince(experimentId: number, since: number): TrialChanges {
+    const seen = new Set<TrialRecord>();
+    const trials: TrialRecord[] = [];
+    for (let i = since; i < this.changes.length; i++) {
+      const t = this.changes[i]!;
+      if (t.experimentId !== experimentId || seen.has(t)) continue;
+      seen.add(t);
+      trials.push(t);
+    }
+    return { trials, seq: this.changes.length };
   }
 
   getStrategyState(experimentId: number, key: string): unknown {

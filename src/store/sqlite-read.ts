@@ -8,11 +8,12 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExperimentRecord, TrialRecord, TrialState } from '../core/store.js';
+import { splitLegacyAttrs, type ExperimentRecord, type TrialChanges, type TrialRecord, type TrialState } from '../core/store.js';
 import { StorageError } from '../core/errors.js';
-import { fromStored, valuesFromJson } from './values.js';
+import { fromStored, valuesFromJson } from '../core/values.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: trials.system (system attrs apart from user attrs) and trials.seq (change counter). Files of 1 are migrated on a writable open and read as they are. */
+export const SCHEMA_VERSION = 2;
 export const TSNAS_TABLES = ['schema_version', 'experiments', 'trials', 'intermediate', 'strategy_state'] as const;
 
 export interface TrialRow {
@@ -30,6 +31,9 @@ export interface TrialRow {
   finished_at: number | null;
   heartbeat_at: number | null;
   owner: string | null;
+  /** Absent in schema 1 files (system keys are then in attrs). */
+  system?: string;
+  seq?: number;
 }
 
 type Inter = { step: number; value: number | string };
@@ -62,12 +66,15 @@ export function toRecord(file: string, r: TrialRow, intermediate: Inter[]): Tria
     intermediate: intermediate.map((iv) => ({ step: iv.step, value: fromStored(iv.value) })),
     cost: col('cost', r.cost) as TrialRecord['cost'],
     attrs: col('attrs', r.attrs) as TrialRecord['attrs'],
+    system: {},
     error: r.error,
     createdAt: r.created_at,
     finishedAt: r.finished_at,
     heartbeatAt: r.heartbeat_at,
     owner: r.owner,
   };
+  if (r.system === undefined) Object.assign(record, splitLegacyAttrs(record.attrs, r));
+  else record.system = col('system', r.system) as TrialRecord['system'];
   // Parsed on first use: the specs are most of a row's bytes and most readers (tables, reports) never
   // look at them; 12,000 trials of a cell space read in half the time.
   let distributions: TrialRecord['distributions'] | undefined;
@@ -88,7 +95,13 @@ export function foreignTables(db: Database.Database): string[] {
   return names.includes('schema_version') ? [] : names;
 }
 
-const readStatements = new WeakMap<Database.Database, { exps: Database.Statement; trials: Database.Statement; inter: Database.Statement }>();
+interface ReadStatements {
+  exps: Database.Statement;
+  trials: Database.Statement;
+  inter: Database.Statement;
+  since?: { max: Database.Statement; trials: Database.Statement; inter: Database.Statement };
+}
+const readStatements = new WeakMap<Database.Database, ReadStatements>();
 
 function statements(db: Database.Database) {
   let st = readStatements.get(db);
@@ -132,6 +145,33 @@ export function readTrials(db: Database.Database, experimentId: number, states?:
       out.push(toRecord(file, r, inter.get(r.id) ?? []));
     }
     return out;
+  })();
+}
+
+/** Trials changed after change counter `since` (schema 2), with their intermediate values, in one snapshot. */
+export function readTrialsSince(db: Database.Database, experimentId: number, since: number, file = db.name): TrialChanges {
+  const st = statements(db);
+  st.since ??= {
+    max: db.prepare('SELECT MAX(seq) AS seq FROM trials'),
+    trials: db.prepare('SELECT * FROM trials WHERE experiment_id = ? AND seq > ? ORDER BY seq'),
+    inter: db.prepare(
+      `SELECT i.trial_id AS trial_id, i.step AS step, i.value AS value FROM intermediate i
+       WHERE i.trial_id IN (SELECT id FROM trials WHERE experiment_id = ? AND seq > ?) ORDER BY i.trial_id, i.step`,
+    ),
+  };
+  const q = st.since;
+  // Nothing newer in the whole file (one indexed lookup, no transaction): the usual case between writes.
+  if (since > 0 && ((q.max.get() as { seq: number | null }).seq ?? 0) <= since) return { trials: [], seq: since };
+  return db.transaction(() => {
+    const rows = q.trials.all(experimentId, since) as TrialRow[];
+    if (rows.length === 0) return { trials: [], seq: since };
+    const inter = new Map<number, Inter[]>();
+    for (const iv of q.inter.all(experimentId, since) as (Inter & { trial_id: number })[]) {
+      let list = inter.get(iv.trial_id);
+      if (!list) inter.set(iv.trial_id, (list = []));
+      list.push(iv);
+    }
+    return { trials: rows.map((r) => toRecord(file, r, inter.get(r.id) ?? [])), seq: rows[rows.length - 1]!.seq! };
   })();
 }
 

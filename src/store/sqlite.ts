@@ -13,14 +13,16 @@ import type {
   ExperimentRecord,
   NewTrial,
   Store,
+  SystemAttrs,
+  TrialChanges,
   TrialFinish,
   TrialRecord,
   TrialState,
 } from '../core/store.js';
-import { emptyCost } from '../core/store.js';
+import { emptyCost, splitLegacyAttrs } from '../core/store.js';
 import { StorageError, TrialNumberTaken } from '../core/errors.js';
-import { describeSqliteError, experimentRow, foreignTables, readExperiments, readTrials, SCHEMA_VERSION, toRecord, type TrialRow } from './sqlite-read.js';
-import { toStored, valuesToJson } from './values.js';
+import { describeSqliteError, experimentRow, foreignTables, readExperiments, readTrials, readTrialsSince, SCHEMA_VERSION, toRecord, type TrialRow } from './sqlite-read.js';
+import { toStored, valuesToJson } from '../core/values.js';
 
 export { SCHEMA_VERSION, readExperiments, readTrials };
 
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS trials (
   finished_at INTEGER,
   heartbeat_at INTEGER,
   owner TEXT,
+  system TEXT NOT NULL DEFAULT '{}', -- SystemAttrs (types.ts); schema 2
+  seq INTEGER NOT NULL DEFAULT 0, -- change counter: the file's highest when the row last changed; schema 2
   UNIQUE (experiment_id, number)
 );
 CREATE INDEX IF NOT EXISTS trials_by_state ON trials (experiment_id, state);
@@ -63,6 +67,9 @@ CREATE TABLE IF NOT EXISTS strategy_state (
   PRIMARY KEY (experiment_id, key)
 );
 `;
+
+/** The next change counter (used inside IMMEDIATE transactions, so writers take distinct, increasing values). */
+const NEXT_SEQ = '(SELECT COALESCE(MAX(seq), 0) + 1 FROM trials)';
 
 /** How long opening a storage retries the set-up on an immediate SQLITE_BUSY (see setUp). */
 const SETUP_RETRY_MS = 20_000;
@@ -103,21 +110,22 @@ export class SqliteStore implements Store {
       nextNumber: db.prepare('SELECT COALESCE(MAX(number) + 1, 0) AS n FROM trials WHERE experiment_id = ?'),
       trialInsert: db.prepare(
         `INSERT INTO trials (experiment_id, number, state, params, distributions, "values", cost, attrs, error,
-           created_at, finished_at, heartbeat_at, owner)
+           created_at, finished_at, heartbeat_at, owner, system, seq)
          VALUES (@experiment_id, @number, @state, @params, @distributions, NULL, @cost, @attrs, NULL,
-           @created_at, NULL, @heartbeat_at, @owner)`,
+           @created_at, NULL, @heartbeat_at, @owner, @system, (SELECT COALESCE(MAX(seq), 0) + 1 FROM trials))`,
       ),
       trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
       interByTrial: db.prepare('SELECT step, value FROM intermediate WHERE trial_id = ? ORDER BY step'),
       interUpsert: db.prepare(
         'INSERT INTO intermediate (trial_id, step, value) VALUES (?, ?, ?) ON CONFLICT(trial_id, step) DO UPDATE SET value = excluded.value',
       ),
-      claim: db.prepare(`UPDATE trials SET state = 'RUNNING', owner = ?, heartbeat_at = ? WHERE id = ? AND state = 'WAITING'`),
+      claim: db.prepare(`UPDATE trials SET state = 'RUNNING', owner = ?, heartbeat_at = ?, system = ?, seq = ${NEXT_SEQ} WHERE id = ? AND state = 'WAITING'`),
       heartbeat: db.prepare('UPDATE trials SET heartbeat_at = ? WHERE id = ?'),
-      setParams: db.prepare('UPDATE trials SET params = ?, distributions = ? WHERE id = ?'),
-      setAttrs: db.prepare('UPDATE trials SET attrs = ? WHERE id = ?'),
+      touch: db.prepare(`UPDATE trials SET heartbeat_at = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
+      setParams: db.prepare(`UPDATE trials SET params = ?, distributions = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
+      setAttrs: db.prepare(`UPDATE trials SET attrs = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
       finish: db.prepare(
-        `UPDATE trials SET state = ?, "values" = ?, cost = ?, error = ?, attrs = ?, finished_at = ?
+        `UPDATE trials SET state = ?, "values" = ?, cost = ?, error = ?, attrs = ?, system = ?, finished_at = ?, seq = ${NEXT_SEQ}
          WHERE id = ? AND state = 'RUNNING'`,
       ),
       stateGet: db.prepare('SELECT value FROM strategy_state WHERE experiment_id = ? AND key = ?'),
@@ -172,9 +180,35 @@ export class SqliteStore implements Store {
           throw new StorageError(
             `storage sqlite:${this.file}: written by a newer tsnas (schema ${row.version} > ${SCHEMA_VERSION}); upgrade tsnas`,
           );
+        } else if (row.version < 2) {
+          this.migrateTo2();
         }
+        this.db.exec('CREATE INDEX IF NOT EXISTS trials_by_seq ON trials (seq); CREATE INDEX IF NOT EXISTS trials_changed ON trials (experiment_id, seq)');
       })
       .immediate();
+  }
+
+  /**
+   * Schema 1 -> 2: the `system` column (system keys move out of `attrs`) and the `seq` change counter
+   * (existing rows get their id). Runs inside migrate's IMMEDIATE transaction.
+   */
+  private migrateTo2(): void {
+    const cols = new Set((this.db.prepare('PRAGMA table_info(trials)').all() as { name: string }[]).map((c) => c.name));
+    if (!cols.has('system')) this.db.exec(`ALTER TABLE trials ADD COLUMN system TEXT NOT NULL DEFAULT '{}'`);
+    if (!cols.has('seq')) this.db.exec('ALTER TABLE trials ADD COLUMN seq INTEGER NOT NULL DEFAULT 0');
+    const update = this.db.prepare('UPDATE trials SET attrs = ?, system = ?, seq = id WHERE id = ?');
+    for (const r of this.db.prepare('SELECT id, attrs, state, error FROM trials').all() as { id: number; attrs: string; state: TrialState; error: string | null }[]) {
+      let attrs: Record<string, unknown>;
+      try {
+        attrs = JSON.parse(r.attrs) as Record<string, unknown>;
+      } catch {
+        update.run(r.attrs, '{}', r.id); // a damaged row stays as it is; reading it names it
+        continue;
+      }
+      const split = splitLegacyAttrs(attrs, r);
+      update.run(JSON.stringify(split.attrs), JSON.stringify(split.system), r.id);
+    }
+    this.db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
   }
 
   openExperiment(name: string, config: ExperimentConfig): ExperimentRecord {
@@ -211,6 +245,7 @@ export class SqliteStore implements Store {
           distributions: JSON.stringify(init.distributions),
           cost: JSON.stringify(emptyCost()),
           attrs: JSON.stringify(init.attrs ?? {}),
+          system: JSON.stringify(init.system ?? {}),
           created_at: now,
           heartbeat_at: init.state === 'RUNNING' ? now : null,
           owner: init.owner,
@@ -220,8 +255,13 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  claimTrial(trialId: number, owner: string): boolean {
-    return this.stmts.claim!.run(owner, Date.now(), trialId).changes === 1;
+  claimTrial(trialId: number, owner: string, system?: SystemAttrs): boolean {
+    return this.db
+      .transaction(() => {
+        const merged = { ...JSON.parse(this.row(trialId).system ?? '{}'), ...system };
+        return this.stmts.claim!.run(owner, Date.now(), JSON.stringify(merged), trialId).changes === 1;
+      })
+      .immediate();
   }
 
   private row(trialId: number): TrialRow {
@@ -245,7 +285,7 @@ export class SqliteStore implements Store {
     this.db
       .transaction(() => {
         this.stmts.interUpsert!.run(trialId, step, toStored(value));
-        this.stmts.heartbeat!.run(Date.now(), trialId);
+        this.stmts.touch!.run(Date.now(), trialId);
       })
       .immediate();
   }
@@ -269,6 +309,7 @@ export class SqliteStore implements Store {
         const r = this.row(trialId);
         if (r.state !== 'RUNNING') return false;
         const attrs = finish.attrs ? { ...JSON.parse(r.attrs), ...finish.attrs } : JSON.parse(r.attrs);
+        const system = finish.system ? { ...JSON.parse(r.system ?? '{}'), ...finish.system } : JSON.parse(r.system ?? '{}');
         return (
           this.stmts.finish!.run(
             finish.state,
@@ -276,6 +317,7 @@ export class SqliteStore implements Store {
             JSON.stringify(finish.cost),
             finish.error ?? null,
             JSON.stringify(attrs),
+            JSON.stringify(system),
             Date.now(),
             trialId,
           ).changes === 1
@@ -292,6 +334,10 @@ export class SqliteStore implements Store {
 
   getTrials(experimentId: number, states?: readonly TrialState[]): readonly TrialRecord[] {
     return readTrials(this.db, experimentId, states, this.file);
+  }
+
+  getTrialsSince(experimentId: number, since: number): TrialChanges {
+    return readTrialsSince(this.db, experimentId, since, this.file);
   }
 
   getStrategyState(experimentId: number, key: string): unknown {

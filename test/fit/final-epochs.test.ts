@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { startParams } from '../../src/fit/defaults.js';
 import { finalEpochs } from '../../src/fit/final.js';
 import { planFit } from '../../src/fit/policy.js';
-import { startingWith } from '../../src/fit/search.js';
+import { Experiment } from '../../src/core/experiment.js';
+import { MemoryStore } from '../../src/store/memory.js';
 import { chainFlatSpace } from '../../src/space/arch/index.js';
 import type { TrialRecord } from '../../src/core/store.js';
 import type { Strategy } from '../../src/core/strategy.js';
@@ -46,15 +47,24 @@ describe('finalEpochs', () => {
 });
 
 describe('warm start', () => {
-  it('chain-flat: the default (dense64 x2), then dropout 0.2 of it and 3x256 with dropout 0.3; the strategy after them', () => {
+  it('chain-flat: the default (dense64 x2), then dropout 0.2 of it and 3x256 with dropout 0.3; the strategy after them', async () => {
     const ps = startParams(chainFlatSpace, [16], 4);
     expect(ps).toHaveLength(3);
     expect(ps[0]).toMatchObject({ depth: 2, layer_0_width: 64, layer_0_dropout: 0 });
     expect(ps[1]).toMatchObject({ depth: 2, layer_0_width: 64, layer_1_dropout: 0.2 });
     expect(ps[2]).toMatchObject({ depth: 3, layer_2_width: 256, layer_2_dropout: 0.3 });
-    const inner: Strategy = { name: 'x', ask: () => ({ depth: 1 }) };
-    const s = startingWith(inner, ps);
-    const ask = (trialNumber: number) => s.ask({ trialNumber } as never);
-    expect([0, 1, 2, 3].map(ask)).toEqual([ps[0], ps[1], ps[2], { depth: 1 }]);
+    // Enqueued (as fit's search does), they are the first trials; the strategy is asked only after them.
+    let asked = 0;
+    const inner: Strategy = { name: 'x', ask: () => (asked++, { depth: 1 }) };
+    const exp = Experiment.open({ store: new MemoryStore(), name: 'w', strategy: inner, space: chainFlatSpace.space });
+    for (const p of ps) exp.enqueue(p);
+    const params = [];
+    for (let i = 0; i < 4; i++) {
+      const t = await exp.ask();
+      params.push(t.params);
+      await exp.tell(t, 0.5);
+    }
+    expect(params.slice(0, 3)).toEqual(ps);
+    expect([params[3]!.depth, asked]).toEqual([1, 1]);
   });
 });

@@ -39,6 +39,7 @@ function trial(o: Partial<TrialRecord> & { v?: number | null; wall?: number; sim
     finishedAt: o.fin ?? id,
     heartbeatAt: null,
     owner: null,
+    system: {},
   };
 }
 

@@ -61,9 +61,10 @@ describe('fault tolerance (bullmq)', () => {
     expect(stalled).toBeGreaterThanOrEqual(1); // BullMQ saw the dead worker's job stall and re-queued it
     const killedPid = `${os.hostname()}:${a!.proc.pid}`;
     // the re-run finished on the surviving worker after the kill
-    const rerun = trials.filter((t) => t.finishedAt! > killedAt && t.attrs.worker !== killedPid);
+    const rerun = trials.filter((t) => t.finishedAt! > killedAt && t.system.worker !== killedPid);
     expect(rerun.length).toBeGreaterThanOrEqual(1);
-    expect(trials.filter((t) => t.attrs.worker === killedPid && t.finishedAt! > killedAt)).toEqual([]);
+    expect(trials.filter((t) => t.system.worker === killedPid && t.finishedAt! > killedAt)).toEqual([]);
+    expect(trials.every((t) => typeof t.system.worker === 'string')).toBe(true); // each recorded with the worker that ran it
   });
 
   it('kill -9 of the coordinator: a restart collects what finished meanwhile and ends with every trial accounted for', async () => {

@@ -54,6 +54,7 @@ function fakeTrial(number: number, values: number[] | null, state: TrialRecord['
     finishedAt: 0,
     heartbeatAt: null,
     owner: null,
+    system: {},
   };
 }
 

@@ -60,7 +60,7 @@ export interface Decision {
 
 /** A trial still holds its slot unless its process died (abandoned trials are re-issued). */
 function holdsSlot(t: TrialRecord): boolean {
-  return !(t.state === 'FAILED' && t.attrs.abandoned === true);
+  return !(t.state === 'FAILED' && t.system.abandoned === true);
 }
 
 export abstract class JobScheduler implements Strategy {
