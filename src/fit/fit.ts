@@ -339,7 +339,7 @@ function fitSummary(o: FitOptions, s: FitSetup, search: SearchOutcome, final: Fi
     seed: s.seed,
     backend: s.backendName,
     plan: s.plan,
-    trials: { total: trials.length, complete: count('COMPLETE'), pruned: count('PRUNED'), failed: count('FAILED') },
+    trials: { total: trials.filter((t) => t.state !== 'WAITING').length, complete: count('COMPLETE'), pruned: count('PRUNED'), failed: count('FAILED') },
     best: { source: chosen.source, trial: chosen.trial?.number ?? null, validation: chosen.trial?.values?.[0] ?? null, params: chosen.params },
     final: {
       epochs: tr.epochs.length,

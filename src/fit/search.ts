@@ -108,8 +108,11 @@ export async function runSearch(exp: Experiment, o: SearchOptions): Promise<Tria
   };
   const durations: number[] = [];
   if (deadline !== undefined && Date.now() >= deadline) return [];
-  // Warm starts: the defaults, then the portfolio, as the first trials of a new search.
-  if (o.defaults && exp.trials().length === 0) for (const p of [o.defaults, ...(o.portfolio ?? [])]) exp.enqueue(p);
+  // Warm starts: the defaults, then the portfolio, as the first trials of a new search (no more than
+  // the trial budget, so a short search leaves no WAITING trial behind).
+  if (o.defaults && exp.trials().length === 0) {
+    for (const p of [o.defaults, ...(o.portfolio ?? [])].slice(0, o.plan.maxTrials ?? Infinity)) exp.enqueue(p);
+  }
   return exp.optimize(objective, {
     nTrials: o.plan.maxTrials,
     timeoutSeconds: deadline === undefined ? undefined : Math.max(0, (deadline - Date.now()) / 1000),
