@@ -78,7 +78,7 @@ async function searchRun(ev: TrainingEvaluator, method: 'random' | 'asha', seed:
   const strategy = method === 'asha' ? createStrategy('asha', { budgets: [1, 3, S.epochs], eta: 3 }) : createStrategy('random');
   const exp = Experiment.open({ store: new MemoryStore(), name: `${method}-${seed}`, strategy, space: NB201_SPACE, seed });
   const objective = method === 'asha'
-    ? (t: Trial) => run(t, t.attrs.job as Job)
+    ? (t: Trial) => run(t, t.system.job as Job)
     : (t: Trial) => run(t, { budget: S.epochs, previousBudget: 0, parent: null });
   let spent = 0;
   let pick: number | null = null;
@@ -88,10 +88,10 @@ async function searchRun(ev: TrainingEvaluator, method: 'random' | 'asha', seed:
     onTrialEnd: (t, e) => {
       spent += t.cost.simulatedSeconds;
       if (spent > budget) return; // finished after the budget: does not count
-      const b = (t.attrs.job as Job | undefined)?.budget ?? S.epochs;
+      const b = (t.system.job as Job | undefined)?.budget ?? S.epochs;
       if (b === S.epochs && t.state === 'COMPLETE') full++;
       const best = bestOf(e.trials().filter((x) => x.number <= t.number), e.directions);
-      if (best && ((best.attrs.job as Job | undefined)?.budget ?? S.epochs) === S.epochs) pick = tests.get(best.number) ?? null;
+      if (best && ((best.system.job as Job | undefined)?.budget ?? S.epochs) === S.epochs) pick = tests.get(best.number) ?? null;
       console.error(`  ${method} seed ${seed}: ${nb201ArchString(t.params)} @${b} value ${t.values?.[0]?.toFixed(2)} clock ${spent.toFixed(0)}/${budget} s`);
     },
   });

@@ -89,7 +89,7 @@ async function runOne(job: Job, run: number): Promise<RunResult> {
       if (pick) curve.push([spent, test(pick)]);
     },
   });
-  const promotions = exp.trials().filter((t) => (t.attrs.job as { parent?: number | null } | undefined)?.parent != null).length;
+  const promotions = exp.trials().filter((t) => (t.system.job as { parent?: number | null } | undefined)?.parent != null).length;
   return { scheduler: job.scheduler, run, curve, jobs: exp.trials().length, promotions };
 }
 

@@ -6,7 +6,7 @@
  * the listener's `live` access (the strategy's define-by-run proposals at suggest time, the history).
  */
 import type { ParamSpec, ParamValue, Params } from '../space/params.js';
-import type { TrialCost, TrialRecord } from './store.js';
+import type { SystemAttrs, TrialCost, TrialRecord } from './store.js';
 import type { StoredNumber } from './values.js';
 
 /** A define-by-run value the strategy proposed at ask time, for the spec it was proposed under. */
@@ -35,15 +35,17 @@ export interface TrialJob<O = unknown> {
    */
   dynamic?: Record<string, DynamicProposal>;
   objective: O;
-  /** The trial's user attrs when submitted (what the strategy stored at ask time, e.g. a scheduler's job). */
+  /** The trial's user attrs when submitted (what the strategy stored at ask time, e.g. evolution's parent). */
   attrs?: Record<string, unknown>;
+  /** The trial's system attrs when submitted, less `objective` (e.g. a scheduler's `job`). */
+  system?: SystemAttrs;
 }
 
 export type TrialEvent =
   /** Values cross JSON transports (Redis) as StoredNumber: NaN and infinities as strings. */
   | { type: 'intermediate'; step: number; value: StoredNumber }
   | { type: 'params'; params: Params; specs: Record<string, ParamSpec> }
-  | { type: 'attrs'; attrs: Record<string, unknown> };
+  | { type: 'attrs'; attrs: Record<string, unknown>; system?: SystemAttrs };
 
 export interface TrialOutcome {
   state: 'COMPLETE' | 'PRUNED' | 'FAILED';
@@ -58,6 +60,8 @@ export interface TrialOutcome {
   params: Params;
   distributions: Record<string, ParamSpec>;
   attrs: Record<string, unknown>;
+  /** System attrs the run wrote (`trial.setSystem`). */
+  system?: SystemAttrs;
   /** The queue worker (`host:pid`) that ran it. */
   worker?: string;
   /** The objective skipped the trial (TrialSkipped), and why. */

@@ -247,7 +247,7 @@ export class Experiment {
     return {
       setParams: (params, specs) => this.store.setParams(trialId, params, specs),
       report: (step, value) => this.store.addIntermediate(trialId, step, value),
-      setAttrs: (attrs) => this.store.setAttrs(trialId, attrs),
+      setAttrs: (attrs, system) => this.store.setAttrs(trialId, attrs, system),
       propose: (name, spec) => this.propose(trialId, number, name, spec),
       shouldPrune: () => this.shouldPrune(trialId),
       history: () => this.trials(),
@@ -273,7 +273,7 @@ export class Experiment {
 
   /**
    * Asks the strategy for the next configuration and records it as a RUNNING trial, with the attrs
-   * the strategy set (`ctx.setAttr`) and `opts.system` written in the same step; a WAITING trial
+   * the strategy set (`ctx.setAttr`, `ctx.setSystem`) and `opts.system` written in the same step; a WAITING trial
    * (`enqueue`) is claimed first. The trial is created only if no other trial was created since the
    * history the strategy decided from was read (another ask of this process, or another process on
    * the same storage); otherwise the strategy decides again from the new history, so two asks never
@@ -284,7 +284,7 @@ export class Experiment {
       const claimed = this.claimWaiting(opts);
       if (claimed) return this.started(claimed, claimed.system.proposed ?? {});
       const d = await this.decide(fixed, opts.remote === true);
-      const system: SystemAttrs = { ...opts.system };
+      const system: SystemAttrs = { ...d.system, ...opts.system };
       if (!this.config.space) system.proposed = d.proposed;
       if (d.dynamic) system.dynamic = d.dynamic;
       let rec: TrialRecord;
@@ -327,14 +327,19 @@ export class Experiment {
     const history = this.trials();
     const number = history.length;
     const attrs: Record<string, unknown> = {};
-    const ctx: StrategyContext = { ...this.context(history, number), setAttr: (key, value) => void (attrs[key] = value) };
+    const system: SystemAttrs = {};
+    const ctx: StrategyContext = {
+      ...this.context(history, number),
+      setAttr: (key, value) => void (attrs[key] = value),
+      setSystem: (patch) => void Object.assign(system, patch),
+    };
     const proposed = { ...(await this.strategy.ask(ctx)), ...fixed };
     // Declarative: complete the proposal (strategies may propose part of it) and check it.
     const { params, specs } = this.config.space
       ? completeParams(this.config.space, proposed, this.rngFor(number, 'fill'), `strategy ${this.strategy.name} proposed params`)
       : { params: {}, specs: {} };
     const dynamic = remote && !this.config.space ? dynamicProposals(this.strategy, this.context(history, number), proposed) : undefined;
-    return { number, params, specs, proposed, attrs, dynamic };
+    return { number, params, specs, proposed, attrs, system, dynamic };
   }
 
   /** Records a trial's result. Values may be one number per objective; cost defaults to what was measured. */

@@ -26,7 +26,7 @@ function jobSink(job: TrialJob, trial: () => Trial, emit: (e: TrialEvent) => voi
   return {
     setParams: (params, specs) => emit({ type: 'params', params, specs }),
     report: (step, value) => emit({ type: 'intermediate', step, value: toStored(value) }),
-    setAttrs: (attrs) => emit({ type: 'attrs', attrs }),
+    setAttrs: (attrs, system) => emit({ type: 'attrs', attrs, ...(system ? { system } : {}) }),
     propose: (name: string, spec: ParamSpec): ParamValue | undefined => {
       if (live) return live.propose(job.trialId, name, spec);
       const d = job.dynamic?.[name];
@@ -55,7 +55,7 @@ function snapshot(job: TrialJob, t: Trial): TrialRecord {
     intermediate: [...t.intermediate],
     cost: emptyCost(),
     attrs: { ...t.attrs },
-    system: {},
+    system: { ...t.system },
     error: null,
     createdAt: t.startedAt,
     finishedAt: null,
@@ -71,7 +71,7 @@ function snapshot(job: TrialJob, t: Trial): TrialRecord {
 export async function runTrialJob(job: TrialJob, objective: Objective, emit: (e: TrialEvent) => void, control: RunControl = {}): Promise<TrialOutcome> {
   let trial!: Trial;
   const sink = jobSink(job, () => trial, emit, control.live);
-  trial = new Trial({ id: job.trialId, experimentId: job.experimentId, number: job.number, seed: job.seed, params: job.params, distributions: job.distributions, attrs: job.attrs, proposed: job.proposed }, sink);
+  trial = new Trial({ id: job.trialId, experimentId: job.experimentId, number: job.number, seed: job.seed, params: job.params, distributions: job.distributions, attrs: job.attrs, system: job.system, proposed: job.proposed }, sink);
   control.onTrial?.(trial);
   const finish = (state: TrialOutcome['state'], values: number[] | null, error: string | null, thrown?: unknown): TrialOutcome => {
     const params: Params = {};
@@ -90,6 +90,7 @@ export async function runTrialJob(job: TrialJob, objective: Objective, emit: (e:
       params,
       distributions,
       attrs: { ...trial.attrs },
+      ...(Object.keys(trial.systemWritten).length > 0 ? { system: { ...trial.systemWritten } } : {}),
       ...(thrown === undefined || !control.live ? {} : { thrown }),
     };
   };

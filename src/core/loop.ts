@@ -8,7 +8,7 @@ import type { Experiment } from './experiment.js';
 import type { Executor, TrialEvent, TrialJob, TrialOutcome } from './executor.js';
 import { mayStart, prunedValues, type StopRules } from './outcome.js';
 import { SearchExhausted } from './errors.js';
-import type { TrialRecord } from './store.js';
+import type { SystemAttrs, TrialRecord } from './store.js';
 import { fromStored } from './values.js';
 import { StorageError } from './errors.js';
 
@@ -36,7 +36,14 @@ export function jobFor<O>(exp: Experiment, rec: TrialRecord, objective: O): Tria
     ...(rec.system.dynamic ? { dynamic: rec.system.dynamic } : {}),
     objective,
     attrs: { ...rec.attrs },
+    system: systemForJob(rec.system),
   };
+}
+
+/** A trial's system attrs as its job carries them: `objective` travels as the job's own field. */
+function systemForJob(system: SystemAttrs): SystemAttrs {
+  const { objective: _o, ...rest } = system;
+  return rest;
 }
 
 /** Runs the experiment on `executor` until a stop rule holds and nothing is in flight. Returns the trials it recorded. */
@@ -114,7 +121,7 @@ function record(exp: Experiment, trialId: number, e: TrialEvent): boolean {
   const rec = exp.trial(trialId);
   if (!rec || rec.state !== 'RUNNING') return false;
   if (e.type === 'params') store.setParams(trialId, e.params, e.specs);
-  else if (e.type === 'attrs') store.setAttrs(trialId, e.attrs);
+  else if (e.type === 'attrs') store.setAttrs(trialId, e.attrs, e.system);
   else {
     store.addIntermediate(trialId, e.step, fromStored(e.value));
     return true;
@@ -141,7 +148,7 @@ async function recordOutcome(exp: Experiment, trialId: number, o: TrialOutcome):
   const rec = exp.trial(trialId);
   if (rec && rec.state === 'RUNNING') {
     if (Object.keys(o.params).length > 0) store.setParams(trialId, o.params, o.distributions);
-    if (Object.keys(o.attrs).length > 0) store.setAttrs(trialId, o.attrs);
+    if (Object.keys(o.attrs).length > 0 || o.system) store.setAttrs(trialId, o.attrs, o.system);
     const have = new Set(rec.intermediate.map((iv) => iv.step));
     for (const iv of o.intermediate) if (!have.has(iv.step)) store.addIntermediate(trialId, iv.step, fromStored(iv.value));
   }

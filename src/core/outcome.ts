@@ -73,7 +73,7 @@ export function mayStart(rules: StopRules, startedMs: number, trials: () => read
 /**
  * The best feasible COMPLETE trial by the first objective (ties: the earlier one; a trial whose
  * `attrs.constraints` has a positive value is infeasible and never best). Trials run by a
- * multi-fidelity scheduler (`attrs.job.budget`) compete only at the largest budget any of them
+ * multi-fidelity scheduler (`system.job.budget`) compete only at the largest budget any of them
  * completed: a 200-epoch value is not comparable with a 12-epoch one.
  */
 export function bestOf(trials: readonly TrialRecord[], directions: readonly Direction[]): TrialRecord | null {
@@ -96,6 +96,6 @@ export function bestOf(trials: readonly TrialRecord[], directions: readonly Dire
 }
 
 function jobBudget(t: TrialRecord): number | null {
-  const b = (t.attrs.job as { budget?: unknown } | undefined)?.budget;
+  const b = t.system.job?.budget;
   return typeof b === 'number' ? b : null;
 }

@@ -4,15 +4,15 @@
  * executor events. Nothing else of the store is reachable from a trial.
  */
 import type { ParamSpec, ParamValue, Params } from '../space/params.js';
-import type { TrialRecord } from './store.js';
+import type { SystemAttrs, TrialRecord } from './store.js';
 
 export interface TrialSink {
   /** Define-by-run parameters the trial suggested, with their specs. */
   setParams(params: Params, specs: Record<string, ParamSpec>): void;
   /** An intermediate objective value at `step`. */
   report(step: number, value: number): void;
-  /** Merged into the trial's user attrs. */
-  setAttrs(attrs: Record<string, unknown>): void;
+  /** Merged into the trial's user attrs, and `system` (when given) into its system attrs. */
+  setAttrs(attrs: Record<string, unknown>, system?: SystemAttrs): void;
   /** The strategy's value for a define-by-run parameter the ask-time proposal did not cover, or undefined (seeded random). */
   propose(name: string, spec: ParamSpec): ParamValue | undefined;
   /** Whether the experiment's pruner wants this trial stopped now (stops from outside arrive as `requestStop`). */
@@ -30,6 +30,8 @@ export interface TrialInit {
   params: Params;
   distributions: Record<string, ParamSpec>;
   attrs?: Record<string, unknown>;
+  /** Its system attrs as stored (a scheduler's `job`, ...). */
+  system?: SystemAttrs;
   /** What the strategy proposed at ask time (define-by-run suggestions take it when it fits the range). */
   proposed?: Params;
 }

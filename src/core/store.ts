@@ -66,10 +66,72 @@ export interface SystemAttrs {
   skipped?: string;
   /** The queue worker (`host:pid`) that ran it. */
   worker?: string;
+  /** A multi-fidelity scheduler's job for it, stored at ask time (strategy/schedulers/job.ts). */
+  job?: SchedulerJob;
+  /** What it inherited from a parent's weights (estimate/morphism/hooks.ts, estimate/train.ts). */
+  inherit?: InheritRecord;
+  /** The learning-curve pruner's last forecast for it (estimate/pruners/lc.ts). */
+  lc_prediction?: LcForecast;
+}
+
+/** A scheduler's decision for one trial: a new configuration at rung 0 or the promotion of `parent`. */
+export interface SchedulerJob {
+  scheduler: string;
+  /** Bracket instance (0, 1, 2, ... in the order brackets were opened); 0 for ASHA. */
+  bracket: number;
+  /** Halvings of that bracket (its rungs - 1). */
+  s: number;
+  /** Rung index inside the bracket. */
+  rung: number;
+  /** Budget to reach (epochs, data fraction, ... : the step the objective reports at). */
+  budget: number;
+  /** Budget the configuration already had (its parent's), 0 for a fresh start. */
+  previousBudget: number;
+  /** Trial number of the job this one continues, or null. */
+  parent: number | null;
+}
+
+/** What a trial's weights were started from: a parent trial's, mapped node by node. */
+export interface InheritRecord {
+  parent: number;
+  /** Epochs of training behind the inherited weights: the parent's own plus what it inherited (null: the history is not at hand). */
+  parentEpochs: number | null;
+  functionPreserving: boolean;
+  /** Nodes by status (copied, widened, fresh, ...). */
+  counts: Record<string, number>;
+  nodes: { id: string; status: string; from?: string }[];
+  /** Validation value of the inherited weights before training (set by the trainer). */
+  startValue?: number;
+  /** Seconds spent inheriting (set by the trainer). */
+  seconds?: number;
+}
+
+/** A learning-curve forecast of a trial's value at `target_step`, made at its last reported `step`. */
+export interface LcForecast {
+  mean: number;
+  lower: number;
+  upper: number;
+  step: number;
+  target_step: number;
+  /** Probability it ends better than the best finished trial (null before enough finished). */
+  p_better: number | null;
+  best: number | null;
 }
 
 /** SystemAttrs' keys: in files written before the `system` column they sit in `attrs` (moved on open). */
-export const SYSTEM_KEYS: readonly (keyof SystemAttrs)[] = ['abandoned', 'executor', 'objective', 'proposed', 'dynamic', 'enqueued', 'skipped', 'worker'];
+export const SYSTEM_KEYS: readonly (keyof SystemAttrs)[] = [
+  'abandoned',
+  'executor',
+  'objective',
+  'proposed',
+  'dynamic',
+  'enqueued',
+  'skipped',
+  'worker',
+  'job',
+  'inherit',
+  'lc_prediction',
+];
 
 /** fit's marker for skipped trials before `system.skipped`: a PRUNED trial's error text began with it. */
 const LEGACY_SKIPPED = 'skipped: ';
@@ -158,8 +220,8 @@ export interface Store {
   /** Merges parameter values and their distributions into the trial (define-by-run suggestions). */
   setParams(trialId: number, params: Params, specs: Record<string, ParamSpec>): void;
   addIntermediate(trialId: number, step: number, value: number): void;
-  /** Merges attributes into the trial's attrs. */
-  setAttrs(trialId: number, attrs: Record<string, unknown>): void;
+  /** Merges attributes into the trial's user attrs, and `system` (when given) into its system attrs. */
+  setAttrs(trialId: number, attrs: Record<string, unknown>, system?: SystemAttrs): void;
   heartbeat(trialId: number): void;
   /** Finishes a RUNNING trial; false (and no change) when it was not RUNNING, so a result is recorded once. */
   finishTrial(trialId: number, finish: TrialFinish): boolean;

@@ -5,7 +5,7 @@
  * them with `state`, which lives in the store too.
  */
 import type { ParamSpec, ParamValue, Params, SearchSpace } from '../space/params.js';
-import type { Direction, TrialRecord } from './store.js';
+import type { Direction, SystemAttrs, TrialRecord } from './store.js';
 import type { Rng } from '../util/rng.js';
 
 export interface StrategyStateAccess {
@@ -27,6 +27,8 @@ export interface StrategyContext {
   state: StrategyStateAccess;
   /** Records an attribute on the trial being decided (e.g. evolution's `parent`); set by Experiment.ask. */
   setAttr?: (key: string, value: unknown) => void;
+  /** Records system attrs on the trial being decided (a scheduler's `job`); set by Experiment.ask. */
+  setSystem?: (patch: SystemAttrs) => void;
 }
 
 export interface Strategy {

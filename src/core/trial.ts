@@ -15,7 +15,7 @@ import {
   type ParamValue,
   type Params,
 } from '../space/params.js';
-import type { IntermediateValue, TrialCost, TrialRecord } from './store.js';
+import type { IntermediateValue, SystemAttrs, TrialCost, TrialRecord } from './store.js';
 import { Rng } from '../util/rng.js';
 import type { TrialInit, TrialSink } from './sink.js';
 
@@ -57,6 +57,9 @@ export class Trial {
   /** Intermediate values reported so far, by step. */
   readonly intermediate: IntermediateValue[] = [];
   private readonly ownAttrs: Record<string, unknown>;
+  private readonly ownSystem: SystemAttrs;
+  /** System attrs this run wrote (`setSystem`), resent with its outcome. */
+  readonly systemWritten: SystemAttrs = {};
   private readonly stopper = new AbortController();
 
   constructor(
@@ -70,6 +73,7 @@ export class Trial {
     this.params = { ...init.params };
     this.specs = { ...init.distributions };
     this.ownAttrs = { ...init.attrs };
+    this.ownSystem = { ...init.system };
     this.proposed = init.proposed ?? {};
   }
 
@@ -155,6 +159,18 @@ export class Trial {
   /** This trial's user attributes (those a strategy set at ask time included). */
   get attrs(): Readonly<Record<string, unknown>> {
     return this.ownAttrs;
+  }
+
+  /** Records tsnas-owned facts about this trial (e.g. the trainer's `inherit`), typed and kept apart from user attrs. */
+  setSystem(patch: SystemAttrs): void {
+    Object.assign(this.ownSystem, patch);
+    Object.assign(this.systemWritten, patch);
+    this.sink.setAttrs({}, patch);
+  }
+
+  /** This trial's system attributes (a scheduler's `job` included). */
+  get system(): Readonly<SystemAttrs> {
+    return this.ownSystem;
   }
 
   /** The experiment's trials as stored now (a trial run by an executor away from the store sees only itself). */

@@ -332,10 +332,10 @@ export class TrainingEvaluator {
       if (from.epochs >= s.epochs) throw new Error(`resume: the checkpoint has ${from.epochs} epochs; ask for more than that`);
       await restoreCheckpoint(model, optimizer, from);
     } else if (trial && this.inherit) {
-      const inherited = await this.inherit.init({ ...trialHookContext(trial, s.params, s.graph, model), setAttr: undefined });
+      const inherited = await this.inherit.init({ ...trialHookContext(trial, s.params, s.graph, model), setAttr: undefined, setSystem: undefined });
       if (inherited) {
         const startValue = evaluateModel(model, s.data.val, this.evalBatchSize, s.memory.sample);
-        trial.setAttr('inherit', { ...inherited, startValue, seconds: (performance.now() - s.t0) / 1000 });
+        trial.setSystem({ inherit: { ...inherited, startValue, seconds: (performance.now() - s.t0) / 1000 } });
       }
     }
   }

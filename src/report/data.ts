@@ -67,9 +67,9 @@ export interface ReportOptions {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** attrs.lc_prediction as {mean, lower, upper, step}, each a number or an array of numbers. */
-export function predictionOf(attrs: Record<string, unknown>): PredictionPoint[] | null {
-  const p = attrs.lc_prediction as Record<string, unknown> | undefined;
+/** system.lc_prediction as {mean, lower, upper, step}, each a number or an array of numbers. */
+export function predictionOf(system: { lc_prediction?: unknown }): PredictionPoint[] | null {
+  const p = system.lc_prediction as Record<string, unknown> | undefined;
   if (!p || typeof p !== 'object') return null;
   const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
   const steps = arr(p.step);
@@ -95,7 +95,7 @@ export function reportTrial(t: TrialRecord, exp: ExperimentRecord): ReportTrial 
     finishedAt: t.finishedAt,
     efficacy: trialEfficacy(t, exp),
     intermediate: t.intermediate.filter((iv) => Number.isFinite(iv.value)),
-    prediction: predictionOf(t.attrs),
+    prediction: predictionOf(t.system),
   };
 }
 

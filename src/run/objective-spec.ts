@@ -22,7 +22,7 @@ export type ObjectiveSpec =
   /** Real training of an architecture space (data loaded and evaluator built in the trial process). */
   | { kind: 'train'; setup: TrainingSetup }
   /**
-   * The inner objective run at each trial's multi-fidelity job (`attrs.job`, stored by a scheduler
+   * The inner objective run at each trial's multi-fidelity job (`system.job`, stored by a scheduler
    * strategy): NB201 trains to the job's 12/200 epochs, training continues to `job.budget` epochs
    * (from the parent's checkpoint when this process has it), a module exports `jobObjective(trial, job)`.
    */

@@ -107,9 +107,10 @@ export class MemoryStore implements Store {
     this.changed(t);
   }
 
-  setAttrs(trialId: number, attrs: Record<string, unknown>): void {
+  setAttrs(trialId: number, attrs: Record<string, unknown>, system?: SystemAttrs): void {
     const t = this.must(trialId);
     Object.assign(t.attrs, attrs);
+    if (system) Object.assign(t.system, structuredClone(system));
     this.changed(t);
   }
 

@@ -123,7 +123,7 @@ export class SqliteStore implements Store {
       heartbeat: db.prepare('UPDATE trials SET heartbeat_at = ? WHERE id = ?'),
       touch: db.prepare(`UPDATE trials SET heartbeat_at = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
       setParams: db.prepare(`UPDATE trials SET params = ?, distributions = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
-      setAttrs: db.prepare(`UPDATE trials SET attrs = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
+      setAttrs: db.prepare(`UPDATE trials SET attrs = ?, system = ?, seq = ${NEXT_SEQ} WHERE id = ?`),
       finish: db.prepare(
         `UPDATE trials SET state = ?, "values" = ?, cost = ?, error = ?, attrs = ?, system = ?, finished_at = ?, seq = ${NEXT_SEQ}
          WHERE id = ? AND state = 'RUNNING'`,
@@ -290,11 +290,13 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  setAttrs(trialId: number, attrs: Record<string, unknown>): void {
+  setAttrs(trialId: number, attrs: Record<string, unknown>, system?: SystemAttrs): void {
     this.db
       .transaction(() => {
-        const merged = { ...JSON.parse(this.row(trialId).attrs), ...attrs };
-        this.stmts.setAttrs!.run(JSON.stringify(merged), trialId);
+        const r = this.row(trialId);
+        const merged = { ...JSON.parse(r.attrs), ...attrs };
+        const sys = { ...JSON.parse(r.system ?? '{}'), ...system };
+        this.stmts.setAttrs!.run(JSON.stringify(merged), JSON.stringify(sys), trialId);
       })
       .immediate();
   }

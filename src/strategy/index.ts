@@ -29,7 +29,7 @@ export class StrategyOptionsError extends Error {
 
 /**
  * Multi-fidelity schedulers (src/strategy/schedulers): each trial is a job at a budget (epochs, ...),
- * stored in its attrs; run them with a job objective (`scheduler.wrap`, or the 'jobs' objective spec).
+ * stored in its system attrs (`system.job`); run them with a job objective (`scheduler.wrap`, or the 'jobs' objective spec).
  * Options: budgets (increasing list) or minBudget/maxBudget (integer: true rounds them), eta; sh: n0;
  * bohb: model ('tpe' | 'bo'), randomFraction, minPoints.
  */

@@ -1,11 +1,15 @@
-/** The one trial loop's pieces: enqueue, skipped trials, the history cache across connections, one write per created trial. */
+/** The one trial loop's pieces: enqueue, skipped trials, system attrs written by strategies and trials, the history cache across connections, one write per created trial. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import { InProcessExecutor } from '../../src/core/inprocess.js';
-import { TrialSkipped } from '../../src/core/trial.js';
+import { TrialSkipped, type Trial } from '../../src/core/trial.js';
+import { runTrialJob } from '../../src/core/job-trial.js';
+import type { TrialEvent } from '../../src/core/executor.js';
+import type { Strategy } from '../../src/core/strategy.js';
+import type { InheritRecord, SchedulerJob } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
@@ -97,5 +101,34 @@ describe('the loop', () => {
       a.close();
       b.close();
     }
+  });
+});
+
+describe('system attrs written by strategies and trials', () => {
+  const job: SchedulerJob = { scheduler: 'test', bracket: 0, s: 0, rung: 0, budget: 3, previousBudget: 0, parent: null };
+  const inherit: InheritRecord = { parent: 0, parentEpochs: 1, functionPreserving: true, counts: { copied: 1 }, nodes: [] };
+
+  it("a strategy's ctx.setSystem is stored at ask; the trial sees it, and its trial.setSystem reaches the store, not attrs", async () => {
+    const inner = new RandomStrategy();
+    const strategy: Strategy = { name: 'sys', ask: (c) => (c.setSystem!({ job: { ...job, budget: 10 + c.trialNumber } }), inner.ask(c)) };
+    const exp = Experiment.open({ store: new MemoryStore(), name: 's', strategy, space, seed: 2 });
+    const objective = (t: Trial) => (t.setSystem({ inherit: { ...inherit, parent: 100 + t.number } }), t.system.job!.budget);
+    await exp.run(new InProcessExecutor({ objective, slots: 2 }), { nTrials: 3, objective: { kind: 'spec' } });
+    expect(exp.trials().map((t) => [t.values, t.system.job?.budget, t.system.inherit?.parent, Object.keys(t.attrs)])).toEqual([
+      [[10], 10, 100, []],
+      [[11], 11, 101, []],
+      [[12], 12, 102, []],
+    ]);
+  });
+
+  it('a job run away from the store gets the system attrs it was sent and reports its own as an event and with the outcome', async () => {
+    const events: TrialEvent[] = [];
+    const o = await runTrialJob(
+      { experimentId: 1, experimentName: 'x', trialId: 7, number: 0, seed: 1, params: { x: 0.5 }, distributions: {}, proposed: {}, objective: null, system: { job } },
+      (t) => (t.setSystem({ inherit }), t.system.job!.budget),
+      (e) => events.push(e),
+    );
+    expect([o.state, o.values, o.system, o.attrs]).toEqual(['COMPLETE', [3], { inherit }, {}]);
+    expect(events).toEqual([{ type: 'attrs', attrs: {}, system: { inherit } }]);
   });
 });

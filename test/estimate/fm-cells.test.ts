@@ -62,11 +62,11 @@ describe('fm-cells table', () => {
     const objective = await resolveObjectiveSpec({ kind: 'jobs', objective: { kind: 'fm-cells', file } });
     const exp = Experiment.open({ store: new MemoryStore(), name: 'sh', strategy: createStrategy('sh', { budgets: [1, 3, 10], eta: 3 }), space: ev.space, seed: 0 });
     await exp.optimize(objective, { nTrials: 13 }); // one bracket: 9 at 1 epoch, 3 at 3, 1 at 10
-    const budgets = exp.trials().map((t) => (t.attrs.job as { budget: number }).budget);
+    const budgets = exp.trials().map((t) => (t.system.job as { budget: number }).budget);
     expect(budgets.filter((b) => b === 1)).toHaveLength(9);
     expect(budgets.filter((b) => b === 3)).toHaveLength(3);
     expect(budgets.filter((b) => b === 10)).toHaveLength(1);
-    const top = exp.trials().find((t) => (t.attrs.job as { budget: number }).budget === 10)!;
+    const top = exp.trials().find((t) => (t.system.job as { budget: number }).budget === 10)!;
     expect(top.params.arch).toBe(A);
   });
 

@@ -4,7 +4,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { RandomStrategy } from '../../src/strategy/random.js';
 import { CurveEnsemble, FAMILIES, familyByName, fitFamily } from '../../src/estimate/lc/index.js';
 import { LcPruner } from '../../src/estimate/pruners/index.js';
-import type { TrialRecord } from '../../src/core/store.js';
+import type { SystemAttrs, TrialRecord } from '../../src/core/store.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** Ground-truth parameters per family (raw parameterisation: log rates/exponents). */
@@ -86,18 +86,18 @@ describe('learning-curve stop rule', () => {
   const best = rec(0, 'COMPLETE', curve((x) => 0.86 - 0.5 * Math.exp(-x / 8), T), [0.86]);
 
   it('stops a clearly bad curve, keeps a clearly good one, and records the prediction', () => {
-    const written: Record<number, Record<string, unknown>> = {};
-    const p = new LcPruner({ targetStep: T, lower: 0, upper: 1, store: { setAttrs: (id, a) => void (written[id] = { ...written[id], ...a }) } });
+    const written: Record<number, SystemAttrs> = {};
+    const p = new LcPruner({ targetStep: T, lower: 0, upper: 1, store: { setAttrs: (id, _attrs, s) => void (written[id] = { ...written[id], ...s }) } });
     const b = rec(1, 'RUNNING', curve(bad, 15));
     const g = rec(2, 'RUNNING', curve(good, 15));
     expect(p.shouldPrune({ trial: b, history: [best, b], directions: ['maximize'] })).toBe(true);
     expect(p.shouldPrune({ trial: g, history: [best, g], directions: ['maximize'] })).toBe(false);
-    const pb = written[1]!.lc_prediction as { mean: number; lower: number; upper: number; step: number; target_step: number; p_better: number };
+    const pb = written[1]!.lc_prediction!;
     expect(pb.step).toBe(15);
     expect(pb.target_step).toBe(T);
     expect(pb.p_better).toBeLessThan(0.05);
     expect(Math.abs(pb.mean - bad(T))).toBeLessThan(0.03);
-    const pg = written[2]!.lc_prediction as typeof pb;
+    const pg = written[2]!.lc_prediction!;
     expect(pg.p_better).toBeGreaterThan(0.5);
     expect(pg.lower).toBeLessThan(good(T));
     expect(pg.upper).toBeGreaterThan(good(T) - 0.01);
@@ -119,7 +119,7 @@ describe('learning-curve stop rule', () => {
     expect(Math.abs(d.mean - (1 - good(T)))).toBeLessThan(0.05);
   });
 
-  it('runs inside Experiment.optimize, stopping bad runs and recording attrs.lc_prediction', async () => {
+  it('runs inside Experiment.optimize, stopping bad runs and recording system.lc_prediction', async () => {
     const store = new MemoryStore();
     const exp = Experiment.open({ store, name: 'lc', strategy: new RandomStrategy(), seed: 2, pruner: new LcPruner({ targetStep: 24, lower: 0, upper: 1, minPoints: 6, interval: 4, store }) });
     await exp.optimize(
@@ -143,7 +143,7 @@ describe('learning-curve stop rule', () => {
     const bestQ = Math.max(...ts.map((t) => t.params.q as number));
     expect(ts.find((t) => t.params.q === bestQ)!.state).toBe('COMPLETE');
     for (const t of pruned) {
-      const pred = t.attrs.lc_prediction as { mean: number; step: number; target_step: number; p_better: number };
+      const pred = t.system.lc_prediction!;
       expect(pred.target_step).toBe(24);
       expect(pred.step).toBe(t.intermediate.at(-1)!.step);
       expect(pred.p_better).toBeLessThan(0.05);

@@ -59,7 +59,7 @@ function evaluator(dir: string): TrainingEvaluator {
   });
 }
 
-const inh = (t: TrialRecord) => t.attrs.inherit as Inherit | undefined;
+const inh = (t: TrialRecord) => t.system.inherit as Inherit | undefined;
 
 describe('TrainingEvaluator with morphismInheritance', () => {
   beforeAll(async () => {

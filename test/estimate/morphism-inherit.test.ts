@@ -18,7 +18,7 @@ import type { ArchSpace } from '../../src/space/arch/types.js';
 import { type Params, sampleSpace } from '../../src/space/params.js';
 import { mutate } from '../../src/strategy/mutation.js';
 import { Rng } from '../../src/util/rng.js';
-import type { TrialRecord } from '../../src/core/store.js';
+import type { SystemAttrs, TrialRecord } from '../../src/core/store.js';
 import {
   activationStats,
   deepen,
@@ -226,12 +226,12 @@ describe('the evaluator hook and batch-norm statistics', () => {
       const childParams = { ...base, layer_0_width: 32 };
       const cg = chainSpace.decode(childParams, OPTS);
       const cm = buildModel(cg);
-      const attrs: Record<string, unknown> = {};
-      const s = (await hook.init({ trialNumber: 1, params: childParams, graph: cg, model: cm, setAttr: (k, v) => (attrs[k] = v) }))!;
+      const system: SystemAttrs = {};
+      const s = (await hook.init({ trialNumber: 1, params: childParams, graph: cg, model: cm, setSystem: (p) => Object.assign(system, p) }))!;
       expect(s.parent).toBe(0);
       expect(s.functionPreserving).toBe(true);
       expect(s.counts).toEqual({ morphed: 3 });
-      expect(attrs.inherit).toEqual(s);
+      expect(system.inherit).toEqual(s);
       const x = tf.randomNormal([2, ...INPUT], 0, 1, 'float32', 1);
       const [a, b] = [pm.predict(x) as tf.Tensor, cm.predict(x) as tf.Tensor];
       expect(maxDiff(a.dataSync() as Float32Array, b.dataSync() as Float32Array)).toBeLessThan(1e-4);

@@ -65,8 +65,8 @@ describe('training job objective', () => {
     await exp.optimize(hb.wrap(jobs.objective), { nTrials: 4 });
     const trials = exp.trials();
     expect(trials.map((t) => t.state)).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE']);
-    const promoted = trials.find((t) => (t.attrs.job as { rung: number }).rung === 1)!;
-    const parent = (promoted.attrs.job as { parent: number }).parent;
+    const promoted = trials.find((t) => (t.system.job as { rung: number }).rung === 1)!;
+    const parent = (promoted.system.job as { parent: number }).parent;
     expect(promoted.attrs.resumedFrom).toEqual({ trial: parent, epochs: 1 });
     expect(promoted.intermediate.map((i) => i.step)).toEqual([2, 3]);
     expect(promoted.params).toEqual(trials[parent]!.params);
@@ -97,9 +97,9 @@ describe('training job objective', () => {
       expect(seen[i]!.test === undefined).toBe(seen[i]!.budget === 1);
     }
     // The promoted job is the rung-0 job with the largest value (the smallest loss), not the best validation accuracy.
-    const rung0 = trials.filter((t) => (t.attrs.job as { rung: number }).rung === 0);
-    const promoted = trials.find((t) => (t.attrs.job as { rung: number }).rung === 1)!;
+    const rung0 = trials.filter((t) => (t.system.job as { rung: number }).rung === 0);
+    const promoted = trials.find((t) => (t.system.job as { rung: number }).rung === 1)!;
     const top = rung0.reduce((a, b) => (b.values![0]! > a.values![0]! ? b : a));
-    expect((promoted.attrs.job as { parent: number }).parent).toBe(top.number);
+    expect((promoted.system.job as { parent: number }).parent).toBe(top.number);
   });
 });

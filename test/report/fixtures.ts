@@ -33,7 +33,7 @@ export function lcObjective(ev: Nb201Evaluator, opts: { evilParam?: boolean } = 
       trial.charge(a.row.secondsPerEpoch);
       if (e === 4 && v < 55) throw new TrialPruned(`pruned at epoch 4 (${v.toFixed(1)} < 55)`);
       if (e === 6 && trial.number % 3 === 0) {
-        trial.setAttr('lc_prediction', { step: 12, mean: a.validAcc * 1.02, lower: a.validAcc * 0.97, upper: a.validAcc * 1.06 });
+        trial.setSystem({ lc_prediction: { step: 12, target_step: 12, mean: a.validAcc * 1.02, lower: a.validAcc * 0.97, upper: a.validAcc * 1.06, p_better: null, best: null } });
         throw new TrialPruned('stopped at epoch 6 by the learning-curve prediction');
       }
     }

@@ -35,12 +35,19 @@ function writeV1(file: string): void {
   );
   const cost = JSON.stringify({ wallSeconds: 1, cpuSeconds: 1, simulatedSeconds: 0 });
   const dist = JSON.stringify({ x: config.space.params.x });
-  add.run(0, 'COMPLETE', '{"x":0.5}', dist, '[0.5]', cost, JSON.stringify({ executor: 'pool', objective: { kind: 'nb201' }, training: { epochs: 3 } }), null);
+  add.run(0, 'COMPLETE', '{"x":0.5}', dist, '[0.5]', cost, JSON.stringify({ executor: 'pool', objective: { kind: 'nb201' }, training: { epochs: 3 }, ...SYS0_TSNAS }), null);
   add.run(1, 'FAILED', '{"x":0.7}', dist, null, cost, JSON.stringify({ abandoned: true, worker: 'w:9' }), 'process h:1 died');
   add.run(2, 'PRUNED', '{"x":0.9}', dist, null, cost, '{}', 'skipped: ~900 us/sample at the final fidelity exceeds the plan\'s cap of 500');
   db.prepare('INSERT INTO intermediate VALUES (1, 1, 0.25)').run();
   db.close();
 }
+
+/** Trial 0's scheduler job, inherited weights and lc forecast, written into attrs by tsnas before schema 2. */
+const SYS0_TSNAS = {
+  job: { scheduler: 'asha', bracket: 0, s: 2, rung: 0, budget: 1, previousBudget: 0, parent: null },
+  inherit: { parent: 0, parentEpochs: 1, functionPreserving: true, counts: { copied: 2 }, nodes: [], startValue: 0.4, seconds: 0.1 },
+  lc_prediction: { mean: 0.6, lower: 0.5, upper: 0.7, step: 1, target_step: 3, p_better: 0.2, best: 0.55 },
+};
 
 describe('schema 1 files', () => {
   it('a read-only open reads them in place: system keys come out of attrs', () => {
@@ -51,7 +58,7 @@ describe('schema 1 files', () => {
     const [a, b, c] = r.getTrials(r.getExperiment('old')!.id);
     r.close();
     expect(c!.system).toEqual({ skipped: "~900 us/sample at the final fidelity exceeds the plan's cap of 500" });
-    expect([a!.attrs, a!.system]).toEqual([{ training: { epochs: 3 } }, { executor: 'pool', objective: { kind: 'nb201' } }]);
+    expect([a!.attrs, a!.system]).toEqual([{ training: { epochs: 3 } }, { executor: 'pool', objective: { kind: 'nb201' }, ...SYS0_TSNAS }]);
     expect([b!.attrs, b!.system]).toEqual([{}, { abandoned: true, worker: 'w:9' }]);
     expect(a!.intermediate).toEqual([{ step: 1, value: 0.25 }]);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
@@ -77,7 +84,7 @@ describe('schema 1 files', () => {
     const s = new SqliteStore(file);
     const exp = Experiment.open({ store: s, name: 'old', strategy: new RandomStrategy(), space: { params: { x: { type: 'float', low: 0, high: 1 } } } });
     const [a, b] = exp.trials();
-    expect([a!.attrs, a!.system]).toEqual([{ training: { epochs: 3 } }, { executor: 'pool', objective: { kind: 'nb201' } }]);
+    expect([a!.attrs, a!.system]).toEqual([{ training: { epochs: 3 } }, { executor: 'pool', objective: { kind: 'nb201' }, ...SYS0_TSNAS }]);
     expect(b!.system).toEqual({ abandoned: true, worker: 'w:9' });
     expect(exp.trials()[2]!.system.skipped).toMatch(/^~900 us/);
     await exp.optimize((t) => t.params.x as number, { nTrials: 4 }); // the abandoned trial does not count

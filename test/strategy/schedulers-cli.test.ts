@@ -35,11 +35,11 @@ function checkPromotions(ts: readonly TrialRecord[]): number {
   const seen = new Set<string>();
   let n = 0;
   for (const t of ts) {
-    const j = t.attrs.job as Job;
+    const j = t.system.job as Job;
     if (j.parent === null) continue;
     n++;
     const parent = ts[j.parent]!;
-    const pj = parent.attrs.job as Job;
+    const pj = parent.system.job as Job;
     expect(parent.state).toBe('COMPLETE');
     expect(t.params).toEqual(parent.params);
     expect(j.previousBudget).toBe(pj.budget);
@@ -67,7 +67,7 @@ describe('tsnas search with a multi-fidelity scheduler', () => {
       const ts = trialsOf(db, `nb201-${s}-seed3`);
       let spent = 0;
       for (const t of ts) {
-        const j = t.attrs.job as Job;
+        const j = t.system.job as Job;
         expect(j.scheduler).toBe(s);
         expect([12, 200]).toContain(j.budget);
         const row = ev.row(t.params);
@@ -81,16 +81,16 @@ describe('tsnas search with a multi-fidelity scheduler', () => {
       expect(spent).toBeGreaterThanOrEqual(30000);
       const promotions = checkPromotions(ts);
       expect(promotions, s).toBeGreaterThan(2);
-      const at = (b: number) => ts.filter((t) => (t.attrs.job as Job).budget === b).length;
+      const at = (b: number) => ts.filter((t) => (t.system.job as Job).budget === b).length;
       expect(r.stdout).toContain(`jobs per budget: 12: ${at(12)} jobs, 200: ${at(200)} jobs (${promotions} promotions)`);
       // The reported best is the best 200-epoch job, not a (lower-fidelity) 12-epoch value.
-      const best = ts.filter((t) => (t.attrs.job as Job).budget === 200).reduce((a, b) => (b.values![0]! > a.values![0]! ? b : a));
+      const best = ts.filter((t) => (t.system.job as Job).budget === 200).reduce((a, b) => (b.values![0]! > a.values![0]! ? b : a));
       expect(r.stdout).toContain(`best: trial #${best.number} value ${best.values![0]}`);
     }
     // Hyperband's brackets (eta 3: 3 configurations at 12 epochs -> 1 at 200, then 2 at 200) vs SH's one bracket shape.
-    const hb = trialsOf(db, 'nb201-hyperband-seed3').map((t) => t.attrs.job as Job);
+    const hb = trialsOf(db, 'nb201-hyperband-seed3').map((t) => t.system.job as Job);
     expect(hb.slice(0, 6).map((j) => `${j.s}/${j.rung}@${j.budget}`)).toEqual(['1/0@12', '1/0@12', '1/0@12', '1/1@200', '0/0@200', '0/0@200']);
-    expect(trialsOf(db, 'nb201-sh-seed3').every((t) => (t.attrs.job as Job).s === 1)).toBe(true);
+    expect(trialsOf(db, 'nb201-sh-seed3').every((t) => (t.system.job as Job).s === 1)).toBe(true);
   }, 60_000);
 
   it('bad scheduler options are one-line usage errors', async () => {
@@ -114,7 +114,7 @@ describe('tsnas search with a multi-fidelity scheduler', () => {
       const ts = trialsOf(db, name);
       expect(ts.filter((t) => t.state === 'COMPLETE')).toHaveLength(8);
       for (const t of ts) {
-        const j = t.attrs.job as Job;
+        const j = t.system.job as Job;
         expect([1, 3]).toContain(j.budget);
         expect(t.intermediate.at(-1)!.step).toBe(j.budget);
         expect((t.attrs.fidelity as { epochs: number }).epochs).toBe(j.budget);
@@ -126,7 +126,7 @@ describe('tsnas search with a multi-fidelity scheduler', () => {
       expect(checkPromotions(ts), name).toBeGreaterThanOrEqual(1);
     }
     // In one process every promotion finds its parent's checkpoint.
-    const promoted = trialsOf(db, 'inproc').filter((t) => (t.attrs.job as Job).parent !== null);
+    const promoted = trialsOf(db, 'inproc').filter((t) => (t.system.job as Job).parent !== null);
     expect(promoted.every((t) => t.attrs.resumedFrom !== undefined)).toBe(true);
   }, 90_000);
 });

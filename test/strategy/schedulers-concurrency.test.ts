@@ -21,7 +21,7 @@ const X_SPACE: SearchSpace = { params: { x: { type: 'float', low: 0, high: 1 } }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsnas-sched-conc-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const jobs = (ts: readonly TrialRecord[]) => ts.map((t) => t.attrs.job as Job);
+const jobs = (ts: readonly TrialRecord[]) => ts.map((t) => t.system.job as Job);
 
 /** Promotions per parent trial number. */
 function promotionsPerParent(ts: readonly TrialRecord[]): Map<number, number> {
@@ -43,8 +43,8 @@ describe('concurrent asks never promote one trial twice', () => {
     const t = await exp.ask();
     const rec = exp.store.getTrial(t.id)!;
     expect(rec.state).toBe('RUNNING');
-    expect(rec.attrs.job).toMatchObject({ scheduler: 'asha', rung: 1, budget: 3, previousBudget: 1, parent: 1 });
-    expect(t.attrs.job).toEqual(rec.attrs.job);
+    expect(rec.system.job).toMatchObject({ scheduler: 'asha', rung: 1, budget: 3, previousBudget: 1, parent: 1 });
+    expect(t.system.job).toEqual(rec.system.job);
   });
 
   it('one Experiment, four asks at once: one promotion of the best, three new configurations', async () => {
@@ -107,12 +107,12 @@ describe('concurrent asks never promote one trial twice', () => {
     expect(per.size).toBeGreaterThan(8);
     for (const n of per.values()) expect(n).toBe(1);
     for (const t of ts) {
-      const j = t.attrs.job as Job;
+      const j = t.system.job as Job;
       if (j.parent === null) continue;
       const parent = ts[j.parent]!;
       expect(t.params).toEqual(parent.params);
-      expect(j.previousBudget).toBe((parent.attrs.job as Job).budget);
-      expect(j.rung).toBe((parent.attrs.job as Job).rung + 1);
+      expect(j.previousBudget).toBe((parent.system.job as Job).budget);
+      expect(j.rung).toBe((parent.system.job as Job).rung + 1);
     }
   });
 });
@@ -120,7 +120,7 @@ describe('concurrent asks never promote one trial twice', () => {
 describe('the pick and the options of scheduler experiments', () => {
   it('bestOf compares scheduler trials only at the largest budget completed', () => {
     const rec = (number: number, budget: number, v: number, state = 'COMPLETE'): TrialRecord =>
-      ({ number, state, values: [v], attrs: { job: { budget } } }) as unknown as TrialRecord;
+      ({ number, state, values: [v], attrs: {}, system: { job: { budget } } }) as unknown as TrialRecord;
     const ts = [rec(0, 12, 95), rec(1, 200, 90), rec(2, 200, 91), rec(3, 12, 99), rec(4, 400, 99, 'RUNNING')];
     expect(bestOf(ts, ['maximize'])!.number).toBe(2);
     expect(bestOf(ts.slice(0, 1).concat(ts[3]!), ['maximize'])!.number).toBe(3);
@@ -145,7 +145,7 @@ describe('the pick and the options of scheduler experiments', () => {
       onTrialEnd: () => used.add(sched.lastModelBudget),
     });
     expect(used.has(12) && used.has(200)).toBe(true);
-    const fresh = exp.trials().filter((t) => (t.attrs.job as Job).parent === null);
+    const fresh = exp.trials().filter((t) => (t.system.job as Job).parent === null);
     expect(new Set(fresh.map((t) => JSON.stringify(t.params))).size).toBe(fresh.length);
   });
 });

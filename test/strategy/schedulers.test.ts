@@ -109,7 +109,7 @@ describe('successive halving and Hyperband', () => {
     const exp = Experiment.open({ store: new MemoryStore(), name: 'wait', strategy: sched, space: X_SPACE, seed: 2 });
     const start = async () => {
       const t = await exp.ask();
-      return { t, job: t.attrs.job as Job };
+      return { t, job: t.system.job as Job };
     };
     const a = [await start(), await start(), await start()];
     expect(a.map((x) => x.job.rung)).toEqual([0, 0, 0]);
@@ -129,7 +129,7 @@ describe('ASHA', () => {
     const exp = Experiment.open({ store: new MemoryStore(), name: 'asha', strategy: sched, space: X_SPACE, seed: 3 });
     const start = async () => {
       const t = await exp.ask();
-      return { t, job: t.attrs.job as Job };
+      return { t, job: t.system.job as Job };
     };
     const [a, b, c] = [await start(), await start(), await start()];
     await exp.tell(a.t, 0.2);
@@ -164,7 +164,7 @@ describe('schedulers on NAS-Bench-201 (12/200 epochs)', () => {
   const ev = new Nb201Evaluator();
   const objective = (sched: JobScheduler) =>
     sched.wrap((trial: Trial, j: Job) => ev.trainTo(trial, j.budget as Nb201Epochs, j.previousBudget as 0 | Nb201Epochs));
-  const trace = (exp: Experiment) => exp.trials().map((t) => [JSON.stringify(t.params), (t.attrs.job as Job).budget, t.cost.simulatedSeconds]);
+  const trace = (exp: Experiment) => exp.trials().map((t) => [JSON.stringify(t.params), (t.system.job as Job).budget, t.cost.simulatedSeconds]);
   const make: Record<string, () => JobScheduler> = {
     hyperband: () => new Hyperband({ budgets: [12, 200], eta: 3 }),
     asha: () => new Asha({ budgets: [12, 200], eta: 3 }),
@@ -185,7 +185,7 @@ describe('schedulers on NAS-Bench-201 (12/200 epochs)', () => {
       await run(store, 10);
       expect(trace(await run(store, 24))).toEqual(a);
       // Continuations pay only the 188 remaining epochs.
-      const promos = (await run(new MemoryStore(), 24)).trials().filter((t) => (t.attrs.job as Job).parent !== null);
+      const promos = (await run(new MemoryStore(), 24)).trials().filter((t) => (t.system.job as Job).parent !== null);
       expect(promos.length).toBeGreaterThan(0);
       for (const t of promos) {
         const row = ev.row(t.params);

@@ -17,7 +17,7 @@ import type { Trial } from '../../core/trial.js';
 import type { ArtifactStore } from '../../store/artifacts.js';
 import type { ArchGraph } from '../../space/arch/graph.js';
 import type { Params } from '../../space/params.js';
-import type { TrialRecord } from '../../core/store.js';
+import type { InheritRecord, SystemAttrs, TrialRecord } from '../../core/store.js';
 import { type InheritOptions, inheritWeights } from './inherit.js';
 import { loadTrialWeights, saveTrialWeights, trialKey } from './store.js';
 import { readWeights, writeWeights } from './weights.js';
@@ -35,16 +35,12 @@ export interface WeightHookContext {
   model: tfType.LayersModel;
   /** Sets a trial attribute (e.g. `(k, v) => trial.setAttr(k, v)`). */
   setAttr?: (key: string, value: unknown) => void;
+  /** Sets trial system attrs (the `inherit` summary; e.g. `(p) => trial.setSystem(p)`). */
+  setSystem?: (patch: SystemAttrs) => void;
 }
 
-export interface InheritSummary {
-  parent: number;
-  /** Epochs of training behind the inherited weights: the parent's own plus what it inherited (null: the history is not at hand). */
-  parentEpochs: number | null;
-  functionPreserving: boolean;
-  counts: Record<string, number>;
-  nodes: { id: string; status: string; from?: string }[];
-}
+/** What `init` inherited (stored as `system.inherit`, with the trainer's startValue and seconds). */
+export type InheritSummary = Omit<InheritRecord, 'startValue' | 'seconds'>;
 
 export interface WeightInitHook {
   init(ctx: WeightHookContext): Promise<InheritSummary | null>;
@@ -79,7 +75,7 @@ export function morphismInheritance(o: MorphismInheritanceOptions): WeightInitHo
         counts,
         nodes: r.nodes.map((n) => ({ id: n.id, status: n.status, ...(n.from && n.from !== n.id ? { from: n.from } : {}) })),
       };
-      ctx.setAttr?.('inherit', summary);
+      ctx.setSystem?.({ inherit: summary });
       return summary;
     },
     async save(ctx) {
@@ -102,14 +98,15 @@ export function trialHookContext(trial: Trial, params: Params, graph: ArchGraph,
     graph,
     model,
     setAttr: (k, v) => trial.setAttr(k, v),
+    setSystem: (p) => trial.setSystem(p),
   };
 }
 
-/** Epochs behind a trial's final weights: its own (attrs.training.epochs) plus those it inherited; null without its record. */
+/** Epochs behind a trial's final weights: its own (attrs.training.epochs) plus those it inherited (system.inherit); null without its record. */
 export function trainedEpochs(t: TrialRecord | undefined): number | null {
   if (!t) return null;
   const own = (t.attrs.training as { epochs?: number } | undefined)?.epochs ?? 0;
-  const inherit = t.attrs.inherit as { parentEpochs: number | null } | undefined;
+  const inherit = t.system.inherit;
   if (!inherit) return own;
   return inherit.parentEpochs === null ? null : own + inherit.parentEpochs;
 }

@@ -2,7 +2,7 @@
  * Learning-curve stop rule (Domhan et al. 2015): once a trial has `minPoints` reports, fit the
  * curve ensemble to them, predict the value at `targetStep`, and stop the trial when the
  * probability that it ends better than the best finished trial is below `threshold`. The prediction
- * is written to the trial (`attrs.lc_prediction = { mean, lower, upper, step, target_step,
+ * is written to the trial (`system.lc_prediction = { mean, lower, upper, step, target_step,
  * p_better, best }`) when a store is given, so reports can draw it.
  */
 import type { Store, TrialRecord } from '../../core/store.js';
@@ -21,7 +21,7 @@ export interface LcPrunerOptions extends EnsembleOptions {
   interval?: number;
   /** Finished trials needed before anything is stopped. Default 1. */
   minCompleted?: number;
-  /** Where to record attrs.lc_prediction (the experiment's store). */
+  /** Where to record system.lc_prediction (the experiment's store). */
   store?: Pick<Store, 'setAttrs'>;
 }
 
@@ -83,7 +83,7 @@ export class LcPruner implements Pruner {
     if (!d) return false;
     if (this.opts.store) {
       const { members: _m, ...rec } = d;
-      this.opts.store.setAttrs(ctx.trial.id, { lc_prediction: rec });
+      this.opts.store.setAttrs(ctx.trial.id, {}, { lc_prediction: rec });
     }
     return d.p_better !== null && d.p_better < (this.opts.threshold ?? 0.05);
   }

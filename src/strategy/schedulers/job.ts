@@ -3,7 +3,7 @@
  * history alone, the next *job*: either a new configuration at the first rung, or the promotion of
  * a configuration that finished rung i to rung i + 1 (the trial continues where its parent stopped,
  * so it pays only the extra budget). Each job is one trial; its job (bracket, rung, budget, parent)
- * is stored in `attrs.job` by the ask that creates the trial (`ctx.setAttr`), so decisions survive
+ * is stored in `system.job` by the ask that creates the trial (`ctx.setSystem`), so decisions survive
  * resume and several workers can share a store: a RUNNING job counts as taken, and two asks cannot
  * both promote one configuration (Experiment.ask decides again if another trial was created first).
  *
@@ -13,29 +13,16 @@
  *
  * The wrapped objective must report its value at `job.budget` (`trial.report(value, job.budget)`)
  * and return it; schedulers rank the rung by the returned value. `jobObjective` does the same
- * without the scheduler at hand (a trial process of an executor reads the job from the trial's attrs).
+ * without the scheduler at hand (a trial process of an executor reads the job from the trial's system attrs).
  */
 import type { Objective } from '../../core/experiment.js';
 import type { Trial } from '../../core/trial.js';
 import { paramsKey, sampleSpace, type Params } from '../../space/params.js';
-import type { TrialRecord } from '../../core/store.js';
+import type { SchedulerJob, TrialRecord } from '../../core/store.js';
 import { score, type Strategy, type StrategyContext } from '../../core/strategy.js';
 
-export interface Job {
-  scheduler: string;
-  /** Bracket instance (0, 1, 2, ... in the order brackets were opened); 0 for ASHA. */
-  bracket: number;
-  /** Halvings of that bracket (its rungs - 1). */
-  s: number;
-  /** Rung index inside the bracket. */
-  rung: number;
-  /** Budget to reach (epochs, data fraction, ... : the step the objective reports at). */
-  budget: number;
-  /** Budget the configuration already had (its parent's), 0 for a fresh start. */
-  previousBudget: number;
-  /** Trial number of the job this one continues, or null. */
-  parent: number | null;
-}
+/** A trial's job: bracket, rung, budget and parent (stored as `system.job`). */
+export type Job = SchedulerJob;
 
 export type JobObjective = (trial: Trial, job: Job) => number | Promise<number>;
 
@@ -47,8 +34,8 @@ export interface JobTrial {
 }
 
 /** The job stored on a trial, if any. */
-export function jobOf(t: Pick<TrialRecord, 'attrs'>): Job | null {
-  const j = t.attrs.job as Job | undefined;
+export function jobOf(t: Pick<TrialRecord, 'system'>): Job | null {
+  const j = t.system.job;
   return j && typeof j === 'object' && typeof j.budget === 'number' ? j : null;
 }
 
@@ -90,9 +77,9 @@ export abstract class JobScheduler implements Strategy {
   }
 
   ask(ctx: StrategyContext): Params | Promise<Params> {
-    if (!ctx.setAttr) throw new Error(`scheduler ${this.name}: ask through Experiment.ask, which stores each trial's job`);
+    if (!ctx.setSystem) throw new Error(`scheduler ${this.name}: ask through Experiment.ask, which stores each trial's job`);
     const d = this.decide(ctx, this.jobs(ctx));
-    ctx.setAttr('job', d.job);
+    ctx.setSystem({ job: d.job });
     return d.params ?? this.sample(ctx, d.job);
   }
 
