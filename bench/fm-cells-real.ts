@@ -4,7 +4,7 @@
  * one thread), in this process, nothing from the table:
  *
  *   npm run bench:fm-cells-real                       # ASHA vs full-fidelity random search, 3 seeds
- *   npm run bench:fm-cells-real -- --schedule job     # ASHA jobs each on their own cosine schedule
+ *   npm run bench:fm-cells-real -- --schedule job --methods asha   # ASHA jobs each on their own cosine schedule
  *   npm run bench:fm-cells-real -- --seed-check 8     # seed noise: 8 table cells retrained with seed 1
  *
  * ASHA vs random search: each run gets the same CPU budget (--budget CPU seconds of training,
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     .option('--first-seed <n>', 'seed of the first run', (v) => parseInt(v, 10), 0)
     .option('--budget <s>', 'CPU seconds of training per run', (v) => parseFloat(v), 100)
     .option('--rung-metric <m>', 'what ASHA ranks a rung below 10 epochs by: tse or val', 'tse')
+    .option('--methods <list>', 'comma-separated: random, asha', 'random,asha')
     .option('--schedule <s>', "ASHA jobs' cosine schedule: max (one 10-epoch schedule) or job (each job's own budget)", 'max')
     .option('--seed-check <n>', 'instead: retrain the first n table cells with --seed')
     .option('--seed <n>', 'seed of the seed check', (v) => parseInt(v, 10), 1)
@@ -160,12 +161,17 @@ async function main(): Promise<void> {
     console.error(`bench:fm-cells-real: --schedule ${o.schedule}: use max or job`);
     process.exit(2);
   }
+  const methods = String(o.methods).split(',');
+  if (methods.length === 0 || methods.some((m) => m !== 'random' && m !== 'asha')) {
+    console.error(`bench:fm-cells-real: --methods ${o.methods}: use random, asha or random,asha`);
+    process.exit(2);
+  }
   const ev = evaluator(S.seed);
   const res: RunResult[] = [];
   const t0 = Date.now();
   const c0 = cpuNow();
   for (let r = 0; r < o.runs; r++) {
-    for (const m of ['random', 'asha'] as const) {
+    for (const m of methods as ('random' | 'asha')[]) {
       const x = await searchRun(ev, m, o.firstSeed + r, o.budget, o.rungMetric, o.schedule);
       res.push(x);
       console.log(`${m.padEnd(6)} seed ${x.seed}: pick test ${x.test?.toFixed(2) ?? '-'}%, ${x.jobs} jobs (${x.full} at 10 epochs), ${x.cpu.toFixed(0)} CPU s charged`);
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
   }
   const out: Record<string, { test_mean: number; tests: (number | null)[]; full_trainings: number; overhead_cpu_s?: number }> = {};
   console.log(`\nreal training at the fm-cells setting, ${o.budget} CPU s per run, ${o.runs} seeds; ASHA rungs 1/3/10 ranked by ${o.rungMetric}, schedule ${o.schedule}; ${((Date.now() - t0) / 60000).toFixed(1)} wall min, ${((cpuNow() - c0) / 60).toFixed(1)} CPU min in all`);
-  for (const m of ['random', 'asha']) {
+  for (const m of methods) {
     const xs = res.filter((x) => x.method === m);
     const tests = xs.map((x) => x.test);
     out[m] = { test_mean: +mean(tests.filter((t): t is number => t !== null)).toFixed(2), tests: tests.map((t) => (t === null ? null : +t.toFixed(2))), full_trainings: +mean(xs.map((x) => x.full)).toFixed(1) };
