@@ -68,7 +68,7 @@ export function registerSearch(program: Command): void {
     .option('--batch-size <n>', 'training mini-batch size (default 64)', num('--batch-size'))
     .option('--optimizer <name>', 'adam, sgd, momentum or rmsprop (default adam)')
     .option('--lr <rate>', 'learning rate (default 1e-3 for adam)', num('--lr'))
-    .option('--lr-schedule <kind>', 'constant (default) or cosine annealing to 0 over each training run')
+    .option('--lr-schedule <kind>', 'constant (default) or cosine annealing to 0 over --epochs (scheduler jobs follow that one schedule)')
     .option('--val-fraction <f>', 'validation fraction split from the training data', num('--val-fraction'))
     .option('--backend <name>', 'tfjs backend: auto (tfjs-node, else wasm, else cpu), tfjs-node, wasm or cpu', 'auto')
     .option('--threads <n|auto>', 'trained spaces: threads of each training run (data-parallel); auto = cores / trials in flight (default 1)')

@@ -20,6 +20,8 @@ export interface EpochInfo {
   value: number;
   /** Test metric after the epoch (only with `testEachEpoch` and a test set). */
   test?: number;
+  /** Learning rate of the epoch's first batch. */
+  lr: number;
   seconds: number;
   samplesPerSecond: number;
 }
@@ -50,6 +52,8 @@ export interface LoopRun {
   /** First epoch to train (1-based; later when resuming) and the last. */
   firstEpoch: number;
   lastEpoch: number;
+  /** Horizon of the cosine schedule in epochs (>= lastEpoch): the learning rate reaches 0 there. */
+  scheduleEpochs: number;
   memory: MemoryMeter;
   trial?: Trial;
   /** Date.now() ms: training stops after the batch that passes it. */
@@ -72,6 +76,7 @@ export async function runEpochs(s: LoopSettings, r: LoopRun): Promise<LoopProgre
   const { trial } = r;
   for (let epoch = r.firstEpoch; epoch <= r.lastEpoch; epoch++) {
     const e0 = performance.now();
+    const lr = learningRate(s, epoch, 0, r.scheduleEpochs);
     const { loss, count } = await trainEpoch(s, r, epoch, progress);
     const trainDt = (performance.now() - e0) / 1000;
     progress.seconds += trainDt;
@@ -84,6 +89,7 @@ export async function runEpochs(s: LoopSettings, r: LoopRun): Promise<LoopProgre
       epoch,
       loss,
       value,
+      lr,
       seconds: (performance.now() - e0) / 1000,
       samplesPerSecond: count / trainDt,
     };
@@ -104,6 +110,16 @@ export async function runEpochs(s: LoopSettings, r: LoopRun): Promise<LoopProgre
   return progress;
 }
 
+/**
+ * The learning rate at a fraction of an epoch: constant, or cosine from lr to 0 over `horizon`
+ * epochs. It depends on the horizon, not on the epochs a run trains, so a run resumed after epoch k
+ * with the same horizon continues the schedule of a run trained straight through.
+ */
+export function learningRate(s: Pick<LoopSettings, 'lr' | 'lrSchedule'>, epoch: number, fraction: number, horizon: number): number {
+  if (s.lrSchedule !== 'cosine') return s.lr;
+  return 0.5 * s.lr * (1 + Math.cos((Math.PI * (epoch - 1 + fraction)) / horizon));
+}
+
 /** One epoch's optimizer steps; returns the mean batch loss and the samples it trained on. */
 async function trainEpoch(s: LoopSettings, r: LoopRun, epoch: number, progress: LoopProgress): Promise<{ loss: number; count: number }> {
   const n = r.data.train.y.length;
@@ -114,10 +130,7 @@ async function trainEpoch(s: LoopSettings, r: LoopRun, epoch: number, progress: 
     let end = Math.min(n, start + s.batchSize);
     // A last batch of one sample would break batch norm's variance: fold it into this one.
     if (n - end === 1) end = n;
-    if (s.lrSchedule === 'cosine') {
-      const p = (epoch - 1 + start / n) / r.lastEpoch;
-      setLearningRate(r.optimizer, 0.5 * s.lr * (1 + Math.cos(Math.PI * p)));
-    }
+    if (s.lrSchedule === 'cosine') setLearningRate(r.optimizer, learningRate(s, epoch, start / n, r.scheduleEpochs));
     const v = await r.stepper.step(start, end);
     r.memory.sample();
     lossSum += v * (end - start);

@@ -74,8 +74,8 @@ export interface TrainingEvaluatorOptions {
   lr?: number;
   /**
    * 'constant' (default) or 'cosine': the learning rate anneals from lr to 0 over the run's epochs,
-   * per batch (as DARTS/NB201 train). A cosine run resumed from a checkpoint of a shorter run differs
-   * from one trained straight through (the schedule depends on the total epochs).
+   * per batch (as DARTS/NB201 train), over the run's epochs or `train`'s `scheduleEpochs` (the
+   * multi-fidelity job objective sets the longest budget, so a promoted job continues one schedule).
    */
   lrSchedule?: 'constant' | 'cosine';
   /** Seed of weight initialisation, dropout, shuffling and the data subset (default 0). */
@@ -263,9 +263,18 @@ export class TrainingEvaluator {
       checkpoint?: boolean;
       /** Wall-clock deadline (Date.now() ms): training stops after the batch that passes it, keeping the weights. */
       deadline?: number;
+      /**
+       * Horizon of the cosine schedule in epochs (default: the fidelity's epochs; at least that):
+       * a job resumed at epoch k of a longer schedule trains with that schedule's rates.
+       */
+      scheduleEpochs?: number;
     } = {},
   ): Promise<TrainResult> {
     const f = this.resolve(fidelity);
+    const scheduleEpochs = o.scheduleEpochs ?? f.epochs!;
+    if (!(Number.isInteger(scheduleEpochs) && scheduleEpochs >= f.epochs!)) {
+      throw new Error(`scheduleEpochs must be a whole number >= the epochs trained (${f.epochs}); got ${o.scheduleEpochs}`);
+    }
     const backend = await this.ready();
     const data = this.prepare(f);
     const graph = this.graph(params, f);
@@ -284,7 +293,8 @@ export class TrainingEvaluator {
         model, optimizer, stepper, data, memory, trial, deadline: o.deadline, onEpoch: this.onEpoch,
         firstEpoch: (o.resume?.epochs ?? 0) + 1,
         lastEpoch: f.epochs!,
-        beforePrune: (p) => this.recordAttrs(trial!, p, data),
+        scheduleEpochs,
+        beforePrune: (p) => this.recordAttrs(trial!, p, data, scheduleEpochs),
       });
       const { epochs } = progress;
       const result: TrainResult = {
@@ -306,7 +316,7 @@ export class TrainingEvaluator {
       }
       if (trial) {
         trial.costExtra.peakMemoryBytes = result.peakMemoryBytes;
-        this.recordAttrs(trial, progress, data);
+        this.recordAttrs(trial, progress, data, scheduleEpochs);
         await this.inherit?.save(trialHookContext(trial, params, graph, model));
       }
       if (o.checkpoint) result.checkpoint = await takeCheckpoint(model, optimizer, epochs.at(-1)!.epoch);
@@ -348,7 +358,7 @@ export class TrainingEvaluator {
       : new LocalStepper(model, optimizer, train, this.seed);
   }
 
-  private recordAttrs(trial: Trial, { epochs, seen, seconds }: LoopProgress, data: Prepared): void {
+  private recordAttrs(trial: Trial, { epochs, seen, seconds }: LoopProgress, data: Prepared, scheduleEpochs: number): void {
     trial.setAttr('training', {
       metric: this.task === 'classification' ? 'accuracy' : 'neg_mse',
       epochs: epochs.length,
@@ -362,6 +372,7 @@ export class TrainingEvaluator {
       optimizer: this.optimizerName,
       lr: this.lr,
       lrSchedule: this.lrSchedule,
+      ...(this.lrSchedule === 'cosine' ? { scheduleEpochs } : {}),
       seed: this.seed,
       threads: trainingThreads(this.threads),
       samplesPerSecond: seen / Math.max(1e-9, seconds),

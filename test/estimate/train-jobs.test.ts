@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Experiment } from '../../src/core/experiment.js';
 import { Hyperband } from '../../src/strategy/schedulers/index.js';
+import { createStrategy } from '../../src/strategy/index.js';
 import { disposeCheckpoint, TrainingEvaluator, type TrainingData } from '../../src/estimate/train.js';
 import { trainingJobObjective } from '../../src/estimate/train-jobs.js';
 import { initBackend } from '../../src/nn/backend.js';
@@ -54,6 +55,35 @@ describe('training job objective', () => {
     expect(first.epochs.map((e) => [e.loss, e.value])).toEqual(straight.epochs.slice(0, 2).map((e) => [e.loss, e.value]));
     expect(rest.epochs.map((e) => e.epoch)).toEqual([3, 4]);
     expect(rest.epochs.map((e) => [e.loss, e.value])).toEqual(straight.epochs.slice(2).map((e) => [e.loss, e.value]));
+  });
+
+  it('cosine: a job 0->3 then resumed 3->10 on a 10-epoch schedule trains at the rates, and to the weights, of one 0->10 run', async () => {
+    const ev = new TrainingEvaluator({ archSpace: space, data, batchSize: 16, seed: 4, backend: 'wasm', lr: 0.01, lrSchedule: 'cosine', fidelity: { epochs: 10 } });
+    const straight = await ev.train(ARCH, { epochs: 10 }, { checkpoint: true });
+    const jobs = trainingJobObjective(ev);
+    const exp = Experiment.open({ store: new MemoryStore(), name: 'cos', strategy: createStrategy('random'), space: space.space, seed: 2 });
+    const [a, b] = [await exp.ask(ARCH), await exp.ask(ARCH)];
+    await jobs.objective(a, { budget: 3, previousBudget: 0, parent: null });
+    await jobs.objective(b, { budget: 10, previousBudget: 3, parent: a.number });
+    const losses = (t: { attrs: Record<string, unknown> }) => (t.attrs.training as { trainLoss: number[] }).trainLoss;
+    expect(b.attrs.resumedFrom).toEqual({ trial: a.number, epochs: 3 });
+    // The rates: epoch e starts at 0.005 (1 + cos(pi (e - 1) / 10)), in both runs.
+    const expected = Array.from({ length: 10 }, (_, i) => 0.005 * (1 + Math.cos((Math.PI * i) / 10)));
+    expect(straight.epochs.map((e) => e.lr)).toEqual(expected);
+    expect([...losses(a), ...losses(b)]).toEqual(straight.epochs.map((e) => e.loss));
+    const w = jobs.kept.get(b.number)!.weights.map((t) => Array.from(t.dataSync()));
+    expect(w).toEqual(straight.checkpoint!.weights.map((t) => Array.from(t.dataSync())));
+    // Each job on its own schedule (the old behaviour): the 3-epoch job anneals to 0 by epoch 3, the resumed one restarts.
+    const own = trainingJobObjective(ev, { scheduleEpochs: 'job' });
+    const c = await exp.ask(ARCH);
+    await own.objective(c, { budget: 3, previousBudget: 0, parent: null });
+    expect((c.attrs.training as { scheduleEpochs: number }).scheduleEpochs).toBe(3);
+    expect(losses(c)).not.toEqual(straight.epochs.slice(0, 3).map((e) => e.loss));
+    own.dispose();
+    jobs.dispose();
+    disposeCheckpoint(straight.checkpoint!);
+    await expect(ev.train(ARCH, { epochs: 3 }, { scheduleEpochs: 2 })).rejects.toThrow(/^scheduleEpochs must be a whole number >= the epochs trained \(3\); got 2$/);
+    expect(() => trainingJobObjective(ev, { scheduleEpochs: 0 })).toThrow(/scheduleEpochs must be a whole number >= 1 or 'job'; got 0/);
   });
 
   it('Hyperband over budgets [1, 3] epochs: the promoted job continues its parent and reports epochs 2..3', async () => {
