@@ -9,7 +9,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { ExperimentSummary, ReportTrial } from '../report/data.js';
+import type { ExperimentSummary, LiveDelta, ReportTrial } from '../report/data.js';
 import { childEntry } from '../util/fork.js';
 import type { ModelConfig, ModelMsg } from './model-child.js';
 
@@ -32,19 +32,6 @@ interface ExpState {
  * draws the last 200 with values); a delta carries every changed row whole.
  */
 export const FULL_CURVES = 300;
-
-/** What /api/data sends: experiments carry all their fields when `reset` or when their summary changed, else only `id`. */
-export interface LiveDelta {
-  cursor: string;
-  reset: boolean;
-  storage: string;
-  generatedAt: string;
-  costPerHour: number | null;
-  totalTrials: number;
-  order: number[];
-  experiments: (Partial<ExperimentSummary> & { id: number; trials: ReportTrial[] })[];
-  warning: string | null;
-}
 
 export class LiveState {
   epoch = randomUUID().slice(0, 8);

@@ -139,3 +139,16 @@ export async function buildReportData(store: StoreView, opts: ReportOptions): Pr
     experiments,
   };
 }
+
+/** What the dashboard's /api/data sends (src/dashboard/live.ts; read by the page, src/report/browser/live.ts): experiments carry all their fields when `reset` or when their summary changed, else only `id`. */
+export interface LiveDelta {
+  cursor: string;
+  reset: boolean;
+  storage: string;
+  generatedAt: string;
+  costPerHour: number | null;
+  totalTrials: number;
+  order: number[];
+  experiments: (Partial<ExperimentSummary> & { id: number; trials: ReportTrial[] })[];
+  warning: string | null;
+}

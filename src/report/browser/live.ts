@@ -2,29 +2,16 @@
  * The dashboard's live page: polls /api/data every `pollMs` with the cursor of what it has and merges
  * the changed trials and summaries it gets back (src/dashboard/live.ts sends them).
  */
-import type { ExperimentSummary, ReportExperiment, ReportTrial } from '../data.js';
+import type { ExperimentSummary, LiveDelta, ReportExperiment, ReportTrial } from '../data.js';
 import { byId } from './dom.js';
 import { render } from './render.js';
 import { type PageConfig, state } from './state.js';
-
-/** What /api/data sends (LiveDelta in src/dashboard/live.ts): whole experiments on `reset` or a changed summary, else only `id` and rows. */
-interface Delta {
-  cursor: string;
-  reset: boolean;
-  storage: string;
-  generatedAt: string;
-  costPerHour: number | null;
-  totalTrials: number;
-  order: number[];
-  experiments: (Partial<ExperimentSummary> & { id: number; trials: ReportTrial[] })[];
-  warning: string | null;
-}
 
 /** Row index by trial id, per experiment id. */
 let trialIndex: Record<number, Record<number, number>> = {};
 
 /** Merges a /api/data answer into the page's data: summaries replaced, trial rows added or replaced by id; says whether a summary changed. */
-function merge(msg: Delta): boolean {
+function merge(msg: LiveDelta): boolean {
   const { data } = state;
   if (msg.reset) {
     data.experiments = [];
@@ -87,10 +74,10 @@ export function startPolling(cfg: PageConfig): void {
     const asked = performance.now();
     // The first request matches the page's preload (same URL, default cache mode); later ones bypass caches.
     fetch(url, state.cursor === null ? {} : { cache: 'no-store' })
-      .then((r): Promise<Delta> | null => {
+      .then((r): Promise<LiveDelta> | null => {
         if (r.status === 204) return null;
         if (!r.ok) return r.text().then((t) => { throw new Error('HTTP ' + r.status + ' ' + t.slice(0, 200)); });
-        return r.json() as Promise<Delta>;
+        return r.json() as Promise<LiveDelta>;
       })
       .then((msg) => {
         status.textContent = 'live, updated ' + new Date().toLocaleTimeString() + (msg && msg.warning ? ' (retrying: ' + msg.warning + ')' : '');
