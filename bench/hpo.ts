@@ -15,6 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
+import { findOptunaPython } from './python.js';
 import { Experiment } from '../src/core/experiment.js';
 import type { Params, SearchSpace } from '../src/space/params.js';
 import { MemoryStore } from '../src/store/memory.js';
@@ -144,18 +145,9 @@ const median = (a: number[]) => {
 /** Optuna 5.0.0 GPSampler, mean regret, same functions and seeds (issue 15; about 1 s per ask): a reference, not measured here. */
 const OPTUNA_GP_REF: Record<string, number> = { branin: 0.0001, hartmann6: 0.0005 };
 
-/** The first of `python3`, `/usr/bin/python3` that imports optuna (pyenv's python3 may lack Debian's packages). */
-function findPython(): { py: string; version: string } | null {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8' });
-    if (r.status === 0) return { py, version: r.stdout.trim() };
-  }
-  return null;
-}
-
 /** Optuna's default TPESampler on the same problems and seeds; null when optuna is not importable. */
 function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number): Record<string, Row> | null {
-  const found = findPython();
+  const found = findOptunaPython();
   if (!found) return null;
   console.log(`optuna ${found.version} (${found.py}): TPESampler(seed=s) defaults, same seeds`);
   const specPy = (s: SearchSpace) =>

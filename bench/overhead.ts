@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
+import { findOptunaPython } from './python.js';
 import { Experiment } from '../src/core/experiment.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { RandomStrategy } from '../src/strategy/random.js';
@@ -111,9 +112,9 @@ print(json.dumps({"total_ms": (time.perf_counter() - t0) * 1000 / trials}))
 `;
 
 function optuna(history: number, trials: number): { total_ms: number } | string {
-  const probe = spawnSync('python3', ['-c', 'import optuna'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'skipped: python3 cannot import optuna (apt-get install python3-optuna)';
-  const r = spawnSync('python3', ['-c', OPTUNA, String(history), String(trials)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const found = findOptunaPython();
+  if (!found) return 'skipped: neither python3 nor /usr/bin/python3 imports optuna (apt-get install python3-optuna)';
+  const r = spawnSync(found.py, ['-c', OPTUNA, String(history), String(trials)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').at(-1)}`;
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { total_ms: number };
 }
