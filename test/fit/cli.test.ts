@@ -40,11 +40,14 @@ function writeCsv(file: string, n = 120, seed = 3, withTarget = true): string[][
   return rows;
 }
 
-describe('tsnas fit: bad inputs are one-line errors', () => {
+// Eleven CLI processes start at once: on a loaded 2-core machine one can take minutes, so these get
+// a generous kill timeout (a hang still fails) rather than the helper's 60 s.
+describe('tsnas fit: bad inputs are one-line errors', { timeout: 300_000 }, () => {
   const dir = tmp('bad');
   const csv = path.join(dir, 'data.csv');
   const out = (k: string) => path.join(dir, k);
   const runs: Record<string, Promise<CliResult>> = {};
+  const cli = (args: string[]) => cliAsync(args, { timeoutMs: 240_000 });
   beforeAll(() => {
     writeCsv(csv, 40);
     const one = path.join(dir, 'one.csv');
