@@ -2,11 +2,14 @@
  * Hyperparameter-optimisation benchmark: every strategy on functions with a known optimum, seeded
  * repetitions, mean and median regret (best value found minus the optimum) and `ask` time per trial;
  * Optuna's TPESampler (defaults) in the same run when `python3` or `/usr/bin/python3` imports optuna
- * (Debian's python3-optuna is 3.1), and Optuna 5.0's GPSampler figures from issue 15 as a labelled
- * reference (`optuna-gp*`: not run here, GPSampler needs Optuna >= 3.6 and torch).
+ * (Debian's python3-optuna is 3.1), and its GPSampler too when that Optuna has one (>= 3.6) and torch and
+ * scipy import (Debian: python3-torch, python3-scipy); `--optuna-path <dir>` puts an Optuna source tree
+ * (a clone of github.com/optuna/optuna) first on PYTHONPATH. Without a GPSampler, issue 15's Optuna 5.0
+ * GPSampler figures are printed as a labelled reference (`optuna-gp*`, not run).
  *
  *   npm run bench:hpo                                   # branin (50 trials, 20 seeds), hartmann6 (100, 10), mixed (60, 10)
  *   npm run bench:hpo -- --only tpe,bo --funcs branin --seeds 5
+ *   npm run bench:hpo -- --only bo --funcs hartmann6 --seeds 40 --optuna-path ~/src/optuna
  *
  * Run through the library API (`Experiment.optimize`, a declarative space, `minimize`). `ask ms` is
  * the CPU time of the strategy's `ask` (one thread), averaged over all trials and over trials 90-99
@@ -142,14 +145,31 @@ const median = (a: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Optuna 5.0.0 GPSampler, mean regret, same functions and seeds (issue 15; about 1 s per ask): a reference, not measured here. */
+/** Optuna 5.0.0 GPSampler, mean regret, same functions and seeds (issue 15; about 1 s per ask): printed as a reference when no GPSampler can run. */
 const OPTUNA_GP_REF: Record<string, number> = { branin: 0.0001, hartmann6: 0.0005 };
 
-/** Optuna's default TPESampler on the same problems and seeds; null when optuna is not importable. */
-function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number): Record<string, Row> | null {
-  const found = findOptunaPython();
+/**
+ * Whether this Optuna can run its GPSampler here. Optuna >= 4.x enters `with torch.device("cpu")`, a
+ * context manager only from torch 2.0; with an older torch (Debian 12's is 1.13) the script below gives
+ * the sampler module a `torch` whose `device(...)` is a no-op context (CPU is the default anyway).
+ */
+const GP_PROBE = `import optuna, torch, scipy
+assert hasattr(optuna.samplers, 'GPSampler')`;
+const GP_SHIM = `import contextlib, types, torch
+import optuna.samplers._gp.sampler as _gps
+if not hasattr(torch.device('cpu'), '__enter__'):
+    _gps.torch = types.SimpleNamespace(**{k: getattr(torch, k) for k in dir(torch) if not k.startswith('__')})
+    _gps.torch.device = lambda *a, **k: contextlib.nullcontext()`;
+
+/** Optuna's default TPESampler (and GPSampler when it runs here) on the same problems and seeds; null when optuna is not importable. */
+function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number, optunaPath?: string): Record<string, Record<string, Row>> | null {
+  const found = findOptunaPython(optunaPath);
   if (!found) return null;
-  console.log(`optuna ${found.version} (${found.py}): TPESampler(seed=s) defaults, same seeds`);
+  const gp = spawnSync(found.py, ['-c', GP_PROBE], { encoding: 'utf8', env: found.env }).status === 0;
+  console.log(`optuna ${found.version} (${found.py}${optunaPath ? `, PYTHONPATH ${optunaPath}` : ''}): TPESampler(seed=s) defaults, same seeds`);
+  console.log(gp ? 'optuna GPSampler(seed=s) defaults: run (optuna-gp)' : 'optuna GPSampler: not run (needs Optuna >= 3.6 with torch and scipy; see --optuna-path)');
+  const samplers: [string, string][] = [['optuna-tpe', 'TPESampler']];
+  if (gp) samplers.push(['optuna-gp', 'GPSampler']);
   const specPy = (s: SearchSpace) =>
     Object.entries(s.params)
       .map(([k, sp]) => {
@@ -160,10 +180,11 @@ function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number): Re
         return `    ${cond}p[${JSON.stringify(k)}] = t.${fn}(${JSON.stringify(k)}, ${sp.low}, ${sp.high}${extra})`;
       })
       .join('\n');
-  const out: Record<string, Row> = {};
-  for (const [fname, prob] of probs) {
+  const out: Record<string, Record<string, Row>> = {};
+  for (const [fname, prob] of probs) for (const [label, sampler] of samplers) {
     const script = `import math, json, time, optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+${sampler === 'GPSampler' ? GP_SHIM : ''}
 ${prob.py}
 def objective(t):
     p = {}
@@ -171,18 +192,18 @@ ${specPy(prob.space)}
     return f(p)
 res = []
 for seed in range(${seedsOf(prob)}):
-    st = optuna.create_study(direction='minimize', sampler=optuna.samplers.TPESampler(seed=seed))
+    st = optuna.create_study(direction='minimize', sampler=optuna.samplers.${sampler}(seed=seed))
     t0 = time.perf_counter()
     st.optimize(objective, n_trials=${prob.trials})
     res.append({'regret': st.best_value - (${prob.optimum}), 'ms': 1000 * (time.perf_counter() - t0) / ${prob.trials}})
 print(json.dumps(res))`;
-    const r = spawnSync(found.py, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(found.py, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...found.env, OMP_NUM_THREADS: '1' } });
     if (r.status !== 0) {
-      console.log(`optuna run failed on ${fname}: ${r.stderr.split('\n').slice(-3).join(' ')}`);
+      console.log(`optuna ${sampler} failed on ${fname}: ${r.stderr.split('\n').slice(-3).join(' ')}`);
       continue;
     }
     const rows = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { regret: number; ms: number }[];
-    out[fname] = { regrets: rows.map((x) => x.regret), askMs: rows.map((x) => x.ms), askMs100: [] };
+    (out[fname] ??= {})[label] = { regrets: rows.map((x) => x.regret), askMs: rows.map((x) => x.ms), askMs100: [] };
   }
   return out;
 }
@@ -194,8 +215,9 @@ async function main() {
     .option('--seeds <n>', 'seeds per problem (default: 20 branin, 10 hartmann6, 10 mixed)')
     .option('--options <json>', 'strategy options, e.g. \'{"nCandidates": 48}\' (given to every strategy of --only)', '{}')
     .option('--no-optuna', 'skip Optuna')
+    .option('--optuna-path <dir>', 'an Optuna source tree to put first on PYTHONPATH (e.g. a clone of github.com/optuna/optuna, for its GPSampler)')
     .parse();
-  const o = cmd.opts<{ only: string; funcs: string; seeds?: string; options: string; optuna: boolean }>();
+  const o = cmd.opts<{ only: string; funcs: string; seeds?: string; options: string; optuna: boolean; optunaPath?: string }>();
   const options = JSON.parse(o.options) as Record<string, unknown>;
   const names = o.only.split(',').filter(Boolean);
   const probs = o.funcs.split(',').map((f) => {
@@ -204,8 +226,8 @@ async function main() {
     return [f, p] as [string, Problem];
   });
   const seedsOf = (p: Problem) => (o.seeds ? Number(o.seeds) : p.seeds);
-  const json: Record<string, Record<string, { regret_mean: number; regret_median: number; ask_ms: number; ask_ms_at_100?: number }>> = {};
-  const opt = o.optuna ? optuna(probs, seedsOf) : null;
+  const json: Record<string, Record<string, { regret_mean: number; regret_median: number; runs_above_0_01: number; ask_ms: number; ask_ms_at_100?: number }>> = {};
+  const opt = o.optuna ? optuna(probs, seedsOf, o.optunaPath) : null;
   if (!opt) console.log(o.optuna ? 'optuna: not importable (python3 and /usr/bin/python3 -c "import optuna" failed); its column is skipped' : 'optuna: skipped (--no-optuna)');
   for (const [fname, prob] of probs) {
     const rows: Record<string, Row> = {};
@@ -219,22 +241,23 @@ async function main() {
       }
       rows[name] = row;
     }
-    if (opt?.[fname]) rows['optuna-tpe'] = opt[fname]!;
+    Object.assign(rows, opt?.[fname] ?? {});
     const ref = rows['optuna-tpe'] ? mean(rows['optuna-tpe'].regrets) : null;
     console.log(`\n${fname}: ${prob.trials} trials, ${seedsOf(prob)} seeds, regret = best - optimum (minimise)`);
-    console.log(`${'strategy'.padEnd(12)} ${'mean'.padStart(10)} ${'median'.padStart(10)} ${'vs optuna'.padStart(10)} ${'ask ms'.padStart(8)} ${'ask ms@100'.padStart(10)}`);
+    console.log(`${'strategy'.padEnd(12)} ${'mean'.padStart(10)} ${'median'.padStart(10)} ${'>0.01'.padStart(6)} ${'vs optuna'.padStart(10)} ${'ask ms'.padStart(8)} ${'ask ms@100'.padStart(10)}`);
     json[fname] = {};
     for (const [name, r] of Object.entries(rows)) {
       const m = mean(r.regrets);
       const vs = ref === null ? '-' : `${(m / ref).toFixed(3)}x`;
       const at100 = r.askMs100.length ? mean(r.askMs100).toFixed(1) : '-';
-      console.log(`${name.padEnd(12)} ${m.toPrecision(3).padStart(10)} ${median(r.regrets).toPrecision(3).padStart(10)} ${vs.padStart(10)} ${mean(r.askMs).toFixed(1).padStart(8)} ${at100.padStart(10)}`);
-      json[fname]![name] = { regret_mean: m, regret_median: median(r.regrets), ask_ms: mean(r.askMs), ...(r.askMs100.length ? { ask_ms_at_100: mean(r.askMs100) } : {}) };
+      const far = r.regrets.filter((x) => x > 0.01).length;
+      console.log(`${name.padEnd(12)} ${m.toPrecision(3).padStart(10)} ${median(r.regrets).toPrecision(3).padStart(10)} ${String(far).padStart(6)} ${vs.padStart(10)} ${mean(r.askMs).toFixed(1).padStart(8)} ${at100.padStart(10)}`);
+      json[fname]![name] = { regret_mean: m, regret_median: median(r.regrets), runs_above_0_01: far, ask_ms: mean(r.askMs), ...(r.askMs100.length ? { ask_ms_at_100: mean(r.askMs100) } : {}) };
     }
     const gp = OPTUNA_GP_REF[fname];
-    if (gp !== undefined && o.seeds === undefined) {
+    if (gp !== undefined && o.seeds === undefined && !rows['optuna-gp']) {
       const vs = ref === null ? '-' : `${(gp / ref).toFixed(3)}x`;
-      console.log(`${'optuna-gp*'.padEnd(12)} ${gp.toPrecision(3).padStart(10)} ${'-'.padStart(10)} ${vs.padStart(10)} ${'~1000'.padStart(8)} ${'-'.padStart(10)}   (* Optuna 5.0.0 GPSampler, reference from issue 15, not run here)`);
+      console.log(`${'optuna-gp*'.padEnd(12)} ${gp.toPrecision(3).padStart(10)} ${'-'.padStart(10)} ${'-'.padStart(6)} ${vs.padStart(10)} ${'~1000'.padStart(8)} ${'-'.padStart(10)}   (* Optuna 5.0.0 GPSampler, reference from issue 15, not run here)`);
     }
   }
   console.log(JSON.stringify(json));
