@@ -19,6 +19,7 @@
 import { isActive, paramsKey, type FloatParam, type IntParam, type Params, type SearchSpace } from '../space/params.js';
 import { Rng } from '../util/rng.js';
 import { logCdf, logH, parego, trainSubset } from './bo-math.js';
+import { escapeProposal, stalled } from './bo-escape.js';
 import { condition, fitHyper, posterior, type MaternGp, type MaternHyper } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
 import type { Observation } from './tpe-split.js';
@@ -31,6 +32,8 @@ export interface MixedBoOptions {
   nStarts: number;
   /** L-BFGS iterations per start. Default 40. */
   maxIter: number;
+  /** Stall escape (bo-escape.ts): a local search around the best region outside the incumbent's basin once the best stops improving. Default true. */
+  escape: boolean;
 }
 
 export class MixedEncoder {
@@ -166,6 +169,8 @@ export interface MixedProblem {
   rng: Rng;
   /** Hyperparameters to start the fit from (the previous decision's), if any. */
   warm: MaternHyper | null;
+  /** Whether the stall escape may run: one objective, every observation in order (no training subset). */
+  escapable: boolean;
 }
 
 export interface MixedResult {
@@ -261,6 +266,15 @@ export function proposeMixed(pr: MixedProblem, o: MixedBoOptions): MixedResult {
   let best: number | null = null;
   for (let i = 0; i < n; i++) if (feasible[i]) best = Math.max(best ?? -Infinity, (pr.ys[i]! - gp.yMean) / gp.ySd);
   const acq = buildAcq(gp, best, cgps);
+  if (o.escape && pr.escapable && !cgps.length && stalled(pr.ys)) {
+    const e = escapeProposal({
+      X, ys: pr.ys, Xa, ya, D, isCat: enc.isCat, hyper, seen: pr.seen, rng, maxIter: o.maxIter,
+      frozen: (x) => enc.frozen(enc.decode(x)),
+      canon: (x) => enc.canon(x),
+      acq: (g, b) => buildAcq(g, b, []),
+    });
+    if (e) return { params: e.params, hyper, gp: e.gp };
+  }
 
   // Starts: best random points, the best observed one and perturbations of it.
   const raw: { x: Float64Array; v: number }[] = [];
@@ -346,6 +360,7 @@ export function askMixed(
   opts: MixedBoOptions & { maxTrain: number; warmStart: boolean },
 ): MixedResult {
   let obs = allObs;
+  const escapable = ctx.directions.length === 1 && obs.length <= opts.maxTrain;
   let ys = obs.map((o) => o.score);
   if (ctx.directions.length > 1) ys = parego(obs.map((o) => o.values), ctx.rng);
   if (obs.length > opts.maxTrain) {
@@ -355,7 +370,7 @@ export function askMixed(
   }
   const pending = ctx.history.filter((t) => t.state === 'RUNNING' && t.number !== ctx.trialNumber).map((t) => t.params);
   const r = proposeMixed(
-    { enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: opts.warmStart ? warmHyper(ctx, enc.D) : null },
+    { enc, xs: obs.map((o) => o.params), ys, cons: obs.map((o) => constraintsOf(o.trial)), pending, seen, rng: ctx.rng, warm: opts.warmStart ? warmHyper(ctx, enc.D) : null, escapable },
     opts,
   );
   ctx.state.set(WARM_KEY, { ils: Array.from(r.hyper.ils), amp: r.hyper.amp, noise: r.hyper.noise });

@@ -48,6 +48,8 @@ export interface BoOptions {
   maxIter?: number;
   /** Mixed model: start the hyperparameter fit from the previous decision's (default true). */
   warmStart?: boolean;
+  /** Mixed model: once the best stops improving, search around the best region outside the incumbent's basin (bo-escape.ts). Default true. */
+  escape?: boolean;
   /** Default 'auto': Thompson draws when maximised over a whole finite space, EI over a candidate pool. */
   acquisition?: 'auto' | 'ei' | 'ucb' | 'thompson';
   /** EI margin, in standard deviations of the observed values. Default 0. */
@@ -102,6 +104,7 @@ export class BoStrategy implements Strategy {
       nStarts: 6,
       maxIter: 40,
       warmStart: true,
+      escape: true,
       acquisition: 'auto',
       xi: 0,
       beta: 2,
