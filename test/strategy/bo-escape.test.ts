@@ -1,31 +1,20 @@
 /**
  * The mixed BO's stall escape (src/strategy/bo-escape.ts): when it fires, and that it frees runs that
- * plain log-EI leaves in a Hartmann-6 local minimum without losing Branin's precision.
+ * plain log-EI leaves in a Hartmann-6 local minimum (the function of bench:hpo).
  */
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
-import type { Params, SearchSpace } from '../../src/space/params.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { stalled } from '../../src/strategy/bo-escape.js';
 import { BoStrategy } from '../../src/strategy/bo.js';
+import { PROBLEMS } from '../../bench/hpo.js';
 
-const HA = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]];
-const HP = [
-  [1312, 1696, 5569, 124, 8283, 5886],
-  [2329, 4135, 8307, 3736, 1004, 9991],
-  [2348, 1451, 3522, 2883, 3047, 6650],
-  [4047, 8828, 8732, 5743, 1091, 381],
-].map((r) => r.map((v) => v * 1e-4));
-const HALPHA = [1, 1.2, 3, 3.2];
-const HARTMANN_MIN = -3.32236801141551;
-const hartmann6 = (p: Params) =>
-  -HALPHA.reduce((s, a, i) => s + a * Math.exp(-HA[i]!.reduce((e, c, j) => e + c * ((p[`x${j}`] as number) - HP[i]![j]!) ** 2, 0)), 0);
-const H6_SPACE = { params: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`x${i}`, { type: 'float', low: 0, high: 1 }])) } as SearchSpace;
+const H6 = PROBLEMS.hartmann6!;
 
 async function regret(seed: number, escape: boolean): Promise<number> {
-  const exp = Experiment.open({ store: new MemoryStore(), name: 'h6', strategy: new BoStrategy({ escape }), space: H6_SPACE, directions: ['minimize'], seed });
-  await exp.optimize((t) => hartmann6(t.params), { nTrials: 100 });
-  return exp.bestTrial()!.values![0]! - HARTMANN_MIN;
+  const exp = Experiment.open({ store: new MemoryStore(), name: 'h6', strategy: new BoStrategy({ escape }), space: H6.space, directions: ['minimize'], seed });
+  await exp.optimize((t) => H6.f(t.params), { nTrials: 100 });
+  return exp.bestTrial()!.values![0]! - H6.optimum;
 }
 
 describe('stall escape', () => {
