@@ -162,7 +162,7 @@ if not hasattr(torch.device('cpu'), '__enter__'):
     _gps.torch.device = lambda *a, **k: contextlib.nullcontext()`;
 
 /** Optuna's default TPESampler (and GPSampler when it runs here) on the same problems and seeds; null when optuna is not importable. */
-function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number, optunaPath?: string): Record<string, Record<string, Row>> | null {
+function optuna(probs: [string, Problem][], seedsOf: (p: Problem) => number, first: number, optunaPath?: string): Record<string, Record<string, Row>> | null {
   const found = findOptunaPython(optunaPath);
   if (!found) return null;
   const gp = spawnSync(found.py, ['-c', GP_PROBE], { encoding: 'utf8', env: found.env }).status === 0;
@@ -191,7 +191,7 @@ def objective(t):
 ${specPy(prob.space)}
     return f(p)
 res = []
-for seed in range(${seedsOf(prob)}):
+for seed in range(${first}, ${first + seedsOf(prob)}):
     st = optuna.create_study(direction='minimize', sampler=optuna.samplers.${sampler}(seed=seed))
     t0 = time.perf_counter()
     st.optimize(objective, n_trials=${prob.trials})
@@ -214,10 +214,12 @@ async function main() {
     .option('--funcs <list>', 'problems, comma-separated', Object.keys(PROBLEMS).join(','))
     .option('--seeds <n>', 'seeds per problem (default: 20 branin, 10 hartmann6, 10 mixed)')
     .option('--options <json>', 'strategy options, e.g. \'{"nCandidates": 48}\' (given to every strategy of --only)', '{}')
+    .option('--first-seed <n>', 'seeds are first-seed .. first-seed + seeds - 1', '0')
     .option('--no-optuna', 'skip Optuna')
     .option('--optuna-path <dir>', 'an Optuna source tree to put first on PYTHONPATH (e.g. a clone of github.com/optuna/optuna, for its GPSampler)')
     .parse();
-  const o = cmd.opts<{ only: string; funcs: string; seeds?: string; options: string; optuna: boolean; optunaPath?: string }>();
+  const o = cmd.opts<{ only: string; funcs: string; seeds?: string; firstSeed: string; options: string; optuna: boolean; optunaPath?: string }>();
+  const first = Number(o.firstSeed);
   const options = JSON.parse(o.options) as Record<string, unknown>;
   const names = o.only.split(',').filter(Boolean);
   const probs = o.funcs.split(',').map((f) => {
@@ -227,13 +229,13 @@ async function main() {
   });
   const seedsOf = (p: Problem) => (o.seeds ? Number(o.seeds) : p.seeds);
   const json: Record<string, Record<string, { regret_mean: number; regret_median: number; runs_above_0_01: number; ask_ms: number; ask_ms_at_100?: number }>> = {};
-  const opt = o.optuna ? optuna(probs, seedsOf, o.optunaPath) : null;
+  const opt = o.optuna ? optuna(probs, seedsOf, first, o.optunaPath) : null;
   if (!opt) console.log(o.optuna ? 'optuna: not importable (python3 and /usr/bin/python3 -c "import optuna" failed); its column is skipped' : 'optuna: skipped (--no-optuna)');
   for (const [fname, prob] of probs) {
     const rows: Record<string, Row> = {};
     for (const name of names) {
       const row: Row = { regrets: [], askMs: [], askMs100: [] };
-      for (let seed = 0; seed < seedsOf(prob); seed++) {
+      for (let seed = first; seed < first + seedsOf(prob); seed++) {
         const r = await runOne(name, prob, seed, options);
         row.regrets.push(r.regret);
         row.askMs.push(...r.askMs);
@@ -243,7 +245,7 @@ async function main() {
     }
     Object.assign(rows, opt?.[fname] ?? {});
     const ref = rows['optuna-tpe'] ? mean(rows['optuna-tpe'].regrets) : null;
-    console.log(`\n${fname}: ${prob.trials} trials, ${seedsOf(prob)} seeds, regret = best - optimum (minimise)`);
+    console.log(`\n${fname}: ${prob.trials} trials, seeds ${first}-${first + seedsOf(prob) - 1}, regret = best - optimum (minimise)`);
     console.log(`${'strategy'.padEnd(12)} ${'mean'.padStart(10)} ${'median'.padStart(10)} ${'>0.01'.padStart(6)} ${'vs optuna'.padStart(10)} ${'ask ms'.padStart(8)} ${'ask ms@100'.padStart(10)}`);
     json[fname] = {};
     for (const [name, r] of Object.entries(rows)) {
@@ -255,7 +257,7 @@ async function main() {
       json[fname]![name] = { regret_mean: m, regret_median: median(r.regrets), runs_above_0_01: far, ask_ms: mean(r.askMs), ...(r.askMs100.length ? { ask_ms_at_100: mean(r.askMs100) } : {}) };
     }
     const gp = OPTUNA_GP_REF[fname];
-    if (gp !== undefined && o.seeds === undefined && !rows['optuna-gp']) {
+    if (gp !== undefined && o.seeds === undefined && first === 0 && !rows['optuna-gp']) {
       const vs = ref === null ? '-' : `${(gp / ref).toFixed(3)}x`;
       console.log(`${'optuna-gp*'.padEnd(12)} ${gp.toPrecision(3).padStart(10)} ${'-'.padStart(10)} ${'-'.padStart(6)} ${vs.padStart(10)} ${'~1000'.padStart(8)} ${'-'.padStart(10)}   (* Optuna 5.0.0 GPSampler, reference from issue 15, not run here)`);
     }

@@ -27,6 +27,7 @@ const RULES: Record<string, Record<string, Rule>> = {
     nStarts: 'int>=1',
     maxIter: 'int>=1',
     warmStart: 'bool',
+    escape: 'bool',
     acquisition: ['auto', 'ei', 'ucb', 'thompson'],
     xi: 'num>=0',
     beta: 'num>=0',

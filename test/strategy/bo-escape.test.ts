@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/core/experiment.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { stalled } from '../../src/strategy/bo-escape.js';
-import { BoStrategy } from '../../src/strategy/bo.js';
+import { createStrategy } from '../../src/strategy/index.js';
 import { PROBLEMS } from '../../bench/hpo.js';
 
 const H6 = PROBLEMS.hartmann6!;
 
 async function regret(seed: number, escape: boolean): Promise<number> {
-  const exp = Experiment.open({ store: new MemoryStore(), name: 'h6', strategy: new BoStrategy({ escape }), space: H6.space, directions: ['minimize'], seed });
+  const exp = Experiment.open({ store: new MemoryStore(), name: 'h6', strategy: createStrategy('bo', { escape }), space: H6.space, directions: ['minimize'], seed });
   await exp.optimize((t) => H6.f(t.params), { nTrials: 100 });
   return exp.bestTrial()!.values![0]! - H6.optimum;
 }
