@@ -13,8 +13,9 @@
  *   observed range over the last `window` observations (TuRBO's failure counter, read off the history).
  * - **Where**: the best observation farther than `far` length scales (the fitted metric) from the
  *   incumbent: the most promising region that is not the incumbent's basin.
- * - **How**: log-EI over the best value inside a box around it (side `box`, halved after every
- *   `halveEvery` observations that did not beat the centre, down to `minBox`), under the GP with every
+ * - **How**: log-EI over the best value inside a box around it (side `box`, halved every
+ *   `halveEvery` observations since the centre was observed, down to `minBox`: none of them
+ *   beat it outside the incumbent's basin, or it would not be the centre), under the GP with every
  *   numeric inverse squared length scale raised to at least `floor`: a dimension that is flat around
  *   the incumbent is not assumed flat there. Categorical and inactive dimensions keep the centre's
  *   values. Pending trials are in the GP (constant liar), so parallel escapes spread out.
