@@ -23,7 +23,7 @@
  */
 import { paramsKey, type Params } from '../space/params.js';
 import type { Rng } from '../util/rng.js';
-import { condition, type MaternGp, type MaternHyper } from './gp-matern.js';
+import { condition, dist, type MaternGp, type MaternHyper } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
 
 export interface EscapeOptions {
@@ -86,11 +86,7 @@ export function escapeProposal(e: EscapeInput, o: EscapeOptions = ESCAPE_DEFAULT
   let c = -1;
   for (let i = 0; i < n; i++) {
     let r2 = 0;
-    for (let d = 0; d < D; d++) {
-      const u = X[i * D + d]!;
-      const v = X[b * D + d]!;
-      r2 += hyper.ils[d]! * (isCat[d] ? (u === v ? 0 : 1) : (u - v) ** 2);
-    }
+    for (let d = 0; d < D; d++) r2 += hyper.ils[d]! * dist(X[i * D + d]!, X[b * D + d]!, isCat[d]!);
     if (r2 >= far2 && (c < 0 || ys[i]! > ys[c]!)) c = i;
   }
   if (c < 0) return null;

@@ -46,7 +46,8 @@ export function matern52(r2: number): { k: number; dk: number } {
   return { k: (1 + SQRT5 * r + (5 / 3) * r2) * e, dk: (-5 / 6) * (1 + SQRT5 * r) * e };
 }
 
-function dist(a: number, b: number, cat: number): number {
+/** The kernel's per-dimension distance: squared difference on numeric dimensions, Hamming on categorical ones. */
+export function dist(a: number, b: number, cat: number): number {
   return cat ? (a === b ? 0 : 1) : (a - b) * (a - b);
 }
 
