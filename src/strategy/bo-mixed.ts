@@ -19,7 +19,7 @@
 import { isActive, paramsKey, type FloatParam, type IntParam, type Params, type SearchSpace } from '../space/params.js';
 import { Rng } from '../util/rng.js';
 import { logCdf, logH, parego, trainSubset } from './bo-math.js';
-import { escapeProposal, stalled } from './bo-escape.js';
+import { escapePhase, escapeProposal } from './bo-escape.js';
 import { condition, fitHyper, posterior, type MaternGp, type MaternHyper } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
 import type { Observation } from './tpe-split.js';
@@ -266,13 +266,14 @@ export function proposeMixed(pr: MixedProblem, o: MixedBoOptions): MixedResult {
   let best: number | null = null;
   for (let i = 0; i < n; i++) if (feasible[i]) best = Math.max(best ?? -Infinity, (pr.ys[i]! - gp.yMean) / gp.ySd);
   const acq = buildAcq(gp, best, cgps);
-  if (o.escape && pr.escapable && !cgps.length && stalled(pr.ys)) {
+  const phase = o.escape && pr.escapable && !cgps.length ? escapePhase(pr.ys) : null;
+  if (phase) {
     const e = escapeProposal({
       X, ys: pr.ys, Xa, ya, D, isCat: enc.isCat, hyper, seen: pr.seen, rng, maxIter: o.maxIter,
       frozen: (x) => enc.frozen(enc.decode(x)),
       canon: (x) => enc.canon(x),
       acq: (g, b) => buildAcq(g, b, []),
-    });
+    }, phase);
     if (e) return { params: e.params, hyper, gp: e.gp };
   }
 
