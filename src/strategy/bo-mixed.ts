@@ -32,7 +32,7 @@ export interface MixedBoOptions {
   nStarts: number;
   /** L-BFGS iterations per start. Default 40. */
   maxIter: number;
-  /** Stall escape (bo-escape.ts): a local search around the best region outside the incumbent's basin once the best stops improving. Default true. */
+  /** Stall escape (bo-escape.ts): a local search around the best region outside the incumbent's basin once the best stops improving, then a box around a new best. Default true. */
   escape: boolean;
 }
 

@@ -48,7 +48,7 @@ export interface BoOptions {
   maxIter?: number;
   /** Mixed model: start the hyperparameter fit from the previous decision's (default true). */
   warmStart?: boolean;
-  /** Mixed model: once the best stops improving, search around the best region outside the incumbent's basin (bo-escape.ts). Default true. */
+  /** Mixed model: once the best stops improving, search around the best region outside the incumbent's basin, then refine a new best in a box (bo-escape.ts). Default true. */
   escape?: boolean;
   /** Default 'auto': Thompson draws when maximised over a whole finite space, EI over a candidate pool. */
   acquisition?: 'auto' | 'ei' | 'ucb' | 'thompson';
