@@ -28,7 +28,7 @@
  */
 import { paramsKey, type Params } from '../space/params.js';
 import type { Rng } from '../util/rng.js';
-import { condition, dist, type MaternGp, type MaternHyper } from './gp-matern.js';
+import { condition, dist, type MaternGp } from './gp-matern.js';
 import { lbfgs } from './lbfgs.js';
 
 export interface EscapeOptions {
@@ -89,7 +89,8 @@ export interface EscapeInput {
   frozen: (x: Float64Array) => Uint8Array;
   /** The configuration at x (rounded, re-encoded in place). */
   canon: (x: Float64Array) => Params;
-  hyper: MaternHyper;
+  /** The GP as fitted, conditioned on (Xa, ya): the refine phase's model; its hyperparameters give the escape's metric. */
+  gp: MaternGp;
   /** log-EI over `best` (standardised) under `gp`; with a gradient when g is given. */
   acq: (gp: MaternGp, best: number) => (x: Float64Array, g?: Float64Array) => number;
   seen: Set<string>;
@@ -103,7 +104,8 @@ export interface EscapeInput {
  * when every observation lies in the incumbent's basin (escape) or nothing new is found.
  */
 export function escapeProposal(e: EscapeInput, phase: 'escape' | 'refine', o: EscapeOptions = ESCAPE_DEFAULTS): { params: Params; gp: MaternGp } | null {
-  const { X, ys, D, isCat, hyper } = e;
+  const { X, ys, D, isCat } = e;
+  const hyper = e.gp.hyper;
   const n = ys.length;
   let b = 0;
   for (let i = 1; i < n; i++) if (ys[i]! > ys[b]!) b = i;
@@ -126,8 +128,7 @@ export function escapeProposal(e: EscapeInput, phase: 'escape' | 'refine', o: Es
     for (let d = 0; d < D && inside; d++) inside = X[i * D + d]! >= lo[d]! && X[i * D + d]! <= hi[d]!;
     if (inside) localBest = Math.max(localBest, ys[i]!);
   }
-  const h = phase === 'refine' ? hyper : { ...hyper, ils: hyper.ils.map((v, d) => (isCat[d] ? v : Math.max(v, o.floor))) };
-  const gp = condition(e.Xa, e.ya.length, D, isCat, e.ya, h);
+  const gp = phase === 'refine' ? e.gp : condition(e.Xa, e.ya.length, D, isCat, e.ya, { ...hyper, ils: hyper.ils.map((v, d) => (isCat[d] ? v : Math.max(v, o.floor))) });
   const acq = e.acq(gp, (localBest - gp.yMean) / gp.ySd);
   // Search in u in [0, 1]^D, x = lo + u (hi - lo).
   const toX = (u: ArrayLike<number>) => Float64Array.from(lo, (l, d) => l + u[d]! * (hi[d]! - l));

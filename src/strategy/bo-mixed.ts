@@ -269,7 +269,7 @@ export function proposeMixed(pr: MixedProblem, o: MixedBoOptions): MixedResult {
   const phase = o.escape && pr.escapable && !cgps.length ? escapePhase(pr.ys) : null;
   if (phase) {
     const e = escapeProposal({
-      X, ys: pr.ys, Xa, ya, D, isCat: enc.isCat, hyper, seen: pr.seen, rng, maxIter: o.maxIter,
+      X, ys: pr.ys, Xa, ya, D, isCat: enc.isCat, gp, seen: pr.seen, rng, maxIter: o.maxIter,
       frozen: (x) => enc.frozen(enc.decode(x)),
       canon: (x) => enc.canon(x),
       acq: (g, b) => buildAcq(g, b, []),
